@@ -1,0 +1,73 @@
+import type { types } from 'mediasoup';
+import type { Peer as ProtooPeer, ProtooRequest } from 'protoo-server';
+import type { MediaClaims } from '@podlive/shared/tokens';
+import { isMediaRequestMethod, mediaRequestSchemas, type MediaRequestData, type MediaRequestMethod } from '@podlive/shared/protocol';
+import { MediaRequestError, toReject } from './errors';
+import { moduleLogger } from './Logger';
+import type { Room } from './Room';
+
+const logger = moduleLogger('Peer');
+
+/** One signalling connection in a room: its transports, producers and consumers, and its grant. */
+export class Peer {
+  readonly transports = new Map<string, types.WebRtcTransport>();
+  readonly producers = new Map<string, types.Producer>();
+  readonly consumers = new Map<string, types.Consumer>();
+  rtpCapabilities: types.RtpCapabilities | undefined;
+  #closed = false;
+
+  constructor(
+    readonly room: Room,
+    readonly protoo: ProtooPeer,
+    readonly claims: MediaClaims,
+  ) {
+    protoo.on('request', (request: ProtooRequest, accept: (data?: unknown) => void, reject: (code: number, reason: string) => void) => {
+      this.#dispatch(request)
+        .then((data) => accept(data))
+        .catch((err: unknown) => {
+          const { status, reason, internal } = toReject(err);
+          if (internal) logger.error({ peerId: this.id, method: request.method, err }, 'request failed');
+          reject(status, reason);
+        });
+    });
+    protoo.on('close', () => this.close());
+  }
+
+  get id(): string {
+    return this.protoo.id;
+  }
+
+  get canProduce(): boolean {
+    return this.claims.role === 'host' || this.claims.role === 'guest';
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Closing the transports closes their producers and consumers.
+    for (const transport of this.transports.values()) transport.close();
+    if (!this.protoo.closed) this.protoo.close();
+    this.room.peerClosed(this);
+  }
+
+  notify<M extends string>(method: M, data: unknown): void {
+    if (this.protoo.closed) return;
+    this.protoo.notify(method, data).catch(() => undefined);
+  }
+
+  async #dispatch(request: ProtooRequest): Promise<unknown> {
+    const method = request.method;
+    if (!isMediaRequestMethod(method)) throw MediaRequestError.badRequest(`unknown method ${method}`);
+    const parsed = mediaRequestSchemas[method].safeParse(request.data ?? {});
+    if (!parsed.success) {
+      throw MediaRequestError.badRequest(`invalid ${method}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+    }
+    return this.room.handle(this, method, parsed.data as MediaRequestData<MediaRequestMethod>);
+  }
+
+  transport(transportId: string): types.WebRtcTransport {
+    const transport = this.transports.get(transportId);
+    if (!transport) throw MediaRequestError.notFound('transport', transportId);
+    return transport;
+  }
+}

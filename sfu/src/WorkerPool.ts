@@ -1,0 +1,135 @@
+import { EventEmitter } from 'node:events';
+import * as mediasoup from 'mediasoup';
+import type { types } from 'mediasoup';
+import { moduleLogger } from './Logger';
+
+const logger = moduleLogger('WorkerPool');
+
+export interface WorkerPoolOptions {
+  /** Number of workers, one per core by default. */
+  count: number;
+  /** Concrete listen address for the WebRtcServers (never 0.0.0.0 here: see the facts file). */
+  listenIp: string;
+  announcedIp?: string;
+  /** Worker i listens on portBase + i, UDP and TCP. */
+  portBase: number;
+}
+
+export interface PoolWorker {
+  index: number;
+  worker: types.Worker;
+  webRtcServer: types.WebRtcServer;
+  /** Routers living on this worker (the pool's load measure). */
+  routers: Set<types.Router>;
+}
+
+export interface WorkerLoad {
+  index: number;
+  pid: number;
+  routers: number;
+  /** CPU time used so far (user + system), milliseconds. */
+  cpuMs: number;
+  port: number;
+}
+
+interface WorkerPoolEvents {
+  /** A worker died; it is being replaced. Its routers emit 'workerclose' (rooms close themselves). */
+  workerdied: [index: number];
+}
+
+/** One mediasoup worker per core, each with one WebRtcServer (one UDP + one TCP port). */
+export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
+  readonly #options: WorkerPoolOptions;
+  readonly #workers: PoolWorker[] = [];
+  #closed = false;
+
+  private constructor(options: WorkerPoolOptions) {
+    super();
+    this.#options = options;
+  }
+
+  static async create(options: WorkerPoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(options);
+    try {
+      for (let i = 0; i < options.count; i++) pool.#workers.push(await pool.#start(i));
+    } catch (err) {
+      pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get workers(): readonly PoolWorker[] {
+    return this.#workers;
+  }
+
+  /** The worker with the fewest routers (ties: the lowest index). */
+  leastLoaded(): PoolWorker {
+    if (this.#closed) throw new Error('WorkerPool closed');
+    return this.#workers.reduce((best, w) => (w.routers.size < best.routers.size ? w : best));
+  }
+
+  async loads(): Promise<WorkerLoad[]> {
+    return Promise.all(
+      this.#workers.map(async (w) => {
+        const usage = await w.worker.getResourceUsage().catch(() => ({ ru_utime: 0, ru_stime: 0 }));
+        return {
+          index: w.index,
+          pid: w.worker.pid,
+          routers: w.routers.size,
+          cpuMs: Math.round(usage.ru_utime + usage.ru_stime),
+          port: this.#options.portBase + w.index,
+        };
+      }),
+    );
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of this.#workers) w.worker.close();
+    this.#workers.length = 0;
+  }
+
+  async #start(index: number): Promise<PoolWorker> {
+    const { listenIp, announcedIp, portBase } = this.#options;
+    const worker = await mediasoup.createWorker({ logLevel: 'warn' });
+    const port = portBase + index;
+    const listen = (protocol: 'udp' | 'tcp') => ({ protocol, ip: listenIp, port, ...(announcedIp ? { announcedIp } : {}) });
+    let webRtcServer: types.WebRtcServer;
+    try {
+      webRtcServer = await worker.createWebRtcServer({ listenInfos: [listen('udp'), listen('tcp')] });
+    } catch (err) {
+      worker.close();
+      throw new Error(`worker ${index}: cannot listen on ${listenIp}:${port} (udp+tcp): ${(err as Error).message}`);
+    }
+    const entry: PoolWorker = { index, worker, webRtcServer, routers: new Set() };
+    worker.observer.on('newrouter', (router: types.Router) => {
+      entry.routers.add(router);
+      router.observer.once('close', () => entry.routers.delete(router));
+    });
+    worker.on('died', (err) => void this.#replace(entry, err));
+    logger.info({ index, pid: worker.pid, port }, 'worker started');
+    return entry;
+  }
+
+  async #replace(dead: PoolWorker, err: Error): Promise<void> {
+    logger.error({ index: dead.index, pid: dead.worker.pid, err: err.message }, 'worker died');
+    if (this.#closed) return;
+    this.emit('workerdied', dead.index);
+    try {
+      const fresh = await this.#start(dead.index);
+      if (this.#closed) {
+        fresh.worker.close();
+        return;
+      }
+      this.#workers[this.#workers.indexOf(dead)] = fresh;
+    } catch (startErr) {
+      logger.fatal({ index: dead.index, err: (startErr as Error).message }, 'cannot replace dead worker');
+    }
+  }
+}

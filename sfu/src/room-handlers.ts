@@ -1,0 +1,119 @@
+import type { types } from 'mediasoup';
+import type { MediaRequestData, MediaRequestMethod } from '@podlive/shared/protocol';
+import { MediaRequestError } from './errors';
+import type { Peer } from './Peer';
+import type { Room } from './Room';
+
+type Handlers = { [M in MediaRequestMethod]: (room: Room, peer: Peer, data: MediaRequestData<M>) => Promise<unknown> };
+
+/** Caps a viewer's incoming bitrate at what the top simulcast layer needs, with headroom. */
+const MAX_INCOMING_BITRATE = 1_500_000;
+
+/** The protoo request dispatcher of a room: one handler per method, each checks the peer's grant. */
+export const handlers: Handlers = {
+  async getRouterRtpCapabilities(room) {
+    return room.router.rtpCapabilities;
+  },
+
+  async join(room, peer, { rtpCapabilities }) {
+    peer.rtpCapabilities = rtpCapabilities as unknown as types.RtpCapabilities;
+    return { peerId: peer.id, role: peer.claims.role, producers: room.producerInfos(peer) };
+  },
+
+  async createWebRtcTransport(room, peer, { direction }) {
+    if (direction === 'send' && !peer.canProduce) throw MediaRequestError.forbidden('viewers cannot send media');
+    const transport = await room.router.createWebRtcTransport({
+      webRtcServer: room.webRtcServer,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 1_000_000,
+      appData: { direction },
+    });
+    if (direction === 'recv') await transport.setMaxIncomingBitrate(MAX_INCOMING_BITRATE).catch(() => undefined);
+    peer.transports.set(transport.id, transport);
+    transport.observer.once('close', () => peer.transports.delete(transport.id));
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
+  },
+
+  async connectWebRtcTransport(_room, peer, { transportId, dtlsParameters }) {
+    await peer.transport(transportId).connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters });
+    return {};
+  },
+
+  async restartIce(_room, peer, { transportId }) {
+    return peer.transport(transportId).restartIce();
+  },
+
+  async produce(room, peer, { transportId, kind, rtpParameters, appData }) {
+    if (!peer.canProduce) throw MediaRequestError.forbidden('this grant cannot produce');
+    const transport = peer.transport(transportId);
+    if (transport.appData.direction !== 'send') throw MediaRequestError.badRequest('not a send transport');
+    const producer = await transport.produce({
+      kind,
+      rtpParameters: rtpParameters as unknown as types.RtpParameters,
+      appData: { peerId: peer.id, source: appData?.source ?? (kind === 'audio' ? 'mic' : 'camera') },
+    });
+    peer.producers.set(producer.id, producer);
+    producer.observer.once('close', () => {
+      peer.producers.delete(producer.id);
+      room.broadcast('producerClosed', { producerId: producer.id }, peer);
+    });
+    room.broadcast('newProducer', { producerId: producer.id, peerId: peer.id, kind }, peer);
+    return { id: producer.id };
+  },
+
+  async closeProducer(_room, peer, { producerId }) {
+    const producer = peer.producers.get(producerId);
+    if (!producer) throw MediaRequestError.notFound('producer', producerId);
+    producer.close();
+    return {};
+  },
+
+  async consume(room, peer, { producerId, transportId }) {
+    if (!peer.rtpCapabilities) throw MediaRequestError.badRequest('join first');
+    const producer = room.findProducer(producerId);
+    if (!producer) throw MediaRequestError.notFound('producer', producerId);
+    if (!room.router.canConsume({ producerId, rtpCapabilities: peer.rtpCapabilities })) {
+      throw MediaRequestError.badRequest('client cannot receive this producer');
+    }
+    const transport = peer.transport(transportId);
+    if (transport.appData.direction !== 'recv') throw MediaRequestError.badRequest('not a receive transport');
+    // Paused until the client says it is ready, then a key frame: no black video on join.
+    const consumer = await transport.consume({ producerId, rtpCapabilities: peer.rtpCapabilities, paused: true });
+    peer.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
+    consumer.on('producerclose', () => {
+      consumer.close();
+      peer.notify('consumerClosed', { consumerId: consumer.id });
+    });
+    return {
+      id: consumer.id,
+      producerId,
+      kind: consumer.kind,
+      rtpParameters: consumer.rtpParameters,
+      type: consumer.type,
+      producerPaused: consumer.producerPaused,
+    };
+  },
+
+  async resumeConsumer(_room, peer, { consumerId }) {
+    const consumer = peer.consumers.get(consumerId);
+    if (!consumer) throw MediaRequestError.notFound('consumer', consumerId);
+    await consumer.resume();
+    if (consumer.kind === 'video') await consumer.requestKeyFrame();
+    return {};
+  },
+
+  async setConsumerPreferredLayers(_room, peer, { consumerId, spatialLayer, temporalLayer }) {
+    const consumer = peer.consumers.get(consumerId);
+    if (!consumer) throw MediaRequestError.notFound('consumer', consumerId);
+    await consumer.setPreferredLayers({ spatialLayer, ...(temporalLayer === undefined ? {} : { temporalLayer }) });
+    return {};
+  },
+};

@@ -1,0 +1,12 @@
+/** The body of `GET /health` on every PodLive process. */
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  service: 'server' | 'sfu' | 'recorder' | 'web';
+  version: string;
+  uptimeSec: number;
+  [detail: string]: unknown;
+}
+
+export function healthReport(service: HealthReport['service'], version: string, extra: Record<string, unknown> = {}): HealthReport {
+  return { status: 'ok', service, version, uptimeSec: Math.round(process.uptime()), ...extra };
+}

@@ -1,0 +1,3 @@
+export * from './tokens';
+export * from './protocol';
+export * from './health';

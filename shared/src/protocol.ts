@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/**
+ * protoo signalling between a browser (or headless client) and an SFU node. Requests go
+ * client → node; notifications go node → client. Every request's data is validated here before
+ * a handler sees it; mediasoup validates the deep RTP structures itself.
+ */
+
+const id = z.string().min(1).max(64);
+/** RTP/DTLS/ICE structures: shape checked loosely here, fully by mediasoup. */
+const mediaObject = z.looseObject({});
+
+export const mediaRequestSchemas = {
+  getRouterRtpCapabilities: z.object({}).optional(),
+  /** Announce the client's receive capabilities; the reply lists the producers already live. */
+  join: z.object({ rtpCapabilities: z.looseObject({ codecs: z.array(mediaObject) }) }),
+  createWebRtcTransport: z.object({ direction: z.enum(['send', 'recv']) }),
+  connectWebRtcTransport: z.object({ transportId: id, dtlsParameters: mediaObject }),
+  restartIce: z.object({ transportId: id }),
+  produce: z.object({
+    transportId: id,
+    kind: z.enum(['audio', 'video']),
+    rtpParameters: mediaObject,
+    appData: z.object({ source: z.enum(['mic', 'camera']).optional() }).optional(),
+  }),
+  closeProducer: z.object({ producerId: id }),
+  /** Consumers start paused; the client resumes once its side is ready. */
+  consume: z.object({ producerId: id, transportId: id }),
+  resumeConsumer: z.object({ consumerId: id }),
+  setConsumerPreferredLayers: z.object({
+    consumerId: id,
+    spatialLayer: z.number().int().min(0).max(2),
+    temporalLayer: z.number().int().min(0).max(2).optional(),
+  }),
+} as const;
+
+export type MediaRequestMethod = keyof typeof mediaRequestSchemas;
+export type MediaRequestData<M extends MediaRequestMethod> = z.infer<(typeof mediaRequestSchemas)[M]>;
+
+export function isMediaRequestMethod(method: string): method is MediaRequestMethod {
+  return Object.hasOwn(mediaRequestSchemas, method);
+}
+
+export interface ProducerInfo {
+  producerId: string;
+  peerId: string;
+  kind: 'audio' | 'video';
+}
+
+/** Node → client notifications. */
+export interface MediaNotifications {
+  newProducer: ProducerInfo;
+  producerClosed: { producerId: string };
+  consumerClosed: { consumerId: string };
+  roomClosed: { reason: 'host_left' | 'ended' | 'node_shutdown' | 'worker_died' };
+}
+
+/** Error codes a node rejects requests with (protoo reject carries code + reason). */
+export const mediaErrorCodes = {
+  badRequest: 400,
+  forbidden: 403,
+  notFound: 404,
+  conflict: 409,
+  internal: 500,
+} as const;
+
+/** The query parameter carrying the media token on the signalling WebSocket URL. */
+export const MEDIA_TOKEN_PARAM = 'token';
