@@ -1,0 +1,2 @@
+// Media pages run in the browser only (WebRTC, getUserMedia).
+export const ssr = false;
