@@ -3,7 +3,8 @@
 # providing one if needed. In order:
 #   1. $MEDIASOUP_WORKER_BIN, when set (must be executable);
 #   2. the cache: ${PODLIVE_CACHE_DIR:-~/.cache/podlive}/mediasoup-worker-<version>/mediasoup-worker;
-#   3. mediasoup's official prebuilt binary for this platform (needs internet; 20 s limit);
+#   3. mediasoup's official prebuilt binary for this platform (needs internet; 20 s limit; set
+#      PODLIVE_SKIP_PREBUILT=1 to go straight to 4);
 #   4. a build of the package's worker sources against Debian's own libraries (offline; ~6 min on
 #      2 cores), following ../../../shared/notes/ENVIRONMENT.md. Nothing inside node_modules is
 #      edited: the sources are copied into the cache first, and meson's subproject wraps (which
@@ -37,7 +38,11 @@ try_prebuilt() {
   local url="${MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL:-https://github.com/versatica/mediasoup/releases/download}/$version/$tar"
   local tmp; tmp=$(mktemp -d)
   log "trying the official prebuilt worker: $url"
-  if curl -fsSL --connect-timeout 5 --max-time 20 "$url" -o "$tmp/w.tgz" 2>/dev/null \
+  if node -e '
+      fetch(process.argv[1], { signal: AbortSignal.timeout(20000) })
+        .then((r) => { if (!r.ok) throw new Error(String(r.status)); return r.arrayBuffer(); })
+        .then((b) => require("fs").writeFileSync(process.argv[2], Buffer.from(b)))
+        .catch(() => process.exit(1));' "$url" "$tmp/w.tgz" 2>/dev/null \
      && tar -xzf "$tmp/w.tgz" -C "$tmp" && [ -f "$tmp/mediasoup-worker" ] \
      && ldd "$tmp/mediasoup-worker" >/dev/null 2>&1; then
     chmod +x "$tmp/mediasoup-worker"
