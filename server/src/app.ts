@@ -1,0 +1,73 @@
+import { createLogger, type Logger } from '@podlive/shared/logger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createBus, type Bus } from './bus';
+import type { Config } from './config';
+import type { DatabaseHandle } from './db';
+import { createMailer, type Mailer } from './mail';
+import errorHandler from './plugins/error-handler';
+import services from './plugins/services';
+import webProxy from './plugins/web-proxy';
+import healthRoutes, { type HealthCheck } from './routes/health';
+import storageRoutes from './routes/storage';
+import { createStorage, LocalStorage, S3Storage, type Storage } from './storage';
+
+/** What build() can be given instead of making it; what it is given, its caller closes. */
+export interface AppDeps {
+  logger: Logger;
+  bus: Bus;
+  storage: Storage;
+  mailer: Mailer;
+  /** Until @podlive/db is wired: only its health probe and shutdown are used. */
+  db: DatabaseHandle;
+}
+
+/** Path prefixes served here; everything else goes to the web app (WEB_URL). */
+export const OWN_PREFIXES = ['/api', '/ws', '/health'] as const;
+
+/**
+ * The control plane as a Fastify instance, not listening: `app.inject()` in tests, `app.listen()`
+ * in main.ts. Services not passed in `deps` are made from `config` and closed with the app.
+ */
+export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInstance {
+  const logger = deps.logger ?? createLogger('server');
+  const owned: Array<() => Promise<void> | void> = [];
+  const bus = deps.bus ?? createBus(config, logger);
+  if (deps.bus === undefined) owned.push(() => bus.close());
+  const storage = deps.storage ?? createStorage(config);
+  if (deps.storage === undefined && storage instanceof S3Storage) owned.push(() => storage.close());
+  const mailer = deps.mailer ?? createMailer(config, logger);
+  if (deps.mailer === undefined) owned.push(() => mailer.close());
+
+  // Typed with Fastify's base logger so plugins see the ordinary FastifyInstance.
+  const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    loggerInstance: logger,
+    bodyLimit: 1024 * 1024,
+  });
+  app.addHook('onClose', async () => {
+    for (const close of owned.reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        app.log.error({ err }, 'closing a service failed');
+      }
+    }
+  });
+
+  app.register(errorHandler);
+  app.register(services, { config, bus, storage, mailer });
+
+  const checks: Record<string, HealthCheck> = { bus: () => bus.ping() };
+  if (deps.db !== undefined) checks.database = deps.db.ping.bind(deps.db);
+  app.register(healthRoutes, { checks });
+
+  app.register(
+    async (api) => {
+      if (storage instanceof LocalStorage) await api.register(storageRoutes, { storage });
+    },
+    { prefix: '/api' },
+  );
+
+  app.register(webProxy, { upstream: config.webUrl, reserved: OWN_PREFIXES });
+  return app;
+}

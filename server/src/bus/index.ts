@@ -1,0 +1,14 @@
+import type { Logger } from '@podlive/shared/logger';
+import type { Config } from '../config';
+import type { Bus } from './bus';
+import { InProcessBus } from './in-process-bus';
+import { RedisBus } from './redis-bus';
+
+export { BusClosedError, type Bus, type BusHandler } from './bus';
+export { InProcessBus } from './in-process-bus';
+export { RedisBus, type RedisBusOptions } from './redis-bus';
+
+/** RedisBus when REDIS_URL is set (a fleet of replicas), InProcessBus otherwise (one replica). */
+export function createBus(config: Pick<Config, 'redisUrl'>, logger: Logger): Bus {
+  return config.redisUrl === undefined ? new InProcessBus({ logger }) : new RedisBus({ url: config.redisUrl, logger });
+}

@@ -1,0 +1,166 @@
+import { devSecret, envSchemas, parseEnv } from '@podlive/shared/env';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/** Where objects live: a directory served by this server, or an S3 bucket. */
+export type StorageConfig =
+  | { readonly kind: 'local'; readonly dir: string; readonly urlSecret: string }
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      readonly region: string;
+      /** Custom endpoint (MinIO, R2, s3rver); path-style addressing is used when set. */
+      readonly endpoint: string | undefined;
+      readonly accessKeyId: string;
+      readonly secretAccessKey: string;
+    };
+
+/** How mail leaves: .eml files in an outbox directory (and the log), or an SMTP relay. */
+export type MailConfig =
+  | { readonly kind: 'outbox'; readonly dir: string; readonly from: string }
+  | {
+      readonly kind: 'smtp';
+      readonly host: string;
+      readonly port: number;
+      /** Implicit TLS (port 465); other ports use STARTTLS when the relay offers it. */
+      readonly secure: boolean;
+      readonly user: string | undefined;
+      readonly pass: string | undefined;
+      readonly from: string;
+    };
+
+export interface Config {
+  /** HOST, default 127.0.0.1. */
+  readonly host: string;
+  /** PORT, default 3000. */
+  readonly port: number;
+  /** PUBLIC_URL without a trailing slash, default http://localhost:PORT. */
+  readonly publicUrl: string;
+  /** DATA_DIR, absolute; default `<repo>/data`. */
+  readonly dataDir: string;
+  /** DATABASE_URL; unset means embedded PGlite in DATA_DIR. */
+  readonly databaseUrl: string | undefined;
+  /** REDIS_URL; unset means in-process bus and state (one replica). */
+  readonly redisUrl: string | undefined;
+  /** From the environment (>= 32 chars) or generated once per machine in DATA_DIR/secrets/<VAR>. */
+  readonly secrets: {
+    readonly jwtAccess: string;
+    readonly jwtRefresh: string;
+    readonly mediaToken: string;
+  };
+  readonly storage: StorageConfig;
+  readonly mail: MailConfig;
+  /** WEB_URL: the SvelteKit process everything outside /api, /ws and /health is proxied to. */
+  readonly webUrl: string;
+  /** SFU_URL: an SFU node's HTTP endpoint, for health aggregation. */
+  readonly sfuUrl: string;
+}
+
+const blankToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUndefined, schema);
+const secret = optional(z.string().min(32, 'must be at least 32 characters when set').optional());
+const text = envSchemas.optionalString;
+
+const envSchema = z
+  .object({
+    HOST: optional(z.string().trim().min(1).default('127.0.0.1')),
+    PORT: optional(envSchemas.port(3000)),
+    PUBLIC_URL: optional(envSchemas.url.optional()),
+    DATA_DIR: optional(envSchemas.dataDir),
+    DATABASE_URL: text,
+    REDIS_URL: optional(z.url({ protocol: /^rediss?$/ }).optional()),
+    JWT_ACCESS_SECRET: secret,
+    JWT_REFRESH_SECRET: secret,
+    MEDIA_TOKEN_SECRET: secret,
+    AWS_ACCESS_KEY_ID: text,
+    AWS_SECRET_ACCESS_KEY: text,
+    AWS_S3_BUCKET: text,
+    AWS_REGION: text,
+    AWS_ENDPOINT_URL_S3: optional(envSchemas.url.optional()),
+    SMTP_HOST: text,
+    SMTP_PORT: optional(envSchemas.port(587)),
+    SMTP_USER: text,
+    SMTP_PASS: text,
+    SMTP_FROM: text,
+    WEB_URL: optional(envSchemas.url.default('http://127.0.0.1:3001')),
+    SFU_URL: optional(envSchemas.url.default('http://127.0.0.1:4443')),
+  })
+  .superRefine((env, ctx) => {
+    const require = (name: keyof typeof env, because: string) => {
+      if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: `required when ${because} is set` });
+    };
+    if (env.AWS_S3_BUCKET !== undefined) {
+      require('AWS_ACCESS_KEY_ID', 'AWS_S3_BUCKET');
+      require('AWS_SECRET_ACCESS_KEY', 'AWS_S3_BUCKET');
+    }
+    if (env.SMTP_USER !== undefined) require('SMTP_PASS', 'SMTP_USER');
+  });
+
+type Env = z.output<typeof envSchema>;
+
+const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
+
+function storageConfig(env: Env, dataDir: string): StorageConfig {
+  if (env.AWS_S3_BUCKET === undefined) {
+    return { kind: 'local', dir: join(dataDir, 'storage'), urlSecret: devSecret(dataDir, 'STORAGE_URL_SECRET') };
+  }
+  return {
+    kind: 's3',
+    bucket: env.AWS_S3_BUCKET,
+    region: env.AWS_REGION ?? 'us-east-1',
+    endpoint: env.AWS_ENDPOINT_URL_S3,
+    // Presence is checked by the schema's refinement above.
+    accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+  };
+}
+
+function mailConfig(env: Env, dataDir: string, publicUrl: string): MailConfig {
+  const from = env.SMTP_FROM ?? `PodLive <no-reply@${new URL(publicUrl).hostname}>`;
+  if (env.SMTP_HOST === undefined) return { kind: 'outbox', dir: join(dataDir, 'outbox'), from };
+  return {
+    kind: 'smtp',
+    host: env.SMTP_HOST,
+    port: env.SMTP_PORT,
+    secure: env.SMTP_PORT === 465,
+    user: env.SMTP_USER,
+    pass: env.SMTP_PASS,
+    from,
+  };
+}
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+  for (const child of Object.values(value)) {
+    if (child !== null && typeof child === 'object') deepFreeze(child as object);
+  }
+  return Object.freeze(value);
+}
+
+/**
+ * Parses the environment once, at start-up, into a frozen, typed config. Throws a ConfigError whose
+ * message names every bad variable. Secrets not given are generated once per DATA_DIR.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = parseEnv(envSchema, env);
+  const dataDir = parsed.DATA_DIR;
+  const publicUrl = withoutTrailingSlash(parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`);
+  const secretFrom = (name: 'JWT_ACCESS_SECRET' | 'JWT_REFRESH_SECRET' | 'MEDIA_TOKEN_SECRET') =>
+    parsed[name] ?? devSecret(dataDir, name);
+  return deepFreeze({
+    host: parsed.HOST,
+    port: parsed.PORT,
+    publicUrl,
+    dataDir,
+    databaseUrl: parsed.DATABASE_URL,
+    redisUrl: parsed.REDIS_URL,
+    secrets: {
+      jwtAccess: secretFrom('JWT_ACCESS_SECRET'),
+      jwtRefresh: secretFrom('JWT_REFRESH_SECRET'),
+      mediaToken: secretFrom('MEDIA_TOKEN_SECRET'),
+    },
+    storage: storageConfig(parsed, dataDir),
+    mail: mailConfig(parsed, dataDir, publicUrl),
+    webUrl: withoutTrailingSlash(parsed.WEB_URL),
+    sfuUrl: withoutTrailingSlash(parsed.SFU_URL),
+  });
+}

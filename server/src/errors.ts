@@ -1,0 +1,81 @@
+/**
+ * The one registry of coded errors the API returns. Each code has an HTTP status and a default
+ * message safe to show to a client. Routes throw `new ApiError('CODE')` (or with a more precise
+ * message / per-field reasons); the error handler turns it into `{ error: { code, message, fields? } }`.
+ */
+export const errorRegistry = {
+  BAD_REQUEST: { status: 400, message: 'The request is malformed' },
+  VALIDATION_FAILED: { status: 400, message: 'The request is invalid' },
+  UNAUTHORIZED: { status: 401, message: 'Authentication is required' },
+  FORBIDDEN: { status: 403, message: 'Not allowed' },
+  NOT_FOUND: { status: 404, message: 'Not found' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  CONFLICT: { status: 409, message: 'Conflicts with the current state' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests, try again later' },
+  INTERNAL: { status: 500, message: 'Internal server error' },
+  BAD_GATEWAY: { status: 502, message: 'An upstream service failed' },
+  SERVICE_UNAVAILABLE: { status: 503, message: 'Service unavailable, try again later' },
+  GATEWAY_TIMEOUT: { status: 504, message: 'An upstream service timed out' },
+  STORAGE_KEY_INVALID: { status: 400, message: 'Invalid storage key' },
+  STORAGE_SIGNATURE_INVALID: { status: 403, message: 'The link is invalid' },
+  STORAGE_LINK_EXPIRED: { status: 403, message: 'The link has expired' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorRegistry;
+
+/** Per-field reasons, keyed by field path (`email`, `body.handle`, `query.exp`). */
+export type ErrorFields = Record<string, string>;
+
+/** The wire shape of every error response. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; fields?: ErrorFields };
+}
+
+export interface ApiErrorOptions {
+  /** Replaces the registry's message; must be safe for clients. */
+  message?: string;
+  fields?: ErrorFields;
+  cause?: unknown;
+}
+
+/** An error whose code, status and message are meant for the client. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly fields: ErrorFields | undefined;
+
+  constructor(code: ErrorCode, options: ApiErrorOptions = {}) {
+    super(options.message ?? errorRegistry[code].message, { cause: options.cause });
+    this.code = code;
+    this.statusCode = errorRegistry[code].status;
+    this.fields = options.fields;
+  }
+
+  toBody(): ErrorBody {
+    const error: ErrorBody['error'] = { code: this.code, message: this.message };
+    if (this.fields !== undefined) error.fields = this.fields;
+    return { error };
+  }
+}
+
+/** The registry code used when only an HTTP status is known (Fastify's own errors, upstream failures). */
+export function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case 400: return 'BAD_REQUEST';
+    case 401: return 'UNAUTHORIZED';
+    case 403: return 'FORBIDDEN';
+    case 404: return 'NOT_FOUND';
+    case 405: return 'METHOD_NOT_ALLOWED';
+    case 409: return 'CONFLICT';
+    case 413: return 'PAYLOAD_TOO_LARGE';
+    case 415: return 'UNSUPPORTED_MEDIA_TYPE';
+    case 429: return 'RATE_LIMITED';
+    case 502: return 'BAD_GATEWAY';
+    case 503: return 'SERVICE_UNAVAILABLE';
+    case 504: return 'GATEWAY_TIMEOUT';
+    default: return status >= 400 && status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
+  }
+}

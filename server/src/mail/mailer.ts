@@ -1,0 +1,19 @@
+/** One e-mail. `html` is optional; `text` is always sent (and is what the outbox log shows). */
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+export interface SentMail {
+  messageId: string;
+}
+
+/** Sends mail: through SMTP in production, into DATA_DIR/outbox (and the log) offline. */
+export interface Mailer {
+  readonly kind: 'outbox' | 'smtp';
+  send(message: MailMessage): Promise<SentMail>;
+  /** Closes connections; calling it twice does nothing. */
+  close(): Promise<void>;
+}

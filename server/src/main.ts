@@ -1,0 +1,48 @@
+import { createLogger } from '@podlive/shared/logger';
+import { build } from './app';
+import { createBus, type Bus } from './bus';
+import { loadConfig } from './config';
+
+const logger = createLogger('server');
+/** What a failed start-up must release before exiting. */
+const started: { bus?: Bus } = {};
+
+/** Runs one named start-up step; a failure is logged with the step's name and ends start-up. */
+async function step<T>(name: string, run: () => T | Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    logger.fatal({ err, step: name }, `start-up failed at "${name}"`);
+    await started.bus?.close().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+const config = await step('load config', () => loadConfig());
+const bus = await step('connect bus', async () => {
+  started.bus = createBus(config, logger);
+  await started.bus.ping();
+  return started.bus;
+});
+const app = await step('build app', () => build(config, { logger, bus }));
+await step('ready plugins', () => app.ready());
+const address = await step('listen', () => app.listen({ host: config.host, port: config.port }));
+logger.info({ address, publicUrl: config.publicUrl, storage: config.storage.kind, mail: config.mail.kind, bus: bus.kind }, 'server ready');
+
+let stopping = false;
+async function stop(signal: NodeJS.Signals) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  try {
+    await app.close();
+    await bus.close();
+    logger.info('stopped');
+    process.exit(0);
+  } catch (err) {
+    logger.error({ err }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

@@ -1,0 +1,19 @@
+import { ApiError } from '../errors';
+
+const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+const MAX_KEY_LENGTH = 1024;
+
+/** True for keys that are safe as both S3 keys and relative file paths (no `..`, no absolute paths). */
+export function isValidKey(key: string): boolean {
+  return key.length > 0 && key.length <= MAX_KEY_LENGTH && key.split('/').every((segment) => SEGMENT.test(segment));
+}
+
+/** Throws ApiError STORAGE_KEY_INVALID unless `isValidKey(key)`. */
+export function assertValidKey(key: string): void {
+  if (!isValidKey(key)) throw new ApiError('STORAGE_KEY_INVALID', { fields: { key: 'must be /-separated segments of [A-Za-z0-9._-], none starting with a dot' } });
+}
+
+/** Percent-encodes each segment for use in a URL path. */
+export function keyToUrlPath(key: string): string {
+  return key.split('/').map(encodeURIComponent).join('/');
+}

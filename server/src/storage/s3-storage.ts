@@ -1,0 +1,75 @@
+import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import type { Config } from '../config';
+import { assertValidKey } from './key';
+import type { Storage, StoredObject } from './storage';
+
+export type S3StorageOptions = Omit<Extract<Config['storage'], { kind: 's3' }>, 'kind'>;
+
+/**
+ * Objects in an S3 bucket (AWS, or any S3-compatible endpoint with path-style addressing).
+ * Private objects are read through presigned GET URLs.
+ */
+export class S3Storage implements Storage {
+  readonly kind = 's3';
+  readonly #client: S3Client;
+  readonly #bucket: string;
+
+  constructor(options: S3StorageOptions) {
+    this.#bucket = options.bucket;
+    const custom = options.endpoint !== undefined;
+    this.#client = new S3Client({
+      region: options.region,
+      credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+      ...(custom
+        ? {
+            endpoint: options.endpoint,
+            forcePathStyle: true,
+            // Many S3-compatible servers do not know the SDK's default CRC checksums.
+            requestChecksumCalculation: 'WHEN_REQUIRED',
+            responseChecksumValidation: 'WHEN_REQUIRED',
+          }
+        : {}),
+    });
+  }
+
+  async put(key: string, body: Buffer | Readable, contentType: string): Promise<void> {
+    assertValidKey(key);
+    // PutObject needs the length up front; a stream is read into memory first. Objects here are
+    // small (images, 30 s chunks); large uploads would want multipart (@aws-sdk/lib-storage).
+    const bytes = Buffer.isBuffer(body) ? body : await buffer(body);
+    await this.#client.send(
+      new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: bytes, ContentType: contentType, ContentLength: bytes.length }),
+    );
+  }
+
+  async get(key: string): Promise<StoredObject | null> {
+    assertValidKey(key);
+    try {
+      const output = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key }));
+      if (!(output.Body instanceof Readable)) throw new TypeError('S3 GetObject returned a body that is not a Node stream');
+      return { body: output.Body, contentType: output.ContentType ?? 'application/octet-stream', size: output.ContentLength };
+    } catch (err) {
+      if (err instanceof NoSuchKey) return null;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertValidKey(key);
+    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }));
+  }
+
+  async signedUrl(key: string, expiresInSec: number): Promise<string> {
+    assertValidKey(key);
+    return getSignedUrl(this.#client, new GetObjectCommand({ Bucket: this.#bucket, Key: key }), {
+      expiresIn: Math.max(1, Math.floor(expiresInSec)),
+    });
+  }
+
+  close(): void {
+    this.#client.destroy();
+  }
+}

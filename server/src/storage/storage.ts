@@ -1,0 +1,26 @@
+import type { Readable } from 'node:stream';
+
+/** An object read back from storage. */
+export interface StoredObject {
+  body: Readable;
+  contentType: string;
+  /** Bytes, when the backend knows. */
+  size: number | undefined;
+}
+
+/**
+ * Where avatars, thumbnails, recording chunks, HLS and VODs live (Owncast-style narrow interface).
+ * Keys are `/`-separated segments of `[A-Za-z0-9._-]`, no segment starting with a dot
+ * (`avatars/u_12/3f9a.webp`); anything else throws ApiError STORAGE_KEY_INVALID.
+ */
+export interface Storage {
+  readonly kind: 'local' | 's3';
+  /** Creates or replaces the object. Readers never see a partial object. */
+  put(key: string, body: Buffer | Readable, contentType: string): Promise<void>;
+  /** The object, or null when there is none. */
+  get(key: string): Promise<StoredObject | null>;
+  /** Removes the object; removing a missing object is not an error. */
+  delete(key: string): Promise<void>;
+  /** A URL anyone can GET the object with until it expires (private objects are served only this way). */
+  signedUrl(key: string, expiresInSec: number): Promise<string>;
+}

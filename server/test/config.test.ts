@@ -1,0 +1,127 @@
+import { ConfigError } from '@podlive/shared/env';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config';
+import { tempDir } from './helpers';
+
+const errorOf = (run: () => unknown): Error => {
+  try {
+    run();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected an error');
+};
+
+describe('loadConfig', () => {
+  it('applies defaults for a machine without settings', async () => {
+    const dataDir = await tempDir();
+    const config = loadConfig({ DATA_DIR: dataDir });
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      dataDir,
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      webUrl: 'http://127.0.0.1:3001',
+      sfuUrl: 'http://127.0.0.1:4443',
+      storage: { kind: 'local', dir: join(dataDir, 'storage') },
+      mail: { kind: 'outbox', dir: join(dataDir, 'outbox'), from: 'PodLive <no-reply@localhost>' },
+    });
+  });
+
+  it('returns a deeply frozen object', async () => {
+    const config = loadConfig({ DATA_DIR: await tempDir() });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.secrets)).toBe(true);
+    expect(Object.isFrozen(config.storage)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('derives PUBLIC_URL from PORT and strips a trailing slash from a given one', async () => {
+    const dataDir = await tempDir();
+    expect(loadConfig({ DATA_DIR: dataDir, PORT: '4100' }).publicUrl).toBe('http://localhost:4100');
+    expect(loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: 'https://podlive.example/' }).publicUrl).toBe('https://podlive.example');
+  });
+
+  it.each(['abc', '70000', '-1', '3.5'])('rejects PORT=%s with an error naming PORT', async (port) => {
+    const err = errorOf(() => loadConfig({ DATA_DIR: '/tmp/unused', PORT: port }));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toMatch(/\bPORT\b/);
+  });
+
+  it('names REDIS_URL and WEB_URL when they are not URLs of the right kind', () => {
+    const err = errorOf(() => loadConfig({ DATA_DIR: '/tmp/unused', REDIS_URL: 'http://x', WEB_URL: 'nope' }));
+    expect(err.message).toContain('REDIS_URL');
+    expect(err.message).toContain('WEB_URL');
+  });
+
+  it('names the missing S3 key when a bucket is set without it', async () => {
+    const dataDir = await tempDir();
+    const missingSecret = errorOf(() => loadConfig({ DATA_DIR: dataDir, AWS_S3_BUCKET: 'media', AWS_ACCESS_KEY_ID: 'id' }));
+    expect(missingSecret).toBeInstanceOf(ConfigError);
+    expect(missingSecret.message).toContain('AWS_SECRET_ACCESS_KEY');
+    expect(missingSecret.message).not.toContain('AWS_ACCESS_KEY_ID');
+    const missingBoth = errorOf(() => loadConfig({ DATA_DIR: dataDir, AWS_S3_BUCKET: 'media' }));
+    expect(missingBoth.message).toContain('AWS_ACCESS_KEY_ID');
+    expect(missingBoth.message).toContain('AWS_SECRET_ACCESS_KEY');
+  });
+
+  it('selects S3 storage with path-style endpoint settings when the bucket and keys are set', async () => {
+    const config = loadConfig({
+      DATA_DIR: await tempDir(),
+      AWS_S3_BUCKET: 'media',
+      AWS_ACCESS_KEY_ID: 'id',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000',
+    });
+    expect(config.storage).toEqual({
+      kind: 's3', bucket: 'media', region: 'us-east-1', endpoint: 'http://127.0.0.1:9000', accessKeyId: 'id', secretAccessKey: 'secret',
+    });
+  });
+
+  it('selects SMTP when SMTP_HOST is set, implicit TLS only on 465, and requires SMTP_PASS with SMTP_USER', async () => {
+    const dataDir = await tempDir();
+    const smtp = loadConfig({ DATA_DIR: dataDir, SMTP_HOST: 'mail.example', SMTP_FROM: 'PodLive <hi@podlive.example>' });
+    expect(smtp.mail).toEqual({
+      kind: 'smtp', host: 'mail.example', port: 587, secure: false, user: undefined, pass: undefined, from: 'PodLive <hi@podlive.example>',
+    });
+    expect(loadConfig({ DATA_DIR: dataDir, SMTP_HOST: 'mail.example', SMTP_PORT: '465' }).mail).toMatchObject({ secure: true });
+    const err = errorOf(() => loadConfig({ DATA_DIR: dataDir, SMTP_HOST: 'mail.example', SMTP_USER: 'u' }));
+    expect(err.message).toContain('SMTP_PASS');
+  });
+
+  it('generates secrets once per DATA_DIR and returns the same ones on the next load', async () => {
+    const dataDir = await tempDir();
+    const first = loadConfig({ DATA_DIR: dataDir });
+    const second = loadConfig({ DATA_DIR: dataDir });
+    expect(second.secrets).toEqual(first.secrets);
+    expect(existsSync(join(dataDir, 'secrets', 'JWT_ACCESS_SECRET'))).toBe(true);
+    expect(readFileSync(join(dataDir, 'secrets', 'MEDIA_TOKEN_SECRET'), 'utf8')).toBe(first.secrets.mediaToken);
+    const { jwtAccess, jwtRefresh, mediaToken } = first.secrets;
+    expect(new Set([jwtAccess, jwtRefresh, mediaToken]).size).toBe(3);
+    expect(jwtAccess.length).toBeGreaterThanOrEqual(32);
+    const other = loadConfig({ DATA_DIR: await tempDir() });
+    expect(other.secrets.jwtAccess).not.toBe(jwtAccess);
+  });
+
+  it('uses secrets from the environment and rejects short ones without echoing them', async () => {
+    const dataDir = await tempDir();
+    const given = 'x'.repeat(40);
+    expect(loadConfig({ DATA_DIR: dataDir, JWT_REFRESH_SECRET: given }).secrets.jwtRefresh).toBe(given);
+    const err = errorOf(() => loadConfig({ DATA_DIR: dataDir, MEDIA_TOKEN_SECRET: 'short-secret-value' }));
+    expect(err.message).toContain('MEDIA_TOKEN_SECRET');
+    expect(err.message).not.toContain('short-secret-value');
+  });
+
+  it('treats empty variables as unset', async () => {
+    const config = loadConfig({ DATA_DIR: await tempDir(), PORT: '', AWS_S3_BUCKET: '', JWT_ACCESS_SECRET: '', REDIS_URL: '' });
+    expect(config.port).toBe(3000);
+    expect(config.storage.kind).toBe('local');
+    expect(config.redisUrl).toBeUndefined();
+  });
+});
