@@ -18,7 +18,7 @@ export interface AppDeps {
   bus: Bus;
   storage: Storage;
   mailer: Mailer;
-  /** Until @podlive/db is wired: only its health probe and shutdown are used. */
+  /** The database; main.ts opens it (PostgreSQL or PGlite) and closes it after the app. */
   db: DatabaseHandle;
 }
 

@@ -1,9 +1,25 @@
-/**
- * What the server needs from the database until @podlive/db is wired in: a probe for /health and
- * shutdown. The db package's handle will be adapted to this (or replace it) in one place, app.ts.
- */
+import { createDb, queryRows, type Db, type DbHandle } from '@podlive/db';
+import type { Config } from './config';
+
+/** The database as the server uses it: the drizzle handle, a probe for /health, shutdown. */
 export interface DatabaseHandle {
+  readonly db: Db;
   /** Resolves when a trivial query (`select 1`) succeeds. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export function databaseHandle(handle: DbHandle): DatabaseHandle {
+  return {
+    db: handle.db,
+    async ping() {
+      await queryRows(handle.db, 'select 1 as ok');
+    },
+    close: () => handle.close(),
+  };
+}
+
+/** PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR (migrated by `npm run setup`). */
+export async function openDatabase(config: Config): Promise<DatabaseHandle> {
+  return databaseHandle(await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
 }

@@ -2,10 +2,11 @@ import { createLogger } from '@podlive/shared/logger';
 import { build } from './app';
 import { createBus, type Bus } from './bus';
 import { loadConfig } from './config';
+import { openDatabase, type DatabaseHandle } from './db';
 
 const logger = createLogger('server');
 /** What a failed start-up must release before exiting. */
-const started: { bus?: Bus } = {};
+const started: { bus?: Bus; db?: DatabaseHandle } = {};
 
 /** Runs one named start-up step; a failure is logged with the step's name and ends start-up. */
 async function step<T>(name: string, run: () => T | Promise<T>): Promise<T> {
@@ -14,6 +15,7 @@ async function step<T>(name: string, run: () => T | Promise<T>): Promise<T> {
   } catch (err) {
     logger.fatal({ err, step: name }, `start-up failed at "${name}"`);
     await started.bus?.close().catch(() => undefined);
+    await started.db?.close().catch(() => undefined);
     process.exit(1);
   }
 }
@@ -24,10 +26,15 @@ const bus = await step('connect bus', async () => {
   await started.bus.ping();
   return started.bus;
 });
-const app = await step('build app', () => build(config, { logger, bus }));
+const db = await step('open database', async () => {
+  started.db = await openDatabase(config);
+  await started.db.ping();
+  return started.db;
+});
+const app = await step('build app', () => build(config, { logger, bus, db }));
 await step('ready plugins', () => app.ready());
 const address = await step('listen', () => app.listen({ host: config.host, port: config.port }));
-logger.info({ address, publicUrl: config.publicUrl, storage: config.storage.kind, mail: config.mail.kind, bus: bus.kind }, 'server ready');
+logger.info({ address, publicUrl: config.publicUrl, database: config.databaseUrl ? 'postgres' : 'pglite', storage: config.storage.kind, mail: config.mail.kind, bus: bus.kind }, 'server ready');
 
 let stopping = false;
 async function stop(signal: NodeJS.Signals) {
@@ -37,6 +44,7 @@ async function stop(signal: NodeJS.Signals) {
   try {
     await app.close();
     await bus.close();
+    await db.close();
     logger.info('stopped');
     process.exit(0);
   } catch (err) {

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../src/app';
 import { InProcessBus } from '../src/bus';
+import { databaseHandle } from '../src/db';
+import { createTestDb } from '@podlive/db/testing';
 import { captureLogger, testConfig } from './helpers';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -54,7 +56,7 @@ describe('app', () => {
     const response = await app.inject({ method: 'GET', url: '/health' });
     expect(response.statusCode).toBe(200);
     const body = response.json();
-    expect(body).toEqual({ status: 'ok', service: 'server', version, uptimeSec: expect.any(Number), checks: { bus: 'ok' } });
+    expect(body).toEqual({ status: 'ok', service: 'server', version, uptimeSec: expect.any(Number), pid: process.pid, checks: { bus: 'ok' } });
     expect(Number.isInteger(body.uptimeSec) && body.uptimeSec >= 0).toBe(true);
     expect(response.headers['cache-control']).toBe('no-store');
     expect(upstream.seen).toEqual([]);
@@ -110,12 +112,16 @@ describe('app without its dependencies', () => {
     expect(response.body).not.toContain('closed');
   });
 
-  it('reports a database probe when a handle is given', async () => {
-    const db = { ping: async () => { throw new Error('connection refused'); }, close: async () => {} };
+  it.each(['postgres', 'pglite'] as const)('probes a real %s database, and reports it failing once closed', async (kind) => {
+    const db = databaseHandle(await createTestDb(kind));
     const app = build(await testConfig(), { logger: captureLogger().logger, db });
-    const response = await app.inject({ method: 'GET', url: '/health' });
+    const up = await app.inject({ method: 'GET', url: '/health' });
+    await db.close();
+    const down = await app.inject({ method: 'GET', url: '/health' });
     await app.close();
-    expect(response.json().checks).toEqual({ bus: 'ok', database: 'fail' });
+    expect(up.json().checks).toEqual({ bus: 'ok', database: 'ok' });
+    expect(down.statusCode).toBe(503);
+    expect(down.json().checks).toEqual({ bus: 'ok', database: 'fail' });
   });
 
   it('answers 502 BAD_GATEWAY when the web app is not running', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
+import { healthReport, type HealthReport } from '@podlive/shared/health';
 
 /** A named probe; it passes when it resolves within the timeout. */
 export type HealthCheck = () => Promise<void>;
@@ -12,11 +13,8 @@ export interface HealthOptions {
 
 export type CheckResult = 'ok' | 'fail';
 
-export interface HealthBody {
-  status: 'ok' | 'degraded';
+export interface HealthBody extends HealthReport {
   service: 'server';
-  version: string;
-  uptimeSec: number;
   checks: Record<string, CheckResult>;
 }
 
@@ -49,6 +47,6 @@ export default async function healthRoutes(app: FastifyInstance, options: Health
     const checks = Object.fromEntries(entries);
     const healthy = entries.every(([, result]) => result === 'ok');
     reply.code(healthy ? 200 : 503).header('cache-control', 'no-store');
-    return { status: healthy ? 'ok' : 'degraded', service: 'server', version, uptimeSec: Math.floor(process.uptime()), checks };
+    return { ...healthReport('server', version, { checks }), service: 'server', checks, status: healthy ? 'ok' : 'degraded' };
   });
 }
