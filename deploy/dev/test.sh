@@ -11,4 +11,18 @@ echo "[test] type-check and lint" >&2
 pnpm --silent run check
 
 echo "[test] tests" >&2
-pnpm -r --workspace-concurrency=1 --reporter=append-only run test
+rm -f */.vitest-results.json
+status=0
+pnpm -r --workspace-concurrency=1 --reporter=append-only run test --reporter=default --reporter=json --outputFile.json=.vitest-results.json || status=$?
+
+# One closing line for the whole suite, summed over every package's vitest JSON report.
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of process.argv.slice(1)) {
+    const r = JSON.parse(fs.readFileSync(f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+  }
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' */.vitest-results.json
+exit "$status"
