@@ -38,14 +38,14 @@ MEDIASOUP_WORKER_BIN=$(bash deploy/mediasoup/worker.sh)
 export MEDIASOUP_WORKER_BIN
 
 step "database migrations"
-pnpm --silent --filter @podlive/db migrate >&2
+LOG_LEVEL=${LOG_LEVEL:-warn} pnpm --silent --filter @podlive/db migrate >&2
 
 # Rebuild the web app only when its inputs changed since the last build.
 stamp=web/build/.inputs
 inputs=$(find web/src web/static shared/src web/svelte.config.js web/vite.config.ts web/package.json pnpm-lock.yaml -type f -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -d' ' -f1)
 if [ ! -f web/build/index.js ] || [ "$(cat "$stamp" 2>/dev/null)" != "$inputs" ]; then
   step "building the web app"
-  pnpm --silent --filter @podlive/web build >&2
+  pnpm --silent --filter @podlive/web build >/dev/null
   echo "$inputs" > "$stamp"
 fi
 step "ready"

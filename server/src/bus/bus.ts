@@ -33,3 +33,14 @@ export function encodeMessage(message: unknown): string {
   if (text === undefined) throw new TypeError('Bus messages must be JSON values');
   return text;
 }
+
+/** Runs one handler on one message's text; a throw or a rejection is logged, never propagated. */
+export function deliver(handler: BusHandler, text: string, channel: string, logger: { error(obj: object, msg: string): void }): void {
+  const fail = (err: unknown) => logger.error({ err, channel }, 'bus handler failed');
+  try {
+    const result = handler(JSON.parse(text), channel);
+    if (result instanceof Promise) result.catch(fail);
+  } catch (err) {
+    fail(err);
+  }
+}

@@ -1,6 +1,6 @@
 import type { Logger } from '@podlive/shared/logger';
 import { EventEmitter } from 'node:events';
-import { BusClosedError, encodeMessage, type Bus, type BusHandler } from './bus';
+import { BusClosedError, deliver, encodeMessage, type Bus, type BusHandler } from './bus';
 
 /** The bus of a single replica: an EventEmitter, with the same JSON semantics as RedisBus. */
 export class InProcessBus implements Bus {
@@ -23,15 +23,7 @@ export class InProcessBus implements Bus {
 
   async subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>> {
     if (this.#closed) throw new BusClosedError();
-    const listener = (text: string) => {
-      const fail = (err: unknown) => this.#logger.error({ err, channel }, 'bus handler failed');
-      try {
-        const result = handler(JSON.parse(text), channel);
-        if (result instanceof Promise) result.catch(fail);
-      } catch (err) {
-        fail(err);
-      }
-    };
+    const listener = (text: string) => deliver(handler, text, channel, this.#logger);
     this.#emitter.on(channel, listener);
     return async () => {
       this.#emitter.off(channel, listener);

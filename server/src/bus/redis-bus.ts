@@ -1,6 +1,6 @@
 import type { Logger } from '@podlive/shared/logger';
 import { Redis } from 'ioredis';
-import { BusClosedError, encodeMessage, type Bus, type BusHandler } from './bus';
+import { BusClosedError, deliver, encodeMessage, type Bus, type BusHandler } from './bus';
 
 export interface RedisBusOptions {
   /** redis:// or rediss:// URL. */
@@ -89,14 +89,6 @@ export class RedisBus implements Bus {
     const subscription = this.#subscriptions.get(full);
     if (subscription === undefined) return;
     const channel = full.slice(this.prefix.length);
-    for (const handler of subscription.handlers) {
-      const fail = (err: unknown) => this.#logger.error({ err, channel }, 'bus handler failed');
-      try {
-        const result = handler(JSON.parse(text), channel);
-        if (result instanceof Promise) result.catch(fail);
-      } catch (err) {
-        fail(err);
-      }
-    }
+    for (const handler of subscription.handlers) deliver(handler, text, channel, this.#logger);
   }
 }
