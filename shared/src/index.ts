@@ -1,3 +1,5 @@
 export * from './tokens';
 export * from './protocol';
 export * from './health';
+export * from './handles';
+export * from './accounts';
