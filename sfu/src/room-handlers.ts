@@ -6,8 +6,11 @@ import type { Room } from './Room';
 
 type Handlers = { [M in MediaRequestMethod]: (room: Room, peer: Peer, data: MediaRequestData<M>) => Promise<unknown> };
 
-/** Caps a viewer's incoming bitrate at what the top simulcast layer needs, with headroom. */
-const MAX_INCOMING_BITRATE = 1_500_000;
+/**
+ * Caps what one publisher may send into the router: the three simulcast layers (150 k + 500 k +
+ * 1.5 M) plus Opus, with headroom. (mediasoup's "incoming" is client → router.)
+ */
+const MAX_PUBLISH_BITRATE = 3_000_000;
 
 /** The protoo request dispatcher of a room: one handler per method, each checks the peer's grant. */
 export const handlers: Handlers = {
@@ -30,7 +33,7 @@ export const handlers: Handlers = {
       initialAvailableOutgoingBitrate: 1_000_000,
       appData: { direction },
     });
-    if (direction === 'recv') await transport.setMaxIncomingBitrate(MAX_INCOMING_BITRATE).catch(() => undefined);
+    if (direction === 'send') await transport.setMaxIncomingBitrate(MAX_PUBLISH_BITRATE);
     peer.transports.set(transport.id, transport);
     transport.observer.once('close', () => peer.transports.delete(transport.id));
     return {
