@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -98,9 +99,12 @@ export interface PgliteOptions {
   loadDataDir?: Blob;
 }
 
+/** Extensions the migrations create (pg_trgm: user search); PGlite must load them at start. */
+const pgliteExtensions = { pg_trgm };
+
 /** Embedded PGlite, in `dataDir` (created if missing) or in memory. */
 export async function openPglite(options: PgliteOptions = {}): Promise<DbHandle> {
-  const client = await PGlite.create(options);
+  const client = await PGlite.create({ ...options, extensions: pgliteExtensions });
   const pglite = drizzlePglite({ client, schema });
   let closed: Promise<void> | undefined;
   const handle: DbHandle = {
@@ -120,7 +124,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<DbHandle>
  * loadDataDir })` starts from it faster than creating and migrating a cluster (tests).
  */
 export async function pgliteImage(): Promise<Blob> {
-  const client = await PGlite.create();
+  const client = await PGlite.create({ extensions: pgliteExtensions });
   try {
     await migratePglite(drizzlePglite({ client }), { migrationsFolder });
     return await client.dumpDataDir('none');

@@ -6,3 +6,7 @@ export { queryRows } from './rows';
 export { equalsIgnoringCase, lower } from './schema/columns';
 export * from './schema';
 export type * from './types';
+// The query-building vocabulary callers need with the schema (not the drivers), so they depend on
+// this package alone and on the one drizzle-orm it was built with.
+export { and, asc, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+export type { SQL } from 'drizzle-orm';

@@ -1,6 +1,6 @@
 import type {
   blocks, chatBans, chatMessages, follows, inviteStatus, liveSessions, notifications, oneTimeCodes,
-  otpPurpose, pinnedMessages, recordings, recordingStatus, refreshTokenFamilies, reports,
+  otpPurpose, pinnedMessages, recordings, recordingStatus, refreshTokenFamilies, reports, retiredRefreshTokens,
   reportStatus, reportTarget, sessionCategory, sessionStatus, stageInvites, users,
 } from './schema';
 
@@ -9,6 +9,7 @@ export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type RefreshTokenFamily = typeof refreshTokenFamilies.$inferSelect;
 export type NewRefreshTokenFamily = typeof refreshTokenFamilies.$inferInsert;
+export type RetiredRefreshToken = typeof retiredRefreshTokens.$inferSelect;
 export type OneTimeCode = typeof oneTimeCodes.$inferSelect;
 export type NewOneTimeCode = typeof oneTimeCodes.$inferInsert;
 export type LiveSession = typeof liveSessions.$inferSelect;

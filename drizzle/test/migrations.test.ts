@@ -10,7 +10,7 @@ const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta/_journal.js
 
 const expectedTables = [
   'blocks', 'chat_bans', 'chat_messages', 'follows', 'live_sessions', 'notifications', 'one_time_codes',
-  'pinned_messages', 'recordings', 'refresh_token_families', 'reports', 'stage_invites', 'users',
+  'pinned_messages', 'recordings', 'refresh_token_families', 'reports', 'retired_refresh_tokens', 'stage_invites', 'users',
 ];
 
 async function publicTables(db: Db): Promise<string[]> {
@@ -45,6 +45,15 @@ describe.each(kinds)('migrations on %s', (kind) => {
     expect(await publicTables(db)).toEqual(expectedTables);
     expect(journal.entries.length).toBeGreaterThan(0);
     expect(await appliedMigrations(db)).toBe(journal.entries.length);
+  });
+
+  it('install pg_trgm for user search', async () => {
+    const testDb = await emptyDb();
+    await migrate(testDb);
+    const rows = await queryRows<{ s: number }>(testDb.db, sql`select similarity('rahl', 'rahul') as s`);
+    expect(Number(rows[0]?.s)).toBeGreaterThan(0.3);
+    const indexes = await queryRows<{ name: string }>(testDb.db, sql`select indexname as name from pg_indexes where indexname like 'users_%_trgm_idx' order by 1`);
+    expect(indexes.map((row) => row.name)).toEqual(['users_display_name_trgm_idx', 'users_handle_trgm_idx']);
   });
 
   it('re-applying them is a no-op that keeps the data', async () => {

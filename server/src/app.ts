@@ -5,7 +5,14 @@ import { createBus, type Bus } from './bus';
 import type { Config } from './config';
 import type { DatabaseHandle } from './db';
 import { createMailer, type Mailer } from './mail';
+import cookie from '@fastify/cookie';
+import authRoutes from './features/auth/routes';
+import mediaRoutes from './features/users/media-routes';
+import userRoutes from './features/users/routes';
+import auth from './plugins/auth';
+import database from './plugins/database';
 import errorHandler from './plugins/error-handler';
+import rateLimit from './plugins/rate-limit';
 import services from './plugins/services';
 import webProxy from './plugins/web-proxy';
 import healthRoutes, { type HealthCheck } from './routes/health';
@@ -43,6 +50,9 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
   const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: logger,
     bodyLimit: 1024 * 1024,
+    // The web app's server calls /api from this machine on behalf of browsers and names the
+    // browser in X-Forwarded-For: trusted from loopback only, so per-IP rate limits see the browser.
+    trustProxy: 'loopback',
   });
   app.addHook('onClose', async () => {
     for (const close of owned.reverse()) {
@@ -56,6 +66,9 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
 
   app.register(errorHandler);
   app.register(services, { config, bus, storage, mailer });
+  // Cookie parsing and setting (the refresh-token cookie; see features/auth/cookie.ts).
+  app.register(cookie);
+  app.register(auth);
 
   const checks: Record<string, HealthCheck> = { bus: () => bus.ping() };
   if (deps.db !== undefined) checks.database = deps.db.ping.bind(deps.db);
@@ -64,6 +77,14 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
   app.register(
     async (api) => {
       if (storage instanceof LocalStorage) await api.register(storageRoutes, { storage });
+      await api.register(mediaRoutes, { prefix: '/media' });
+      // The account features need the database; a build() without one (some tests) serves the rest.
+      if (deps.db !== undefined) {
+        await api.register(database, { db: deps.db.db });
+        await api.register(rateLimit);
+        await api.register(authRoutes, { prefix: '/auth' });
+        await api.register(userRoutes, { prefix: '/users' });
+      }
     },
     { prefix: '/api' },
   );

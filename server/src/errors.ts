@@ -21,6 +21,22 @@ export const errorRegistry = {
   STORAGE_KEY_INVALID: { status: 400, message: 'Invalid storage key' },
   STORAGE_SIGNATURE_INVALID: { status: 403, message: 'The link is invalid' },
   STORAGE_LINK_EXPIRED: { status: 403, message: 'The link has expired' },
+  // Accounts (/api/auth, /api/users).
+  UNAUTHENTICATED: { status: 401, message: 'Sign in to continue' },
+  INVALID_CREDENTIALS: { status: 401, message: 'Wrong email or password' },
+  REFRESH_TOKEN_INVALID: { status: 401, message: 'The session has ended, sign in again' },
+  REFRESH_TOKEN_REUSED: { status: 401, message: 'The session was used elsewhere and has been ended, sign in again' },
+  EMAIL_TAKEN: { status: 409, message: 'An account with this email already exists' },
+  HANDLE_TAKEN: { status: 409, message: 'This handle is taken' },
+  HANDLE_PROHIBITED: { status: 400, message: 'This handle is not allowed' },
+  HANDLE_CHANGE_TOO_SOON: { status: 403, message: 'The handle was changed recently' },
+  PASSWORD_TOO_COMMON: { status: 400, message: 'This password is too common' },
+  OTP_INVALID: { status: 400, message: 'The code is wrong' },
+  OTP_EXPIRED: { status: 400, message: 'The code has expired, request a new one' },
+  OTP_LOCKED: { status: 400, message: 'Too many wrong codes, request a new one' },
+  USER_NOT_FOUND: { status: 404, message: 'No such user' },
+  CANNOT_FOLLOW_SELF: { status: 400, message: 'You cannot follow yourself' },
+  AVATAR_INVALID: { status: 400, message: 'The avatar must be a JPEG, PNG, WebP or GIF image' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;

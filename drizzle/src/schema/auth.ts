@@ -31,8 +31,30 @@ export const refreshTokenFamilies = pgTable(
   ],
 );
 
-export const refreshTokenFamiliesRelations = relations(refreshTokenFamilies, ({ one }) => ({
+export const refreshTokenFamiliesRelations = relations(refreshTokenFamilies, ({ one, many }) => ({
   user: one(users, { fields: [refreshTokenFamilies.userId], references: [users.id] }),
+  retiredTokens: many(retiredRefreshTokens),
+}));
+
+/**
+ * Hashes of refresh tokens already exchanged. A family keeps only its current hash, so without
+ * these a replayed (stolen) old token could not be traced to its family to revoke it.
+ * Rows go with their family.
+ */
+export const retiredRefreshTokens = pgTable(
+  'retired_refresh_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    familyId: uuid('family_id')
+      .notNull()
+      .references(() => refreshTokenFamilies.id, { onDelete: 'cascade' }),
+    retiredAt: timestamptz('retired_at').notNull().defaultNow(),
+  },
+  (t) => [index('retired_refresh_tokens_family_idx').on(t.familyId)],
+);
+
+export const retiredRefreshTokensRelations = relations(retiredRefreshTokens, ({ one }) => ({
+  family: one(refreshTokenFamilies, { fields: [retiredRefreshTokens.familyId], references: [refreshTokenFamilies.id] }),
 }));
 
 export const otpPurpose = pgEnum('otp_purpose', ['verify_email', 'reset_password']);

@@ -1,0 +1,102 @@
+import { createTestDb, type TestDb } from '@podlive/db/testing';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { build } from '../../src/app';
+import { InProcessBus } from '../../src/bus';
+import { DEFAULT_RATE_LIMITS, type Config, type RateLimitConfig } from '../../src/config';
+import { databaseHandle } from '../../src/db';
+import { OutboxMailer, type MailMessage, type SentMail } from '../../src/mail';
+import { LocalStorage } from '../../src/storage';
+import { captureLogger, tempDir, testConfig } from '../helpers';
+
+/** The real OutboxMailer (files in a temp dir), also keeping what it sent for the test to read. */
+export class CapturingMailer extends OutboxMailer {
+  readonly sent: MailMessage[] = [];
+  override async send(message: MailMessage): Promise<SentMail> {
+    const sent = await super.send(message);
+    this.sent.push(message);
+    return sent;
+  }
+  /** The last code mailed to `to`. */
+  lastCode(to: string): string {
+    const mail = this.sent.filter((m) => m.to === to).at(-1);
+    const code = mail === undefined ? undefined : /\b(\d{6})\b/.exec(mail.text)?.[1];
+    if (code === undefined) throw new Error(`no code was mailed to ${to}`);
+    return code;
+  }
+}
+
+/** Limits no test reaches, except those that say otherwise. */
+export const generousLimits: RateLimitConfig = {
+  namespace: DEFAULT_RATE_LIMITS.namespace,
+  rules: Object.fromEntries(Object.keys(DEFAULT_RATE_LIMITS.rules).map((name) => [name, { max: 10_000, windowSec: 60 }])) as RateLimitConfig['rules'],
+};
+
+export interface Harness {
+  app: FastifyInstance;
+  testDb: TestDb;
+  mailer: CapturingMailer;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/** The app on its own real PostgreSQL database, with the cheapest argon2 cost (tests only). */
+export async function startHarness(overrides: Partial<Config> = {}, env: Record<string, string> = {}): Promise<Harness> {
+  const base = await testConfig(env);
+  const config: Config = { ...base, passwordHash: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, rateLimits: generousLimits, ...overrides };
+  const testDb = await createTestDb('postgres');
+  const { logger } = captureLogger();
+  const dir = await tempDir();
+  const mailer = new CapturingMailer({ dir: join(dir, 'outbox'), from: 'PodLive <no-reply@localhost>', logger });
+  const storage = new LocalStorage({ dir: join(dir, 'storage'), publicUrl: config.publicUrl, urlSecret: 'x'.repeat(32) });
+  const bus = new InProcessBus({ logger });
+  const app = build(config, { logger, db: databaseHandle(testDb), bus, mailer, storage });
+  await app.ready();
+  return {
+    app, testDb, mailer, config,
+    async close() {
+      await app.close();
+      await bus.close();
+      await testDb.close();
+    },
+  };
+}
+
+export const unique = () => randomBytes(4).toString('hex');
+export const PASSWORD = 'correct horse battery staple';
+
+export interface Account {
+  id: string;
+  email: string;
+  handle: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+export async function post(app: FastifyInstance, url: string, payload: object, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  return app.inject({ method: 'POST', url, payload, headers });
+}
+
+/** Registers and signs in a fresh user. */
+export async function signUp(app: FastifyInstance, fields: { handle?: string; displayName?: string } = {}): Promise<Account> {
+  const id = unique();
+  const email = `user_${id}@example.test`;
+  const handle = fields.handle ?? `user_${id}`;
+  const registered = await post(app, '/api/auth/register', { email, password: PASSWORD, handle, ...(fields.displayName ? { displayName: fields.displayName } : {}) });
+  if (registered.statusCode !== 201) throw new Error(`register failed: ${registered.body}`);
+  const login = await post(app, '/api/auth/login', { email, password: PASSWORD });
+  if (login.statusCode !== 200) throw new Error(`login failed: ${login.body}`);
+  const body = login.json();
+  return { id: body.user.id, email, handle, password: PASSWORD, accessToken: body.accessToken, refreshToken: body.refreshToken };
+}
+
+/** Row count of a table, to prove a refused request changed nothing. */
+export async function countRows(testDb: TestDb, table: string): Promise<number> {
+  const { queryRows, sql } = await import('@podlive/db');
+  const rows = await queryRows<{ n: number }>(testDb.db, sql.raw(`select count(*)::int as n from "${table}"`));
+  return rows[0]?.n ?? -1;
+}
