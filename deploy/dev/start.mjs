@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { behindProxyEnv } from '../../web/behind-proxy.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const env = { ...process.env, DATA_DIR: process.env.DATA_DIR ?? join(root, 'data') };
@@ -18,7 +19,7 @@ const processes = [
   { name: 'server', cwd: 'server', args: [...tsx, 'src/main.ts'], health: `http://127.0.0.1:${port}/health`, env: { PORT: String(port), WEB_URL: `http://127.0.0.1:${ports.web}` } },
   { name: 'sfu', cwd: 'sfu', args: [...tsx, 'src/main.ts'], health: `http://127.0.0.1:${ports.sfu}/health`, env: { SFU_PORT: String(ports.sfu) } },
   { name: 'recorder', cwd: 'recorder', args: [...tsx, 'src/main.ts'], health: `http://127.0.0.1:${ports.recorder}/health`, env: { RECORDER_PORT: String(ports.recorder) } },
-  { name: 'web', cwd: 'web', args: ['build/index.js'], health: `http://127.0.0.1:${ports.web}/health`, env: { PORT: String(ports.web), HOST: '127.0.0.1', ORIGIN: env.PUBLIC_URL ?? `http://localhost:${port}` } },
+  { name: 'web', cwd: 'web', args: ['build/index.js'], health: `http://127.0.0.1:${ports.web}/health`, env: { PORT: String(ports.web), HOST: '127.0.0.1', ...behindProxyEnv(`http://127.0.0.1:${port}`) } },
 ];
 
 let stopping = false;

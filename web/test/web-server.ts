@@ -11,12 +11,19 @@ export interface WebServer {
   stop(): Promise<void>;
 }
 
+export interface WebServerOptions {
+  /** Port to listen on (default: a free one), e.g. one the control plane already proxies to. */
+  port?: number;
+  /** Extra environment, e.g. API_URL and ORIGIN when the app sits behind the control plane. */
+  env?: Record<string, string>;
+}
+
 /** Runs the built web app (adapter-node) as its own process, as `npm start` does. */
-export async function startWebServer(): Promise<WebServer> {
+export async function startWebServer(options: WebServerOptions = {}): Promise<WebServer> {
   if (!existsSync(buildEntry)) throw new Error(`web app not built (${buildEntry}): run "npm run setup" or "pnpm --filter @podlive/web build"`);
-  const port = await freeTcpPort();
+  const port = options.port ?? (await freeTcpPort());
   const child: ChildProcess = spawn(process.execPath, [buildEntry], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   // adapter-node prints "Listening on ..." once the socket is bound.

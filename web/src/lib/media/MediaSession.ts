@@ -2,6 +2,12 @@ import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
 import type { ProducerInfo } from '@podlive/shared/protocol';
 import { Signalling } from './signalling';
+import { watchTransport } from './recovery';
+import { readInboundStats, type InboundStats } from './stats';
+
+export type { InboundStats };
+export type MediaState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+type Direction = 'send' | 'recv';
 
 interface TransportInfo {
   id: string;
@@ -17,6 +23,12 @@ interface ConsumerInfo {
   rtpParameters: types.RtpParameters;
 }
 
+export interface MediaSessionOptions {
+  /** Use only TCP ICE candidates (what a client behind a UDP-blocking network ends up with). */
+  forceTcp?: boolean;
+  onState?: (state: MediaState) => void;
+}
+
 /** Three simulcast layers for a 16:9 camera: quarter, half and full resolution. */
 const SIMULCAST: types.RtpEncodingParameters[] = [
   { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
@@ -24,59 +36,121 @@ const SIMULCAST: types.RtpEncodingParameters[] = [
   { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
 ];
 
-export interface InboundStats {
-  video: { framesDecoded: number; packetsReceived: number; frameWidth: number };
-  audio: { packetsReceived: number };
-}
-
 /**
  * A browser's media in one live on one SFU node: publish (host, guest) and consume (everyone).
- * Consumers are created paused on the node and resumed once attached here.
+ * Consumers are created paused on the node and resumed once attached here. Transports recover by
+ * themselves: ICE restart first, then a new transport (re-consuming or re-publishing).
  */
 export class MediaSession {
   readonly device = new Device();
   readonly consumers = new Map<string, types.Consumer>();
   readonly producers = new Map<string, types.Producer>();
-  readonly #transports = new Map<'send' | 'recv', Promise<types.Transport>>();
+  /** Every producer live in the room, as announced by the node. */
+  readonly #remote = new Map<string, ProducerInfo>();
+  readonly #transports = new Map<Direction, Promise<types.Transport>>();
+  readonly #published: MediaStreamTrack[] = [];
   #onTrack: ((track: MediaStreamTrack, consumer: types.Consumer) => void) | undefined;
+  #listenOnly = false;
 
-  private constructor(readonly signalling: Signalling) {}
+  private constructor(
+    readonly signalling: Signalling,
+    readonly options: MediaSessionOptions,
+  ) {}
 
-  static async connect(url: string): Promise<{ session: MediaSession; producers: ProducerInfo[] }> {
+  static async connect(url: string, options: MediaSessionOptions = {}): Promise<{ session: MediaSession; producers: ProducerInfo[] }> {
+    options.onState?.('connecting');
     const signalling = await Signalling.open(url);
-    const session = new MediaSession(signalling);
+    const session = new MediaSession(signalling, options);
     const routerRtpCapabilities = await signalling.request<types.RtpCapabilities>('getRouterRtpCapabilities');
     await session.device.load({ routerRtpCapabilities });
     const { producers } = await signalling.request<{ producers: ProducerInfo[] }>('join', { rtpCapabilities: session.device.rtpCapabilities });
-    signalling.onNotification((method, data) => {
-      if (method === 'newProducer') void session.consume(data as ProducerInfo);
-      if (method === 'consumerClosed') session.consumers.get((data as { consumerId: string }).consumerId)?.close();
-    });
+    for (const p of producers) session.#remote.set(p.producerId, p);
+    signalling.onNotification((method, data) => session.#notified(method, data));
+    signalling.onClose(() => options.onState?.('closed'));
     return { session, producers };
+  }
+
+  get listenOnly(): boolean {
+    return this.#listenOnly;
   }
 
   /** Publishes a microphone track (Opus) and a camera track (H.264, three simulcast layers). */
   async publish(stream: MediaStream): Promise<void> {
-    const transport = await this.#transport('send');
-    const h264 = this.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/h264');
     for (const track of stream.getTracks()) {
-      const producer =
-        track.kind === 'audio'
-          ? await transport.produce({ track, appData: { source: 'mic' } })
-          : await transport.produce({ track, encodings: SIMULCAST, codec: h264, appData: { source: 'camera' } });
-      this.producers.set(producer.id, producer);
+      this.#published.push(track);
+      await this.#produce(track);
     }
   }
 
   /** Calls `onTrack` for each remote track, including producers that appear later. */
-  async watch(producers: ProducerInfo[], onTrack: (track: MediaStreamTrack, consumer: types.Consumer) => void): Promise<void> {
+  async watch(onTrack: (track: MediaStreamTrack, consumer: types.Consumer) => void, { listenOnly = false } = {}): Promise<void> {
     this.#onTrack = onTrack;
+    this.#listenOnly = listenOnly;
     await this.#transport('recv');
-    await Promise.all(producers.map((p) => this.consume(p)));
+    await Promise.all([...this.#remote.values()].map((p) => this.#consume(p)));
   }
 
-  async consume(producer: ProducerInfo): Promise<void> {
-    if (!this.#onTrack) return;
+  /** Listen mode: only the audio consumer stays; the node stops sending video to this viewer. */
+  async setListenOnly(listenOnly: boolean): Promise<void> {
+    if (listenOnly === this.#listenOnly) return;
+    this.#listenOnly = listenOnly;
+    if (listenOnly) {
+      const video = [...this.consumers.values()].filter((c) => c.kind === 'video');
+      await Promise.all(video.map(async (c) => {
+        c.close();
+        this.consumers.delete(c.id);
+        await this.signalling.request('closeConsumer', { consumerId: c.id }).catch(() => undefined);
+      }));
+    } else {
+      await Promise.all([...this.#remote.values()].filter((p) => p.kind === 'video').map((p) => this.#consume(p)));
+    }
+  }
+
+  inboundStats(): Promise<InboundStats> {
+    return readInboundStats([...this.consumers.values()]);
+  }
+
+  /** The transport's id on the node (tests use it to close it from the server side). */
+  async transportId(direction: Direction): Promise<string | undefined> {
+    return (await this.#transports.get(direction))?.id;
+  }
+
+  close(): void {
+    for (const transport of this.#transports.values()) void transport.then((t) => t.close(), () => undefined);
+    this.signalling.close();
+  }
+
+  #notified(method: string, data: unknown): void {
+    if (method === 'newProducer') {
+      const info = data as ProducerInfo;
+      this.#remote.set(info.producerId, info);
+      void this.#consume(info);
+    } else if (method === 'producerClosed') {
+      this.#remote.delete((data as { producerId: string }).producerId);
+    } else if (method === 'consumerClosed') {
+      const id = (data as { consumerId: string }).consumerId;
+      this.consumers.get(id)?.close();
+      this.consumers.delete(id);
+    } else if (method === 'transportClosed') {
+      const id = (data as { transportId: string }).transportId;
+      for (const pending of this.#transports.values()) void pending.then((t) => (t.id === id ? this.#replace(t) : undefined), () => undefined);
+    }
+  }
+
+  async #produce(track: MediaStreamTrack): Promise<void> {
+    const transport = await this.#transport('send');
+    const h264 = this.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/h264');
+    const producer =
+      track.kind === 'audio'
+        ? await transport.produce({ track, stopTracks: false, appData: { source: 'mic' } })
+        : await transport.produce({ track, stopTracks: false, encodings: SIMULCAST, codec: h264, appData: { source: 'camera' } });
+    this.producers.set(producer.id, producer);
+    producer.observer.on('close', () => this.producers.delete(producer.id));
+  }
+
+  async #consume(producer: ProducerInfo): Promise<void> {
+    if (!this.#onTrack || (this.#listenOnly && producer.kind === 'video')) return;
+    if ([...this.consumers.values()].some((c) => c.producerId === producer.producerId)) return;
     const transport = await this.#transport('recv');
     const info = await this.signalling.request<ConsumerInfo>('consume', { producerId: producer.producerId, transportId: transport.id });
     const consumer = await transport.consume(info);
@@ -86,52 +160,50 @@ export class MediaSession {
     await this.signalling.request('resumeConsumer', { consumerId: consumer.id });
   }
 
-  async inboundStats(): Promise<InboundStats> {
-    const out: InboundStats = { video: { framesDecoded: 0, packetsReceived: 0, frameWidth: 0 }, audio: { packetsReceived: 0 } };
-    for (const consumer of this.consumers.values()) {
-      const report = await consumer.getStats();
-      report.forEach((s: { type: string; kind?: string; framesDecoded?: number; packetsReceived?: number; frameWidth?: number }) => {
-        if (s.type !== 'inbound-rtp') return;
-        if (s.kind === 'video') {
-          out.video.framesDecoded += s.framesDecoded ?? 0;
-          out.video.packetsReceived += s.packetsReceived ?? 0;
-          out.video.frameWidth = Math.max(out.video.frameWidth, s.frameWidth ?? 0);
-        } else if (s.kind === 'audio') {
-          out.audio.packetsReceived += s.packetsReceived ?? 0;
-        }
-      });
-    }
-    return out;
-  }
-
-  close(): void {
-    for (const transport of this.#transports.values()) void transport.then((t) => t.close(), () => undefined);
-    this.signalling.close();
-  }
-
   /** One transport per direction, created on first use (concurrent callers share it). */
-  #transport(direction: 'send' | 'recv'): Promise<types.Transport> {
+  #transport(direction: Direction): Promise<types.Transport> {
     let transport = this.#transports.get(direction);
     if (!transport) {
       transport = this.#createTransport(direction);
       this.#transports.set(direction, transport);
+      transport.catch(() => this.#transports.delete(direction));
     }
     return transport;
   }
 
-  async #createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
+  /** Drops a dead transport and everything on it, then rebuilds on a new one. */
+  async #replace(old: types.Transport): Promise<void> {
+    const direction = old.direction;
+    if ((await this.#transports.get(direction)) !== old) return;
+    this.#transports.delete(direction);
+    old.close();
+    this.options.onState?.('reconnecting');
+    if (direction === 'recv') {
+      this.consumers.clear();
+      await Promise.all([...this.#remote.values()].map((p) => this.#consume(p)));
+    } else {
+      this.producers.clear();
+      for (const track of this.#published) if (track.readyState === 'live') await this.#produce(track);
+    }
+  }
+
+  async #createTransport(direction: Direction): Promise<types.Transport> {
     const info = await this.signalling.request<TransportInfo>('createWebRtcTransport', { direction });
+    if (this.options.forceTcp) info.iceCandidates = info.iceCandidates.filter((c) => c.protocol === 'tcp');
     const transport = direction === 'send' ? this.device.createSendTransport(info) : this.device.createRecvTransport(info);
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       this.signalling.request('connectWebRtcTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
     });
     if (direction === 'send') {
       transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-        this.signalling
-          .request<{ id: string }>('produce', { transportId: transport.id, kind, rtpParameters, appData })
-          .then(callback, errback);
+        this.signalling.request<{ id: string }>('produce', { transportId: transport.id, kind, rtpParameters, appData }).then(callback, errback);
       });
     }
+    watchTransport(transport, {
+      restartIce: async (t) => t.restartIce({ iceParameters: await this.signalling.request<types.IceParameters>('restartIce', { transportId: t.id }) }),
+      replace: (t) => this.#replace(t),
+      onState: (state) => this.options.onState?.(state),
+    });
     return transport;
   }
 }

@@ -1,0 +1,44 @@
+import type { types } from 'mediasoup-client';
+
+export interface InboundStats {
+  video: { framesDecoded: number; packetsReceived: number; frameWidth: number };
+  audio: { packetsReceived: number };
+  /** Protocol of the selected ICE candidate pair ('udp' | 'tcp'), when known. */
+  protocol: string | null;
+}
+
+interface StatLike {
+  type: string;
+  kind?: string;
+  framesDecoded?: number;
+  packetsReceived?: number;
+  frameWidth?: number;
+  selected?: boolean;
+  nominated?: boolean;
+  state?: string;
+  localCandidateId?: string;
+  protocol?: string;
+  id: string;
+}
+
+/** Sums the inbound RTP stats of the given consumers (what the viewer actually decodes). */
+export async function readInboundStats(consumers: types.Consumer[]): Promise<InboundStats> {
+  const out: InboundStats = { video: { framesDecoded: 0, packetsReceived: 0, frameWidth: 0 }, audio: { packetsReceived: 0 }, protocol: null };
+  for (const consumer of consumers) {
+    const report = await consumer.getStats();
+    const all = new Map<string, StatLike>();
+    report.forEach((s: StatLike) => all.set(s.id, s));
+    for (const s of all.values()) {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        out.video.framesDecoded += s.framesDecoded ?? 0;
+        out.video.packetsReceived += s.packetsReceived ?? 0;
+        out.video.frameWidth = Math.max(out.video.frameWidth, s.frameWidth ?? 0);
+      } else if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+        out.audio.packetsReceived += s.packetsReceived ?? 0;
+      } else if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated && s.localCandidateId) {
+        out.protocol = all.get(s.localCandidateId)?.protocol ?? out.protocol;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from '@podlive/server';
+import { loadConfig } from '@podlive/server/config';
+import { databaseHandle } from '@podlive/server/db';
+import { createTestDb, type TestDb } from '@podlive/db/testing';
+import { freeTcpPort } from '@podlive/shared/testing/ports';
+import { startWebServer, type WebServer } from './web-server';
+import { behindProxyEnv } from '../behind-proxy.js';
+
+type App = ReturnType<typeof build>;
+
+/** The real control plane (on a fresh PostgreSQL database) in front of the built web app. */
+export interface Stack {
+  /** The one origin the browser uses: the control plane, which proxies pages to the web app. */
+  url: string;
+  /** DATA_DIR of the control plane (mail lands in its outbox/). */
+  dataDir: string;
+  /** The 6-digit code of the newest mail in the outbox sent to `to`. */
+  latestCode(to: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(): Promise<Stack> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'podlive-web-e2e-'));
+  const webPort = await freeTcpPort();
+  let db: TestDb | undefined;
+  let app: App | undefined;
+  let web: WebServer | undefined;
+  const stop = async () => {
+    await web?.stop();
+    await app?.close();
+    await db?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    db = await createTestDb('postgres');
+    const config = loadConfig({ DATA_DIR: dataDir, WEB_URL: `http://127.0.0.1:${webPort}`, PUBLIC_URL: 'http://127.0.0.1' });
+    app = build(config, { db: databaseHandle(db) });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    if (address === null || typeof address === 'string') throw new Error('the control plane has no TCP address');
+    const url = `http://127.0.0.1:${address.port}`;
+    web = await startWebServer({ port: webPort, env: behindProxyEnv(url) });
+    return { url, dataDir, latestCode: (to) => latestCode(join(dataDir, 'outbox'), to), stop };
+  } catch (err) {
+    await stop().catch(() => {});
+    throw err;
+  }
+}
+
+/** Reads the outbox's .eml files newest first and returns the code of the first one to `to`. */
+async function latestCode(outbox: string, to: string): Promise<string> {
+  const names = (await readdir(outbox).catch(() => [] as string[])).filter((name) => name.endsWith('.eml')).sort().reverse();
+  for (const name of names) {
+    const mail = await readFile(join(outbox, name), 'utf8');
+    if (!new RegExp(`^To: .*${to.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'mi').test(mail)) continue;
+    // The text part has the code alone on an indented line.
+    const code = /^[ \t]+(\d{6})[ \t]*\r?$/m.exec(mail)?.[1];
+    if (code !== undefined) return code;
+  }
+  throw new Error(`no mail with a code for ${to} in ${outbox}`);
+}
