@@ -37,6 +37,10 @@ export class Peer {
     return this.protoo.id;
   }
 
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   get canProduce(): boolean {
     return this.claims.role === 'host' || this.claims.role === 'guest';
   }

@@ -35,7 +35,11 @@ export const handlers: Handlers = {
     });
     if (direction === 'send') await transport.setMaxIncomingBitrate(MAX_PUBLISH_BITRATE);
     peer.transports.set(transport.id, transport);
-    transport.observer.once('close', () => peer.transports.delete(transport.id));
+    transport.observer.once('close', () => {
+      peer.transports.delete(transport.id);
+      // Closed by the node (operator, failure), not because the peer left: let the client recover.
+      if (!peer.closed) peer.notify('transportClosed', { transportId: transport.id });
+    });
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,
@@ -110,6 +114,13 @@ export const handlers: Handlers = {
     if (!consumer) throw MediaRequestError.notFound('consumer', consumerId);
     await consumer.resume();
     if (consumer.kind === 'video') await consumer.requestKeyFrame();
+    return {};
+  },
+
+  async closeConsumer(_room, peer, { consumerId }) {
+    const consumer = peer.consumers.get(consumerId);
+    if (!consumer) throw MediaRequestError.notFound('consumer', consumerId);
+    consumer.close();
     return {};
   },
 

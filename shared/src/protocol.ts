@@ -27,6 +27,8 @@ export const mediaRequestSchemas = {
   /** Consumers start paused; the client resumes once its side is ready. */
   consume: z.object({ producerId: id, transportId: id }),
   resumeConsumer: z.object({ consumerId: id }),
+  /** Listen mode drops the video consumer; switching back consumes it again. */
+  closeConsumer: z.object({ consumerId: id }),
   setConsumerPreferredLayers: z.object({
     consumerId: id,
     spatialLayer: z.number().int().min(0).max(2),
@@ -52,6 +54,8 @@ export interface MediaNotifications {
   newProducer: ProducerInfo;
   producerClosed: { producerId: string };
   consumerClosed: { consumerId: string };
+  /** The node closed one of the client's transports (not at the client's request): make a new one. */
+  transportClosed: { transportId: string };
   roomClosed: { reason: 'host_left' | 'ended' | 'node_shutdown' | 'worker_died' };
 }
 
