@@ -8,6 +8,7 @@ import type { SfuConfig } from './config';
 import { moduleLogger } from './Logger';
 import { Room } from './Room';
 import { WorkerPool } from './WorkerPool';
+import { controlRoutes } from './control';
 import pkg from '../package.json' with { type: 'json' };
 
 const logger = moduleLogger('MediaNode');
@@ -39,6 +40,7 @@ export class MediaNode {
     const http = Fastify({ loggerInstance: moduleLogger('http') as FastifyBaseLogger });
     const node = new MediaNode(config, pool, http);
     http.get('/health', async () => node.health());
+    http.register(controlRoutes, { prefix: '/control', nodeId: config.SFU_NODE_ID, secret: config.MEDIA_TOKEN_SECRET, rooms: node.rooms });
     try {
       await http.listen({ host: config.SFU_HOST, port: config.SFU_PORT });
     } catch (err) {

@@ -3,3 +3,4 @@ export * from './protocol';
 export * from './health';
 export * from './handles';
 export * from './accounts';
+export * from './live';

@@ -69,3 +69,29 @@ export async function verifyMediaToken(secret: string, token: string, nodeId: st
   if (claims.data.node !== nodeId) throw new MediaTokenError('wrong_node', `media token is for node ${claims.data.node}`);
   return claims.data;
 }
+
+/**
+ * Control tokens: the control plane commanding a node over HTTP (close a room when a live ends).
+ * Same key as media tokens, another audience, so a media token is never accepted as a command.
+ */
+export const CONTROL_TOKEN_AUDIENCE = 'podlive-sfu-control';
+
+export async function signControlToken(secret: string, nodeId: string, ttlSec = 60): Promise<string> {
+  return new SignJWT({ node: nodeId })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(MEDIA_TOKEN_ISSUER)
+    .setAudience(CONTROL_TOKEN_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSec}s`)
+    .sign(key(secret));
+}
+
+/** True when `token` is a valid control token for `nodeId`. */
+export async function verifyControlToken(secret: string, token: string, nodeId: string): Promise<boolean> {
+  try {
+    const { payload } = await jwtVerify(token, key(secret), { issuer: MEDIA_TOKEN_ISSUER, audience: CONTROL_TOKEN_AUDIENCE, algorithms: ['HS256'] });
+    return payload.node === nodeId;
+  } catch {
+    return false;
+  }
+}

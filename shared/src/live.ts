@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+/**
+ * The live-session contract (/api/live and the app WebSocket /ws): request schemas, response
+ * shapes, events. Errors are the usual `{ error: { code, message, fields? } }`.
+ */
+
+export const LIVE_CATEGORIES = ['Music', 'Tech', 'Comedy', 'Sports', 'Education', 'News', 'Business', 'Health', 'Gaming', 'Other'] as const;
+export type LiveCategory = (typeof LIVE_CATEGORIES)[number];
+export type LiveStatus = 'scheduled' | 'live' | 'ended';
+
+/** Viewer counts are pushed at most once per this interval per session. */
+export const VIEWER_COUNT_INTERVAL_MS = 1000;
+/** Thumbnails: same limits as avatars, stored as 1280x720 webp. */
+export const THUMBNAIL_MAX_BYTES = 5 * 1024 * 1024;
+
+const text = (max: number) => z.string().trim().max(max, `Use at most ${max} characters`);
+
+export const createLiveBody = z.strictObject({
+  title: text(200).pipe(z.string().min(1, 'Enter a title')),
+  description: text(2000).optional(),
+  category: z.enum(LIVE_CATEGORIES, { message: `Choose one of: ${LIVE_CATEGORIES.join(', ')}` }),
+  /** ISO 8601; must be in the future. Without it the session can start at once. */
+  scheduledAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type CreateLiveBody = z.infer<typeof createLiveBody>;
+
+export const livePageQuery = z.strictObject({
+  page: z.coerce.number().int().min(1).max(1000).default(1),
+  limit: z.coerce.number().int().min(1).max(50).default(20),
+});
+
+export interface HostSummary {
+  id: string;
+  handle: string;
+  displayName: string;
+  avatarUrl: string | null;
+}
+
+export interface LiveSession {
+  id: string;
+  title: string;
+  description: string;
+  category: LiveCategory;
+  status: LiveStatus;
+  scheduledAt: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  thumbnailUrl: string | null;
+  /** Current viewers (live sessions), else 0. */
+  viewers: number;
+  peakViewers: number;
+  host: HostSummary;
+}
+
+/** Where and how to open protoo to an SFU node (`${url}/?token=${token}`). */
+export interface MediaJoin {
+  url: string;
+  token: string;
+}
+
+/** POST /api/live/:id/start */
+export interface StartLiveResponse {
+  session: LiveSession;
+  join: MediaJoin;
+}
+
+/** GET /api/live/:id/stats */
+export interface LiveStats {
+  viewers: number;
+  peakViewers: number;
+  durationSec: number;
+  startedAt: string | null;
+  status: LiveStatus;
+}
+
+/** Messages a browser sends on /ws. `watch: true` counts the connection as a viewer of the session. */
+export const wsClientMessage = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('subscribe'), sessionId: z.uuid(), watch: z.boolean().default(false) }),
+  z.strictObject({ type: z.literal('unsubscribe'), sessionId: z.uuid() }),
+  z.strictObject({ type: z.literal('ping') }),
+]);
+export type WsClientMessage = z.infer<typeof wsClientMessage>;
+
+/** Events the server pushes on /ws. */
+export type WsEvent =
+  | { type: 'live_started'; session: LiveSession }
+  | { type: 'viewer_count'; sessionId: string; viewers: number }
+  | { type: 'live_ended'; sessionId: string }
+  | { type: 'pong' }
+  | { type: 'error'; code: string; message: string };
