@@ -82,6 +82,20 @@ export const handlers: Handlers = {
     return {};
   },
 
+  async pauseProducer(_room, peer, { producerId }) {
+    const producer = peer.producers.get(producerId);
+    if (!producer) throw MediaRequestError.notFound('producer', producerId);
+    await producer.pause();
+    return {};
+  },
+
+  async resumeProducer(_room, peer, { producerId }) {
+    const producer = peer.producers.get(producerId);
+    if (!producer) throw MediaRequestError.notFound('producer', producerId);
+    await producer.resume();
+    return {};
+  },
+
   async consume(room, peer, { producerId, transportId }) {
     if (!peer.rtpCapabilities) throw MediaRequestError.badRequest('join first');
     const producer = room.findProducer(producerId);
@@ -99,6 +113,8 @@ export const handlers: Handlers = {
       consumer.close();
       peer.notify('consumerClosed', { consumerId: consumer.id });
     });
+    consumer.on('producerpause', () => peer.notify('producerPaused', { producerId, paused: true }));
+    consumer.on('producerresume', () => peer.notify('producerPaused', { producerId, paused: false }));
     return {
       id: consumer.id,
       producerId,

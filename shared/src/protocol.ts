@@ -24,6 +24,9 @@ export const mediaRequestSchemas = {
     appData: z.object({ source: z.enum(['mic', 'camera']).optional() }).optional(),
   }),
   closeProducer: z.object({ producerId: id }),
+  /** Mute / unmute: the node pauses the producer, so viewers' consumers pause rather than freeze. */
+  pauseProducer: z.object({ producerId: id }),
+  resumeProducer: z.object({ producerId: id }),
   /** Consumers start paused; the client resumes once its side is ready. */
   consume: z.object({ producerId: id, transportId: id }),
   resumeConsumer: z.object({ consumerId: id }),
@@ -54,6 +57,8 @@ export interface MediaNotifications {
   newProducer: ProducerInfo;
   producerClosed: { producerId: string };
   consumerClosed: { consumerId: string };
+  /** A producer this client consumes was paused or resumed by its owner (mute / unmute). */
+  producerPaused: { producerId: string; paused: boolean };
   /** The node closed one of the client's transports (not at the client's request): make a new one. */
   transportClosed: { transportId: string };
   roomClosed: { reason: 'host_left' | 'ended' | 'node_shutdown' | 'worker_died' };

@@ -1,6 +1,6 @@
 import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
-import type { ProducerInfo } from '@podlive/shared/protocol';
+import type { MediaNotifications, ProducerInfo } from '@podlive/shared/protocol';
 import { Signalling } from './signalling';
 import { watchTransport } from './recovery';
 import { readInboundStats, type InboundStats } from './stats';
@@ -27,6 +27,10 @@ export interface MediaSessionOptions {
   /** Use only TCP ICE candidates (what a client behind a UDP-blocking network ends up with). */
   forceTcp?: boolean;
   onState?: (state: MediaState) => void;
+  /** The node closed the room: the live ended (or the node is going away). */
+  onRoomClosed?: (reason: MediaNotifications['roomClosed']['reason']) => void;
+  /** A remote producer was muted (paused) or unmuted by its owner. */
+  onRemotePaused?: (kind: 'audio' | 'video', paused: boolean) => void;
 }
 
 /** Three simulcast layers for a 16:9 camera: quarter, half and full resolution. */
@@ -106,6 +110,16 @@ export class MediaSession {
     }
   }
 
+  /** Mute or unmute this client's own microphone or camera (here and on the node). */
+  async setMuted(kind: 'audio' | 'video', muted: boolean): Promise<void> {
+    for (const producer of this.producers.values()) {
+      if (producer.kind !== kind) continue;
+      if (muted) producer.pause();
+      else producer.resume();
+      await this.signalling.request(muted ? 'pauseProducer' : 'resumeProducer', { producerId: producer.id });
+    }
+  }
+
   inboundStats(): Promise<InboundStats> {
     return readInboundStats([...this.consumers.values()]);
   }
@@ -131,6 +145,12 @@ export class MediaSession {
       const id = (data as { consumerId: string }).consumerId;
       this.consumers.get(id)?.close();
       this.consumers.delete(id);
+    } else if (method === 'roomClosed') {
+      this.options.onRoomClosed?.((data as MediaNotifications['roomClosed']).reason);
+    } else if (method === 'producerPaused') {
+      const { producerId, paused } = data as MediaNotifications['producerPaused'];
+      const kind = this.#remote.get(producerId)?.kind;
+      if (kind) this.options.onRemotePaused?.(kind, paused);
     } else if (method === 'transportClosed') {
       const id = (data as { transportId: string }).transportId;
       for (const pending of this.#transports.values()) void pending.then((t) => (t.id === id ? this.#replace(t) : undefined), () => undefined);
