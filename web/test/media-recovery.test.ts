@@ -1,49 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { MediaNode } from '@podlive/sfu';
-import { loadConfig } from '@podlive/sfu/config';
-import { signMediaToken, type MediaRole } from '@podlive/shared/tokens';
-import { freeRtcPortBase } from '@podlive/shared/testing/ports';
-import { launchChromium } from '@podlive/shared/testing/chromium';
+import type { Page } from 'playwright-core';
 import type { InboundStats } from '../src/lib/media/MediaSession';
-import { startWebServer, type WebServer } from './web-server';
-
-const SECRET = 'recovery-secret-recovery-secret-recovery';
+import { startMediaRig, type MediaRig } from './media-rig';
 
 type MediaWindow = { podliveMedia?: { inboundStats(): Promise<InboundStats>; transportId(d: 'recv'): Promise<string | undefined> } };
 
 describe('viewers keep receiving: server-side transport loss, TCP only, listen mode', () => {
-  let node: MediaNode;
-  let web: WebServer;
-  let browser: Browser;
-
-  async function open(path: 'publish' | 'watch', role: MediaRole, sub: string, query = ''): Promise<Page> {
-    const token = await signMediaToken(SECRET, { sid: 'recovery', sub, role, node: 'node-r' });
-    const ws = `${node.url.replace('http', 'ws')}/?token=${encodeURIComponent(token)}`;
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(`${web.url}/dev/${path}?ws=${encodeURIComponent(ws)}${query}`);
-    return page;
-  }
+  let rig: MediaRig;
+  const open = (path: string, role: 'host' | 'viewer', sub: string, query = '') => rig.open(path, role, sub, query);
   const stats = async (page: Page) => (await page.evaluate(() => (window as MediaWindow).podliveMedia?.inboundStats() ?? null))!;
   const framesGrow = async (page: Page, by = 20) => {
     await expect.poll(async () => (await stats(page))?.video.framesDecoded ?? 0, { timeout: 20_000 }).toBeGreaterThan(0);
     const start = (await stats(page)).video.framesDecoded;
     await expect.poll(async () => (await stats(page)).video.framesDecoded, { timeout: 20_000 }).toBeGreaterThan(start + by);
   };
-  const viewerPeer = (sub: string) => [...node.rooms.get('recovery')!.peers.values()].find((p) => p.claims.sub === sub)!;
+  const viewerPeer = (sub: string) => [...rig.node.rooms.get('recovery')!.peers.values()].find((p) => p.claims.sub === sub)!;
 
   beforeAll(async () => {
-    const config = loadConfig({ SFU_PORT: '0', SFU_WORKERS: '1', RTC_PORT_BASE: String(await freeRtcPortBase(1)), MEDIA_TOKEN_SECRET: SECRET, SFU_NODE_ID: 'node-r' });
-    [node, web, browser] = await Promise.all([MediaNode.start(config), startWebServer(), launchChromium()]);
+    rig = await startMediaRig('recovery');
     const host = await open('publish', 'host', 'host');
     await host.getByText('Live: 2 tracks published').waitFor({ timeout: 20_000 });
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await web?.stop();
-    await node?.close();
-  });
+  afterAll(() => rig?.stop());
 
   it('a viewer whose transport the node closes gets a new one and decodes again, without a reload', async () => {
     const viewer = await open('watch', 'viewer', 'v-recover');
