@@ -7,7 +7,9 @@ import type { DatabaseHandle } from './db';
 import { createMailer, type Mailer } from './mail';
 import cookie from '@fastify/cookie';
 import authRoutes from './features/auth/routes';
-import mediaRoutes from './features/users/media-routes';
+import liveRoutes from './features/live/routes';
+import { type Placement, SingleNodePlacement } from './features/live/placement';
+import mediaRoutes from './media/routes';
 import userRoutes from './features/users/routes';
 import auth from './plugins/auth';
 import database from './plugins/database';
@@ -18,6 +20,7 @@ import webProxy from './plugins/web-proxy';
 import healthRoutes, { type HealthCheck } from './routes/health';
 import storageRoutes from './routes/storage';
 import { createStorage, LocalStorage, S3Storage, type Storage } from './storage';
+import ws from './ws/plugin';
 
 /** What build() can be given instead of making it; what it is given, its caller closes. */
 export interface AppDeps {
@@ -27,6 +30,8 @@ export interface AppDeps {
   mailer: Mailer;
   /** The database; main.ts opens it (PostgreSQL or PGlite) and closes it after the app. */
   db: DatabaseHandle;
+  /** Where lives run; SingleNodePlacement (SFU_URL) by default. */
+  placement: Placement;
 }
 
 /** Path prefixes served here; everything else goes to the web app (WEB_URL). */
@@ -69,6 +74,8 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
   // Cookie parsing and setting (the refresh-token cookie; see features/auth/cookie.ts).
   app.register(cookie);
   app.register(auth);
+  // /ws and the live state behind it (events publisher, viewer counts).
+  app.register(ws, { db: deps.db?.db });
 
   const checks: Record<string, HealthCheck> = { bus: () => bus.ping() };
   if (deps.db !== undefined) checks.database = deps.db.ping.bind(deps.db);
@@ -84,6 +91,7 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
         await api.register(rateLimit);
         await api.register(authRoutes, { prefix: '/auth' });
         await api.register(userRoutes, { prefix: '/users' });
+        await api.register(liveRoutes, { prefix: '/live', placement: deps.placement ?? new SingleNodePlacement(config) });
       }
     },
     { prefix: '/api' },

@@ -29,40 +29,11 @@ export type MailConfig =
       readonly from: string;
     };
 
-/** argon2id cost (OWASP's minimum by default). Only tests lower it, never the environment. */
-export interface PasswordHashConfig {
-  readonly memoryCost: number;
-  readonly timeCost: number;
-  readonly parallelism: number;
-}
-
-/** One rate limit: at most `max` requests per `windowSec` per key (IP or account). */
-export interface RateLimitRule {
-  readonly max: number;
-  readonly windowSec: number;
-}
-
-export type RateLimitName = 'loginIp' | 'loginAccount' | 'register' | 'forgotPassword' | 'verifyOtp' | 'resendCode';
-
-export interface RateLimitConfig {
-  /** Prefix of the Redis keys (REDIS_URL set); counters are shared by every replica. */
-  readonly namespace: string;
-  readonly rules: { readonly [name in RateLimitName]: RateLimitRule };
-}
-
-export const DEFAULT_PASSWORD_HASH: PasswordHashConfig = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
-
-export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
-  namespace: 'podlive-rl:',
-  rules: {
-    loginIp: { max: 20, windowSec: 60 },
-    loginAccount: { max: 10, windowSec: 15 * 60 },
-    register: { max: 10, windowSec: 60 * 60 },
-    forgotPassword: { max: 5, windowSec: 15 * 60 },
-    verifyOtp: { max: 20, windowSec: 15 * 60 },
-    resendCode: { max: 5, windowSec: 15 * 60 },
-  },
-};
+export {
+  DEFAULT_PASSWORD_HASH, DEFAULT_RATE_LIMITS,
+  type PasswordHashConfig, type RateLimitConfig, type RateLimitName, type RateLimitRule,
+} from './limits';
+import { DEFAULT_PASSWORD_HASH, DEFAULT_RATE_LIMITS, type PasswordHashConfig, type RateLimitConfig } from './limits';
 
 export interface Config {
   /** HOST, default 127.0.0.1. */
@@ -87,8 +58,12 @@ export interface Config {
   readonly mail: MailConfig;
   /** WEB_URL: the SvelteKit process everything outside /api, /ws and /health is proxied to. */
   readonly webUrl: string;
-  /** SFU_URL: an SFU node's HTTP endpoint, for health aggregation. */
+  /** SFU_URL: the SFU node's HTTP endpoint (health, /control commands). */
   readonly sfuUrl: string;
+  /** SFU_NODE_ID: that node's id, named in the media tokens minted for it (default `local`, as the node's). */
+  readonly sfuNodeId: string;
+  /** SFU_PUBLIC_WS_URL: the protoo WebSocket URL browsers open (default SFU_URL with a ws scheme). */
+  readonly sfuPublicWsUrl: string;
   readonly passwordHash: PasswordHashConfig;
   readonly rateLimits: RateLimitConfig;
 }
@@ -121,6 +96,8 @@ const envSchema = z
     SMTP_FROM: text,
     WEB_URL: optional(envSchemas.url.default('http://127.0.0.1:3001')),
     SFU_URL: optional(envSchemas.url.default('http://127.0.0.1:4443')),
+    SFU_NODE_ID: optional(z.string().regex(/^[\w.-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_.-]').default('local')),
+    SFU_PUBLIC_WS_URL: optional(z.url({ protocol: /^wss?$/ }).optional()),
   })
   .superRefine((env, ctx) => {
     const require = (name: keyof typeof env, because: string) => {
@@ -199,6 +176,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mail: mailConfig(parsed, dataDir, publicUrl),
     webUrl: withoutTrailingSlash(parsed.WEB_URL),
     sfuUrl: withoutTrailingSlash(parsed.SFU_URL),
+    sfuNodeId: parsed.SFU_NODE_ID,
+    sfuPublicWsUrl: withoutTrailingSlash(parsed.SFU_PUBLIC_WS_URL ?? parsed.SFU_URL.replace(/^http/, 'ws')),
     passwordHash: DEFAULT_PASSWORD_HASH,
     rateLimits: DEFAULT_RATE_LIMITS,
   });

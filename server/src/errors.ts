@@ -13,6 +13,7 @@ export const errorRegistry = {
   CONFLICT: { status: 409, message: 'Conflicts with the current state' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
+  UPGRADE_REQUIRED: { status: 426, message: 'Open this path as a WebSocket' },
   RATE_LIMITED: { status: 429, message: 'Too many requests, try again later' },
   INTERNAL: { status: 500, message: 'Internal server error' },
   BAD_GATEWAY: { status: 502, message: 'An upstream service failed' },
@@ -37,6 +38,13 @@ export const errorRegistry = {
   USER_NOT_FOUND: { status: 404, message: 'No such user' },
   CANNOT_FOLLOW_SELF: { status: 400, message: 'You cannot follow yourself' },
   AVATAR_INVALID: { status: 400, message: 'The avatar must be a JPEG, PNG, WebP or GIF image' },
+  // Lives (/api/live).
+  LIVE_NOT_FOUND: { status: 404, message: 'No such live' },
+  NOT_HOST: { status: 403, message: 'Only the host can do this' },
+  LIVE_NOT_STARTED: { status: 409, message: 'The live has not started yet' },
+  LIVE_ENDED: { status: 409, message: 'The live has ended' },
+  ALREADY_LIVE: { status: 409, message: 'You are already live in another session' },
+  THUMBNAIL_INVALID: { status: 400, message: 'The thumbnail must be a JPEG, PNG, WebP or GIF image' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;

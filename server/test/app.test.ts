@@ -66,13 +66,19 @@ describe('app', () => {
     ['GET', '/api/nope'],
     ['POST', '/api/sessions/123/start'],
     ['GET', '/api'],
-    ['GET', '/ws'],
     ['DELETE', '/health'],
   ] as const)('%s %s is a coded 404, never proxied', async (method, url) => {
     const response = await app.inject({ method, url });
     expect(response.statusCode).toBe(404);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
     expect(response.json()).toEqual({ error: { code: 'NOT_FOUND', message: `No route for ${method} ${url}` } });
+    expect(upstream.seen).toEqual([]);
+  });
+
+  it('GET /ws without an upgrade is a coded 426, never proxied', async () => {
+    const response = await app.inject({ method: 'GET', url: '/ws' });
+    expect(response.statusCode).toBe(426);
+    expect(response.json()).toEqual({ error: { code: 'UPGRADE_REQUIRED', message: 'Open this path as a WebSocket' } });
     expect(upstream.seen).toEqual([]);
   });
 

@@ -3,7 +3,7 @@ import { LocalStorage } from './local-storage';
 import { S3Storage } from './s3-storage';
 import type { Storage } from './storage';
 
-export { isValidKey, assertValidKey } from './key';
+export { isValidKey, assertValidKey, keyToUrlPath } from './key';
 export { LocalStorage, LOCAL_STORAGE_ROUTE, type LocalStorageOptions } from './local-storage';
 export { S3Storage, type S3StorageOptions } from './s3-storage';
 export type { Storage, StoredObject } from './storage';

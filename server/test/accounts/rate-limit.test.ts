@@ -14,6 +14,7 @@ const tight = (namespace = DEFAULT_RATE_LIMITS.namespace): RateLimitConfig => ({
     forgotPassword: { max: 2, windowSec: 60 },
     verifyOtp: { max: 2, windowSec: 60 },
     resendCode: { max: 2, windowSec: 60 },
+    createLive: { max: 2, windowSec: 60 },
   },
 });
 

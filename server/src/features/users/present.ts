@@ -1,12 +1,9 @@
 import { and, type Db, eq, follows, liveSessions, sql, type SQL, type User, users } from '@podlive/db';
 import { HANDLE_CHANGE_INTERVAL_DAYS } from '@podlive/shared/handles';
 import type { PublicUser, SelfUser } from '@podlive/shared/accounts';
-import { keyToUrlPath } from '../../storage/key';
+import { mediaUrl } from '../../media/routes';
 
-/** Public route serving stored media (avatars); see media-routes.ts. */
-export const MEDIA_ROUTE = '/api/media';
-
-export const avatarUrl = (key: string | null) => (key === null ? null : `${MEDIA_ROUTE}/${keyToUrlPath(key)}`);
+export const avatarUrl = mediaUrl;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -1,0 +1,110 @@
+import { and, eq, follows, isUniqueViolation, liveSessions } from '@podlive/db';
+import type { CreateLiveBody, LiveSession, MediaJoin, StartLiveResponse } from '@podlive/shared/live';
+import { signMediaToken } from '@podlive/shared/tokens';
+import { ApiError } from '../../errors';
+import type { LiveContext } from './context';
+import type { NodeRef } from './placement';
+import { findLiveRow, toLiveSession, type LiveRow } from './present';
+import { closeRoom } from './sfu-control';
+
+const ONE_LIVE_PER_HOST = 'live_sessions_one_live_per_host_key';
+
+export async function createLive(ctx: LiveContext, hostId: string, body: CreateLiveBody): Promise<LiveSession> {
+  if (body.scheduledAt !== undefined && new Date(body.scheduledAt).getTime() <= Date.now()) {
+    throw new ApiError('VALIDATION_FAILED', { fields: { scheduledAt: 'Choose a time in the future' } });
+  }
+  const [created] = await ctx.db
+    .insert(liveSessions)
+    .values({
+      hostId,
+      title: body.title,
+      description: body.description ?? '',
+      category: body.category,
+      scheduledAt: body.scheduledAt === undefined ? null : new Date(body.scheduledAt),
+    })
+    .returning({ id: liveSessions.id });
+  return toLiveSession(await hostedRow(ctx, created?.id ?? '', hostId), 0);
+}
+
+/** The session, when `callerId` hosts it: 404 LIVE_NOT_FOUND, 403 NOT_HOST otherwise. */
+export async function hostedRow(ctx: LiveContext, sessionId: string, callerId: string): Promise<LiveRow> {
+  const row = await findLiveRow(ctx.db, sessionId);
+  if (row === undefined) throw new ApiError('LIVE_NOT_FOUND');
+  if (row.session.hostId !== callerId) throw new ApiError('NOT_HOST');
+  return row;
+}
+
+async function hostJoin(ctx: LiveContext, node: NodeRef, row: LiveRow): Promise<MediaJoin> {
+  const token = await signMediaToken(ctx.mediaSecret, { sid: row.session.id, sub: row.host.id, role: 'host', node: node.id, name: row.host.displayName.slice(0, 100) });
+  return { url: node.publicWsUrl, token };
+}
+
+/**
+ * scheduled → live on an origin node; returns a host media token for it. Starting one's own live
+ * again returns a fresh token for the same node (the studio reconnecting), without a new
+ * live_started. 409 LIVE_ENDED when ended, ALREADY_LIVE when the host is live in another session.
+ */
+export async function startLive(ctx: LiveContext, sessionId: string, callerId: string): Promise<StartLiveResponse> {
+  const before = await hostedRow(ctx, sessionId, callerId);
+  if (before.session.status === 'ended') throw new ApiError('LIVE_ENDED');
+  if (before.session.status === 'live') {
+    const node = await ctx.placement.node(before.session.originNodeId ?? '');
+    if (node === null) throw new ApiError('SERVICE_UNAVAILABLE', { message: 'The live’s media node is gone' });
+    return { session: toLiveSession(before, await ctx.counts.total(sessionId)), join: await hostJoin(ctx, node, before) };
+  }
+  const node = await ctx.placement.origin(sessionId);
+  let updated: { id: string }[];
+  try {
+    updated = await ctx.db
+      .update(liveSessions)
+      .set({ status: 'live', startedAt: new Date(), originNodeId: node.id })
+      .where(and(eq(liveSessions.id, sessionId), eq(liveSessions.status, 'scheduled')))
+      .returning({ id: liveSessions.id });
+  } catch (err) {
+    if (isUniqueViolation(err, ONE_LIVE_PER_HOST)) throw new ApiError('ALREADY_LIVE', { cause: err });
+    throw err;
+  }
+  // Lost a race with another start or an end: answer from the state that won.
+  if (updated.length === 0) return startLive(ctx, sessionId, callerId);
+  const row = await hostedRow(ctx, sessionId, callerId);
+  const session = toLiveSession(row, 0);
+  await announceStart(ctx, row, session);
+  return { session, join: await hostJoin(ctx, node, row) };
+}
+
+/** live_started to the session's subscribers (a waiting viewer page) and to every follower's connections. */
+async function announceStart(ctx: LiveContext, row: LiveRow, session: LiveSession): Promise<void> {
+  const event = { type: 'live_started', session } as const;
+  try {
+    const followers = await ctx.db.select({ id: follows.followerId }).from(follows).where(eq(follows.followeeId, row.host.id));
+    await Promise.all([ctx.events.toSession(session.id, event), ctx.events.toUsers(followers.map((f) => f.id), event)]);
+  } catch (err) {
+    ctx.log.error({ err, sessionId: session.id }, 'announcing live_started failed');
+  }
+}
+
+/**
+ * → ended (from scheduled too: a cancelled live). Closes the room on the origin node (an
+ * unreachable node is logged, the live still ends), drops its viewer counts, publishes live_ended.
+ * Ending an ended live: 409 LIVE_ENDED.
+ */
+export async function endLive(ctx: LiveContext, sessionId: string, callerId: string): Promise<LiveSession> {
+  const before = await hostedRow(ctx, sessionId, callerId);
+  if (before.session.status === 'ended') throw new ApiError('LIVE_ENDED');
+  const [ended] = await ctx.db
+    .update(liveSessions)
+    .set({ status: 'ended', endedAt: new Date() })
+    .where(and(eq(liveSessions.id, sessionId), eq(liveSessions.status, before.session.status)))
+    .returning({ id: liveSessions.id });
+  if (ended === undefined) return endLive(ctx, sessionId, callerId);
+  const origin = before.session.originNodeId;
+  const node = origin === null ? null : await ctx.placement.node(origin);
+  if (node !== null) {
+    await closeRoom(node, sessionId, ctx.mediaSecret).catch((err: unknown) =>
+      ctx.log.warn({ err, sessionId, nodeId: node.id }, 'closing the room on the media node failed; the live ends anyway'),
+    );
+  }
+  await ctx.counts.ended(sessionId).catch((err: unknown) => ctx.log.warn({ err, sessionId }, 'clearing viewer counts failed'));
+  await ctx.events.toSession(sessionId, { type: 'live_ended', sessionId }).catch((err: unknown) => ctx.log.error({ err, sessionId }, 'publishing live_ended failed'));
+  return toLiveSession(await hostedRow(ctx, sessionId, callerId), 0);
+}

@@ -1,0 +1,81 @@
+import { and, asc, eq, gt, liveSessions, sql, users } from '@podlive/db';
+import type { Page } from '@podlive/shared/accounts';
+import type { LiveSession, LiveStats, MediaJoin } from '@podlive/shared/live';
+import { signMediaToken } from '@podlive/shared/tokens';
+import { randomBytes } from 'node:crypto';
+import { ApiError } from '../../errors';
+import type { LiveContext } from './context';
+import { findLiveRow, selectLiveRows, toLiveSession, type LiveRow } from './present';
+
+export interface PageParams {
+  page: number;
+  limit: number;
+}
+
+async function existingRow(ctx: LiveContext, sessionId: string): Promise<LiveRow> {
+  const row = await findLiveRow(ctx.db, sessionId);
+  if (row === undefined) throw new ApiError('LIVE_NOT_FOUND');
+  return row;
+}
+
+export async function getLive(ctx: LiveContext, sessionId: string): Promise<LiveSession> {
+  const row = await existingRow(ctx, sessionId);
+  return toLiveSession(row, row.session.status === 'live' ? await ctx.counts.total(sessionId) : 0);
+}
+
+export async function liveStats(ctx: LiveContext, sessionId: string): Promise<LiveStats> {
+  const { session } = await existingRow(ctx, sessionId);
+  const viewers = session.status === 'live' ? await ctx.counts.total(sessionId) : 0;
+  const until = session.endedAt?.getTime() ?? Date.now();
+  return {
+    viewers,
+    peakViewers: Math.max(session.peakViewers, viewers),
+    durationSec: session.startedAt === null ? 0 : Math.max(0, Math.floor((until - session.startedAt.getTime()) / 1000)),
+    startedAt: session.startedAt?.toISOString() ?? null,
+    status: session.status,
+  };
+}
+
+/**
+ * Live sessions, most current viewers first (ties: newest first). The counts live outside the
+ * database, so every live row is read and sorted here: fine for hundreds of concurrent lives; a
+ * Redis sorted set of counts is the step after that.
+ */
+export async function activeLives(ctx: LiveContext, { page, limit }: PageParams): Promise<Page<LiveSession>> {
+  const rows = await selectLiveRows(ctx.db, eq(liveSessions.status, 'live'));
+  const totals = await ctx.counts.totals(rows.map((r) => r.session.id));
+  const viewers = (row: LiveRow) => totals.get(row.session.id) ?? 0;
+  rows.sort((a, b) => viewers(b) - viewers(a) || (b.session.startedAt?.getTime() ?? 0) - (a.session.startedAt?.getTime() ?? 0));
+  const slice = rows.slice((page - 1) * limit, page * limit);
+  return { items: slice.map((row) => toLiveSession(row, viewers(row))), page, limit, hasMore: rows.length > page * limit };
+}
+
+/** Scheduled sessions whose time is still ahead, soonest first. */
+export async function scheduledLives(ctx: LiveContext, { page, limit }: PageParams): Promise<Page<LiveSession>> {
+  const rows = await selectLiveRows(ctx.db, and(eq(liveSessions.status, 'scheduled'), gt(liveSessions.scheduledAt, sql`now()`)))
+    .orderBy(asc(liveSessions.scheduledAt), asc(liveSessions.id))
+    .limit(limit + 1)
+    .offset((page - 1) * limit);
+  return { items: rows.slice(0, limit).map((row) => toLiveSession(row, 0)), page, limit, hasMore: rows.length > limit };
+}
+
+/**
+ * A viewer media token for the node placement picks for this viewer: sub is the user id, or
+ * `anon:<random>` signed out; name their display name. 409 LIVE_NOT_STARTED / LIVE_ENDED.
+ */
+export async function viewerJoin(ctx: LiveContext, sessionId: string, callerId: string | null): Promise<MediaJoin> {
+  const { session } = await existingRow(ctx, sessionId);
+  if (session.status === 'scheduled') throw new ApiError('LIVE_NOT_STARTED');
+  if (session.status === 'ended') throw new ApiError('LIVE_ENDED');
+  const node = await ctx.placement.forViewer(sessionId, session.originNodeId ?? '');
+  let sub = `anon:${randomBytes(12).toString('base64url')}`;
+  let name: string | undefined;
+  if (callerId !== null) {
+    const [user] = await ctx.db.select({ displayName: users.displayName }).from(users).where(eq(users.id, callerId));
+    if (user === undefined) throw new ApiError('UNAUTHENTICATED');
+    sub = callerId;
+    name = user.displayName.slice(0, 100);
+  }
+  const token = await signMediaToken(ctx.mediaSecret, { sid: sessionId, sub, role: 'viewer', node: node.id, ...(name === undefined ? {} : { name }) });
+  return { url: node.publicWsUrl, token };
+}

@@ -1,0 +1,59 @@
+import multipart from '@fastify/multipart';
+import { createLiveBody, livePageQuery } from '@podlive/shared/live';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ApiError } from '../../errors';
+import { callerOf } from '../../plugins/auth';
+import { parseInput } from '../../validation';
+import type { LiveContext } from './context';
+import { createLive, endLive, hostedRow, startLive } from './lifecycle';
+import type { Placement } from './placement';
+import { activeLives, getLive, liveStats, scheduledLives, viewerJoin } from './queries';
+import { replaceThumbnail, THUMBNAIL_MAX_BYTES } from './thumbnail';
+
+const liveIdParams = z.strictObject({ id: z.uuid('Not a live id') });
+
+export interface LiveRoutesOptions {
+  placement: Placement;
+}
+
+/** /api/live: create, thumbnail, start, end, tokens, lists, stats (see shared/src/live.ts). */
+export default async function liveRoutes(app: FastifyInstance, options: LiveRoutesOptions) {
+  await app.register(multipart, { limits: { fileSize: THUMBNAIL_MAX_BYTES, files: 1, fields: 0, parts: 2 } });
+  const ctx: LiveContext = {
+    db: app.db,
+    placement: options.placement,
+    events: app.liveEvents,
+    counts: app.viewerCounts,
+    mediaSecret: app.config.secrets.mediaToken,
+    log: app.log,
+  };
+  const createLimit = app.limiter('createLive', (request) => request.caller?.id ?? null);
+  const idOf = (params: unknown) => parseInput(liveIdParams, params).id;
+
+  app.post('/create', { preHandler: [app.requireCaller, createLimit] }, async (request, reply) => {
+    const session = await createLive(ctx, callerOf(request).id, parseInput(createLiveBody, request.body));
+    return reply.code(201).send({ session });
+  });
+
+  app.get('/active', async (request) => activeLives(ctx, parseInput(livePageQuery, request.query)));
+  app.get('/scheduled', async (request) => scheduledLives(ctx, parseInput(livePageQuery, request.query)));
+
+  app.get('/:id', async (request) => getLive(ctx, idOf(request.params)));
+  app.get('/:id/stats', async (request) => liveStats(ctx, idOf(request.params)));
+  app.get('/:id/token', async (request) => viewerJoin(ctx, idOf(request.params), request.caller?.id ?? null));
+
+  app.post('/:id/start', { preHandler: app.requireCaller }, async (request) => startLive(ctx, idOf(request.params), callerOf(request).id));
+  app.post('/:id/end', { preHandler: app.requireCaller }, async (request) => endLive(ctx, idOf(request.params), callerOf(request).id));
+
+  app.put('/:id/thumbnail', { preHandler: app.requireCaller }, async (request) => {
+    const id = idOf(request.params);
+    const callerId = callerOf(request).id;
+    await hostedRow(ctx, id, callerId);
+    if (!request.isMultipart()) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', { message: 'Send the image as multipart/form-data (field "thumbnail")' });
+    const file = await request.file();
+    if (file === undefined || file.fieldname !== 'thumbnail') throw new ApiError('VALIDATION_FAILED', { fields: { thumbnail: 'Attach an image in the field "thumbnail"' } });
+    await replaceThumbnail(ctx, app.storage, id, await file.toBuffer());
+    return getLive(ctx, id);
+  });
+}

@@ -1,0 +1,118 @@
+import { type LiveStatus, type WsClientMessage, wsClientMessage, type WsEvent } from '@podlive/shared/live';
+import { sessionChannel, userChannel } from './events';
+import type { HubClient, WsHub } from './hub';
+import type { ViewerCounts } from './viewer-counts';
+
+/** Sessions one connection may follow at once. */
+export const MAX_SUBSCRIPTIONS = 20;
+
+/** What a connection uses of its socket (ws' WebSocket; typed here, the server has no @types/ws). */
+export interface Socket {
+  readonly readyState: number;
+  send(data: string): void;
+  on(event: 'message', listener: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+}
+const OPEN = 1;
+
+export interface ConnectionDeps {
+  hub: WsHub;
+  counts: ViewerCounts;
+  /** The signed-in user, null for an anonymous connection. */
+  userId: string | null;
+  /** A session's status, null when there is none (without a database: every id is accepted). */
+  statusOf?: (sessionId: string) => Promise<LiveStatus | null>;
+  logger: { warn(obj: object, msg: string): void };
+}
+
+/**
+ * One /ws connection. Messages are handled one at a time, in order (a subscribe finishes before
+ * the next message is read); bad input gets an `error` event and the connection stays usable.
+ */
+export class WsConnection implements HubClient {
+  /** Subscribed sessions → counted as a viewer. */
+  readonly #sessions = new Map<string, boolean>();
+  #queue: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(private readonly socket: Socket, private readonly deps: ConnectionDeps) {
+    socket.on('message', (data, isBinary) => {
+      this.#enqueue(() => this.#handle(isBinary ? null : Buffer.isBuffer(data) ? data.toString('utf8') : null));
+    });
+    socket.on('close', () => this.#enqueue(() => this.#close()));
+    if (deps.userId !== null) this.#enqueue(() => deps.hub.join(userChannel(deps.userId as string), this));
+  }
+
+  send(event: WsEvent): void {
+    if (!this.#closed && this.socket.readyState === OPEN) this.socket.send(JSON.stringify(event));
+  }
+
+  #enqueue(task: () => Promise<void>): void {
+    this.#queue = this.#queue.then(task).catch((err: unknown) => {
+      this.deps.logger.warn({ err }, '/ws message failed');
+      this.send({ type: 'error', code: 'INTERNAL', message: 'The message could not be handled' });
+    });
+  }
+
+  async #handle(text: string | null): Promise<void> {
+    if (this.#closed) return;
+    let json: unknown;
+    try {
+      if (text === null) throw new TypeError('binary');
+      json = JSON.parse(text);
+    } catch {
+      return this.send({ type: 'error', code: 'BAD_MESSAGE', message: 'Send JSON text messages' });
+    }
+    const parsed = wsClientMessage.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return this.send({ type: 'error', code: 'INVALID_MESSAGE', message: `${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}` });
+    }
+    await this.#dispatch(parsed.data);
+  }
+
+  async #dispatch(message: WsClientMessage): Promise<void> {
+    switch (message.type) {
+      case 'ping':
+        return this.send({ type: 'pong' });
+      case 'subscribe':
+        return this.#subscribe(message.sessionId, message.watch);
+      case 'unsubscribe':
+        return this.#unsubscribe(message.sessionId);
+    }
+  }
+
+  async #subscribe(sessionId: string, watch: boolean): Promise<void> {
+    const { hub, counts, statusOf } = this.deps;
+    if (!this.#sessions.has(sessionId) && this.#sessions.size >= MAX_SUBSCRIPTIONS) {
+      return this.send({ type: 'error', code: 'TOO_MANY_SUBSCRIPTIONS', message: `Follow at most ${MAX_SUBSCRIPTIONS} lives per connection` });
+    }
+    const status = statusOf === undefined ? 'live' : await statusOf(sessionId);
+    if (status === null) return this.send({ type: 'error', code: 'LIVE_NOT_FOUND', message: 'No such live' });
+    if (status === 'ended') return this.send({ type: 'live_ended', sessionId });
+    if (!this.#sessions.has(sessionId)) await hub.join(sessionChannel(sessionId), this);
+    if (this.#closed) return;
+    this.#sessions.set(sessionId, watch);
+    if (watch) counts.watch(sessionId, this);
+    else counts.unwatch(sessionId, this);
+    // The current total for this connection alone; later changes come throttled with everyone's.
+    this.send({ type: 'viewer_count', sessionId, viewers: await counts.total(sessionId) });
+  }
+
+  async #unsubscribe(sessionId: string): Promise<void> {
+    if (!this.#sessions.delete(sessionId)) return;
+    this.deps.counts.unwatch(sessionId, this);
+    await this.deps.hub.leave(sessionChannel(sessionId), this);
+  }
+
+  async #close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const sessionId of [...this.#sessions.keys()]) {
+      this.deps.counts.unwatch(sessionId, this);
+      await this.deps.hub.leave(sessionChannel(sessionId), this);
+    }
+    this.#sessions.clear();
+    if (this.deps.userId !== null) await this.deps.hub.leave(userChannel(this.deps.userId), this);
+  }
+}

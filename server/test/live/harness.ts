@@ -1,0 +1,113 @@
+import { MediaNode } from '@podlive/sfu';
+import { loadConfig as loadSfuConfig } from '@podlive/sfu/config';
+import type { WsClientMessage, WsEvent } from '@podlive/shared/live';
+import { freeRtcPortBase } from '@podlive/shared/testing/ports';
+import { signControlToken } from '@podlive/shared/tokens';
+import type { FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { bearer, post, type Account } from '../accounts/harness';
+import { tempDir } from '../helpers';
+
+export const MEDIA_SECRET = 'live-test-media-secret-live-test-media-secret';
+export const NODE_ID = 'node-live';
+
+/** A real media node (one worker) with the test secret. */
+export async function startNode(): Promise<MediaNode> {
+  return MediaNode.start(
+    loadSfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: NODE_ID, RTC_PORT_BASE: String(await freeRtcPortBase(1)), MEDIA_TOKEN_SECRET: MEDIA_SECRET, DATA_DIR: await tempDir() }),
+  );
+}
+
+/** The server's environment pointing at `node`. */
+export const nodeEnv = (node: MediaNode) => ({ SFU_URL: node.url, SFU_NODE_ID: NODE_ID, MEDIA_TOKEN_SECRET: MEDIA_SECRET });
+
+/** GET /control/rooms/:id on the node: the peers by role, or null when the room is not there. */
+export async function roomOnNode(node: MediaNode, sessionId: string): Promise<{ host: number; guest: number; viewer: number } | null> {
+  const response = await fetch(`${node.url}/control/rooms/${sessionId}`, { headers: { authorization: `Bearer ${await signControlToken(MEDIA_SECRET, NODE_ID)}` } });
+  if (response.status === 404) return null;
+  if (!response.ok) throw new Error(`control answered ${response.status}`);
+  return ((await response.json()) as { peers: { host: number; guest: number; viewer: number } }).peers;
+}
+
+/** Opens protoo (a raw WebSocket upgrade with the `protoo` subprotocol) to `${url}/?token=`; rejects when refused. */
+export function openProtoo(url: string, token: string): Promise<{ close(): void }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url.replace(/^ws/, 'http')}/?token=${encodeURIComponent(token)}`, {
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64'), 'sec-websocket-protocol': 'protoo' },
+    });
+    req.on('upgrade', (_response, socket) => resolve({ close: () => socket.destroy() }));
+    req.on('response', (response) => reject(new Error(`refused with ${response.statusCode}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Polls `probe` until it returns something other than undefined (events, not sleeps). */
+export async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export interface LiveBody {
+  title?: string;
+  category?: string;
+  description?: string;
+  scheduledAt?: string;
+}
+
+/** POST /api/live/create as `host`; returns the session id. */
+export async function createLive(app: FastifyInstance, host: Account, body: LiveBody = {}): Promise<string> {
+  const response = await post(app, '/api/live/create', { title: 'My show', category: 'Tech', ...body }, bearer(host.accessToken));
+  if (response.statusCode !== 201) throw new Error(`create failed: ${response.body}`);
+  return response.json().session.id as string;
+}
+
+export async function startLive(app: FastifyInstance, host: Account, id: string) {
+  const response = await post(app, `/api/live/${id}/start`, {}, bearer(host.accessToken));
+  if (response.statusCode !== 200) throw new Error(`start failed: ${response.body}`);
+  return response.json() as { session: { id: string; status: string }; join: { url: string; token: string } };
+}
+
+/** A /ws client through app.injectWS, keeping every event it receives. */
+export interface WsClient {
+  events: WsEvent[];
+  send(message: WsClientMessage | string | Record<string, unknown>): void;
+  /** Resolves with the first event (after `from`) matching `match`. */
+  next<T extends WsEvent>(match: (event: WsEvent) => event is T, from?: number): Promise<T>;
+  next(match: (event: WsEvent) => boolean, from?: number): Promise<WsEvent>;
+  /** Subscribes and waits for the server's answer (the current viewer_count). */
+  subscribe(sessionId: string, watch?: boolean): Promise<void>;
+  closed: Promise<number>;
+  close(): void;
+}
+
+export async function openWs(app: FastifyInstance, headers: Record<string, string> = {}): Promise<WsClient> {
+  // injectWS's fake request has no socket; trustProxy reads its address when logging the request.
+  const upgrade = { headers, socket: { remoteAddress: '127.0.0.1' } } as unknown as Parameters<FastifyInstance['injectWS']>[1];
+  const ws = await app.injectWS('/ws', upgrade);
+  const events: WsEvent[] = [];
+  const closed = new Promise<number>((resolve) => ws.on('close', (code: number) => resolve(code)));
+  ws.on('message', (data: Buffer) => events.push(JSON.parse(data.toString('utf8')) as WsEvent));
+  const client: WsClient = {
+    events,
+    send: (message) => ws.send(typeof message === 'string' ? message : JSON.stringify(message)),
+    next: (match: (event: WsEvent) => boolean, from = 0) => until(() => events.slice(from).find(match), 'a /ws event'),
+    async subscribe(sessionId, watch = false) {
+      const from = events.length;
+      client.send({ type: 'subscribe', sessionId, watch });
+      await client.next((e) => (e.type === 'viewer_count' && e.sessionId === sessionId) || e.type === 'error' || e.type === 'live_ended', from);
+    },
+    closed,
+    close: () => ws.terminate(),
+  };
+  return client;
+}
+
+export const viewerCounts = (client: WsClient, sessionId: string, from = 0) =>
+  client.events.slice(from).flatMap((e) => (e.type === 'viewer_count' && e.sessionId === sessionId ? [e.viewers] : []));
