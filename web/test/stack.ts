@@ -5,7 +5,9 @@ import { build } from '@podlive/server';
 import { loadConfig } from '@podlive/server/config';
 import { databaseHandle } from '@podlive/server/db';
 import { createTestDb, type TestDb } from '@podlive/db/testing';
-import { freeTcpPort } from '@podlive/shared/testing/ports';
+import { freeRtcPortBase, freeTcpPort } from '@podlive/shared/testing/ports';
+import { MediaNode } from '@podlive/sfu';
+import { loadConfig as loadSfuConfig } from '@podlive/sfu/config';
 import { startWebServer, type WebServer } from './web-server';
 import { behindProxyEnv } from '../behind-proxy.js';
 
@@ -19,31 +21,50 @@ export interface Stack {
   dataDir: string;
   /** The 6-digit code of the newest mail in the outbox sent to `to`. */
   latestCode(to: string): Promise<string>;
+  /** The in-process SFU node the control plane places lives on (`media: true`). */
+  node: MediaNode | undefined;
   stop(): Promise<void>;
 }
 
-export async function startStack(): Promise<Stack> {
+export interface StackOptions {
+  /** Also run a real SFU node (one worker) in this process, sharing the media token secret. */
+  media?: boolean;
+}
+
+/** The media token secret the control plane and the test's SFU node share. */
+const MEDIA_TOKEN_SECRET = 'stack-media-secret-stack-media-secret-0123';
+const SFU_NODE_ID = 'local';
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'podlive-web-e2e-'));
-  const webPort = await freeTcpPort();
+  const [webPort, apiPort] = await Promise.all([freeTcpPort(), freeTcpPort()]);
   let db: TestDb | undefined;
   let app: App | undefined;
   let web: WebServer | undefined;
+  let node: MediaNode | undefined;
   const stop = async () => {
     await web?.stop();
     await app?.close();
+    await node?.close();
     await db?.close();
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
     db = await createTestDb('postgres');
-    const config = loadConfig({ DATA_DIR: dataDir, WEB_URL: `http://127.0.0.1:${webPort}`, PUBLIC_URL: 'http://127.0.0.1' });
+    const env: Record<string, string> = { DATA_DIR: dataDir, WEB_URL: `http://127.0.0.1:${webPort}`, PUBLIC_URL: `http://127.0.0.1:${apiPort}` };
+    if (options.media) {
+      const rtcPortBase = String(await freeRtcPortBase(1));
+      node = await MediaNode.start(loadSfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', RTC_PORT_BASE: rtcPortBase, MEDIA_TOKEN_SECRET, SFU_NODE_ID }));
+      Object.assign(env, { SFU_URL: node.url, SFU_NODE_ID, SFU_PUBLIC_WS_URL: node.url.replace(/^http/, 'ws'), MEDIA_TOKEN_SECRET });
+    }
+    const config = loadConfig(env);
     app = build(config, { db: databaseHandle(db) });
-    await app.listen({ host: '127.0.0.1', port: 0 });
+    await app.listen({ host: '127.0.0.1', port: apiPort });
     const address = app.server.address();
     if (address === null || typeof address === 'string') throw new Error('the control plane has no TCP address');
     const url = `http://127.0.0.1:${address.port}`;
     web = await startWebServer({ port: webPort, env: behindProxyEnv(url) });
-    return { url, dataDir, latestCode: (to) => latestCode(join(dataDir, 'outbox'), to), stop };
+    return { url, dataDir, latestCode: (to) => latestCode(join(dataDir, 'outbox'), to), node, stop };
   } catch (err) {
     await stop().catch(() => {});
     throw err;

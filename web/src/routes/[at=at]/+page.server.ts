@@ -1,8 +1,8 @@
-import { error, fail, redirect } from '@sveltejs/kit';
+import { error, redirect } from '@sveltejs/kit';
 import type { PublicUser } from '@podlive/shared/accounts';
 import { api, ApiFailure, encodePath } from '$lib/server/api';
-import { text } from '$lib/server/forms';
-import type { Actions, PageServerLoad, RequestEvent } from './$types';
+import { setFollowing } from '$lib/server/follow';
+import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params, locals }) => {
   const handle = params.at.slice(1);
@@ -22,20 +22,7 @@ export const load: PageServerLoad = async ({ params, locals }) => {
   };
 };
 
-async function setFollowing(event: RequestEvent, follow: boolean) {
-  const { locals, request, params } = event;
-  if (!locals.user) redirect(303, `/login?redirectTo=${encodeURIComponent(`/${params.at}`)}`);
-  const userId = text(await request.formData(), 'userId');
-  try {
-    await api(`/api/users/${encodePath(userId)}/follow`, { method: follow ? 'POST' : 'DELETE', token: locals.accessToken });
-  } catch (err) {
-    if (!(err instanceof ApiFailure)) throw err;
-    return fail(err.status >= 400 && err.status < 600 ? err.status : 502, { message: err.message });
-  }
-  return { message: null };
-}
-
 export const actions: Actions = {
-  follow: (event) => setFollowing(event, true),
-  unfollow: (event) => setFollowing(event, false),
+  follow: (event) => setFollowing(event, true, `/${event.params.at}`),
+  unfollow: (event) => setFollowing(event, false, `/${event.params.at}`),
 };
