@@ -8,7 +8,7 @@ import { startStack, type Stack } from './stack';
 const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
 const PASSWORD = 'correct horse battery staple';
 
-type MediaWindow = { podliveMedia?: { inboundStats(): Promise<InboundStats>; consumers: Map<string, { kind: string }> } };
+type MediaWindow = { podliveMedia?: { inboundStats(): Promise<InboundStats>; consumers: Map<string, { kind: string }>; transportId(direction: 'recv'): Promise<string | undefined> } };
 
 describe('going live from /studio and watching on /live/:id (control plane + a real SFU node)', () => {
   let stack: Stack;
@@ -132,6 +132,20 @@ describe('going live from /studio and watching on /live/:id (control plane + a r
     await expect.poll(() => sharer.evaluate(() => document.fullscreenElement?.tagName ?? null)).toBe('DIV');
     await sharer.getByRole('button', { name: 'Fullscreen' }).click();
     await expect.poll(() => sharer.evaluate(() => document.fullscreenElement)).toBe(null);
+
+    // The node closes a viewer's receive transport: the page gets a new one and decodes again,
+    // without a reload.
+    const survivor = viewers[0]!;
+    const lostId = await survivor.evaluate(() => (window as MediaWindow).podliveMedia!.transportId('recv'));
+    const navigations: string[] = [];
+    survivor.on('framenavigated', (frame) => navigations.push(frame.url()));
+    const room = stack.node!.rooms.get(id)!;
+    const lost = [...room.peers.values()].map((p) => p.transports.get(lostId!)).find((t) => t !== undefined);
+    lost!.close();
+    await expect.poll(() => survivor.evaluate(() => (window as MediaWindow).podliveMedia!.transportId('recv')), { timeout: 10_000 }).not.toBe(lostId);
+    const framesAfter = (await stats(survivor)).video.framesDecoded;
+    await expect.poll(async () => (await stats(survivor)).video.framesDecoded, { timeout: 15_000 }).toBeGreaterThan(framesAfter + 10);
+    expect(navigations).toEqual([]);
 
     // Listen only: the video consumer goes, audio keeps flowing.
     const listener = viewers[2]!;
