@@ -4,3 +4,4 @@ export * from './health';
 export * from './handles';
 export * from './accounts';
 export * from './live';
+export * from './stage';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { StageWsEvent } from './stage';
 
 /**
  * The live-session contract (/api/live and the app WebSocket /ws): request schemas, response
@@ -88,4 +89,5 @@ export type WsEvent =
   | { type: 'viewer_count'; sessionId: string; viewers: number }
   | { type: 'live_ended'; sessionId: string }
   | { type: 'pong' }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'error'; code: string; message: string }
+  | StageWsEvent;

@@ -32,6 +32,12 @@ export const mediaRequestSchemas = {
   resumeConsumer: z.object({ consumerId: id }),
   /** Listen mode drops the video consumer; switching back consumes it again. */
   closeConsumer: z.object({ consumerId: id }),
+  /**
+   * A viewer called onto the stage presents the one-time guest grant from the control plane on
+   * its existing connection; the node checks it (same user, session and node, unused id) and
+   * lets this peer produce.
+   */
+  upgradeToGuest: z.object({ token: z.string().min(20).max(4096) }),
   setConsumerPreferredLayers: z.object({
     consumerId: id,
     spatialLayer: z.number().int().min(0).max(2),
@@ -62,6 +68,12 @@ export interface MediaNotifications {
   /** The node closed one of the client's transports (not at the client's request): make a new one. */
   transportClosed: { transportId: string };
   roomClosed: { reason: 'host_left' | 'ended' | 'node_shutdown' | 'worker_died' };
+  /** This peer's role changed (removed from the stage, or left): its producers are closed. */
+  roleChanged: { role: 'viewer' | 'guest'; reason?: 'removed' | 'left' };
+  /** The host muted or unmuted this guest; while muted the guest cannot resume by itself. */
+  mutedByHost: { muted: boolean };
+  /** Who is speaking now (loudest on stage), or null for silence. userId is the token's subject. */
+  activeSpeaker: { userId: string | null };
 }
 
 /** Error codes a node rejects requests with (protoo reject carries code + reason). */

@@ -26,6 +26,8 @@ export const mediaClaimsSchema = z.object({
   node: z.string().min(1).max(64),
   /** Display name shown to the room. */
   name: z.string().max(100).optional(),
+  /** Token id: guest grants carry one, and a node accepts each id once. */
+  jti: z.string().max(64).optional(),
 });
 export type MediaClaims = z.infer<typeof mediaClaimsSchema>;
 
@@ -42,6 +44,7 @@ const key = (secret: string) => new TextEncoder().encode(secret);
 
 export async function signMediaToken(secret: string, claims: MediaClaims, ttlSec = MEDIA_TOKEN_TTL_SEC): Promise<string> {
   const parsed = mediaClaimsSchema.parse(claims);
+  if (parsed.role === 'guest' && !parsed.jti) throw new TypeError('a guest grant needs a jti (single use)');
   return new SignJWT({ ...parsed })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer(MEDIA_TOKEN_ISSUER)
