@@ -9,6 +9,7 @@ import { moduleLogger } from './Logger';
 import { Room } from './Room';
 import { WorkerPool } from './WorkerPool';
 import { controlRoutes } from './control';
+import { GuestGrants } from './GuestGrants';
 import pkg from '../package.json' with { type: 'json' };
 
 const logger = moduleLogger('MediaNode');
@@ -22,13 +23,16 @@ export class MediaNode {
   readonly rooms = new Map<string, Room>();
   /** Room creation in progress, so two peers arriving together don't create two rooms. */
   readonly #creating = new Map<string, Promise<Room>>();
+  readonly #grants: GuestGrants;
   #closed = false;
 
   private constructor(
     readonly config: SfuConfig,
     readonly pool: WorkerPool,
     readonly http: FastifyInstance,
-  ) {}
+  ) {
+    this.#grants = new GuestGrants(config.MEDIA_TOKEN_SECRET, config.SFU_NODE_ID);
+  }
 
   static async start(config: SfuConfig): Promise<MediaNode> {
     const pool = await WorkerPool.create({
@@ -108,7 +112,7 @@ export class MediaNode {
     if (existing && !existing.closed) return Promise.resolve(existing);
     let pending = this.#creating.get(roomId);
     if (!pending) {
-      pending = Room.create(roomId, this.pool.leastLoaded()).then((room) => {
+      pending = Room.create(roomId, this.pool.leastLoaded(), this.#grants).then((room) => {
         this.rooms.set(roomId, room);
         room.once('close', () => {
           if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);

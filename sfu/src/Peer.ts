@@ -14,13 +14,17 @@ export class Peer {
   readonly producers = new Map<string, types.Producer>();
   readonly consumers = new Map<string, types.Consumer>();
   rtpCapabilities: types.RtpCapabilities | undefined;
+  /** Muted by the host: this peer may not resume its producers by itself. */
+  mutedByHost = false;
+  #claims: MediaClaims;
   #closed = false;
 
   constructor(
     readonly room: Room,
     readonly protoo: ProtooPeer,
-    readonly claims: MediaClaims,
+    claims: MediaClaims,
   ) {
+    this.#claims = claims;
     protoo.on('request', (request: ProtooRequest, accept: (data?: unknown) => void, reject: (code: number, reason: string) => void) => {
       this.#dispatch(request)
         .then((data) => accept(data))
@@ -35,6 +39,27 @@ export class Peer {
 
   get id(): string {
     return this.protoo.id;
+  }
+
+  get claims(): MediaClaims {
+    return this.#claims;
+  }
+
+  /** After a redeemed guest grant: this peer may produce. */
+  promote(guestClaims: MediaClaims): void {
+    this.#claims = guestClaims;
+    this.notify('roleChanged', { role: 'guest' });
+  }
+
+  /** Back to viewer (removed, or left the stage): its producers close everywhere. */
+  demote(reason: 'removed' | 'left'): void {
+    if (this.#claims.role !== 'guest') return;
+    this.#claims = { ...this.#claims, role: 'viewer', jti: undefined };
+    this.mutedByHost = false;
+    // Producers close (viewers everywhere get producerClosed); the send transport stays, unusable
+    // without the guest role, so the client sees no transport loss to recover from.
+    for (const producer of [...this.producers.values()]) producer.close();
+    this.notify('roleChanged', { role: 'viewer', reason });
   }
 
   get closed(): boolean {

@@ -11,6 +11,8 @@ import { moduleLogger } from './Logger';
 import { Peer } from './Peer';
 import type { PoolWorker } from './WorkerPool';
 import { handlers } from './room-handlers';
+import type { GuestGrants } from './GuestGrants';
+import { SpeakerWatch } from './SpeakerWatch';
 
 const logger = moduleLogger('Room');
 
@@ -28,15 +30,24 @@ export class Room extends EventEmitter<RoomEvents> {
     readonly id: string,
     readonly router: types.Router,
     readonly webRtcServer: types.WebRtcServer,
+    readonly grants: GuestGrants | undefined,
+    readonly speakers: SpeakerWatch,
   ) {
     super();
     router.on('workerclose', () => this.close('worker_died'));
   }
 
-  static async create(id: string, worker: PoolWorker): Promise<Room> {
+  /** `grants` checks guest grants; without it (tests of routing only) nobody can become a guest. */
+  static async create(id: string, worker: PoolWorker, grants?: GuestGrants): Promise<Room> {
     const router = await worker.worker.createRouter({ mediaCodecs, appData: { roomId: id } });
+    const room: Room = new Room(id, router, worker.webRtcServer, grants, await SpeakerWatch.create(router, (userId) => room.broadcast('activeSpeaker', { userId })));
     logger.info({ roomId: id, worker: worker.index }, 'room created');
-    return new Room(id, router, worker.webRtcServer);
+    return room;
+  }
+
+  /** Every peer of a user in this room (a user may have two tabs). */
+  peersOf(userId: string): Peer[] {
+    return [...this.peers.values()].filter((p) => p.claims.sub === userId);
   }
 
   get closed(): boolean {

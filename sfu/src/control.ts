@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { verifyControlToken } from '@podlive/shared/tokens';
+import { controlMuteBody, controlRevokeBody, type ControlPeers } from '@podlive/shared/control';
 import type { Room } from './Room';
 
 export interface ControlOptions {
@@ -24,6 +25,47 @@ export async function controlRoutes(app: FastifyInstance, options: ControlOption
   app.post<{ Params: { roomId: string } }>('/rooms/:roomId/close', async (request, reply) => {
     const room = options.rooms.get(request.params.roomId);
     room?.close('ended');
+    return reply.code(204).send();
+  });
+
+  app.get<{ Params: { roomId: string } }>('/rooms/:roomId/peers', async (request, reply) => {
+    const room = options.rooms.get(request.params.roomId);
+    if (!room) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'no such room on this node' } });
+    const body: ControlPeers = {
+      roomId: room.id,
+      peers: [...room.peers.values()].map((peer) => ({
+        peerId: peer.id,
+        userId: peer.claims.sub,
+        role: peer.claims.role,
+        mutedByHost: peer.mutedByHost,
+        producers: [...peer.producers.values()].map((p) => ({ id: p.id, kind: p.kind, paused: p.paused })),
+      })),
+    };
+    return body;
+  });
+
+  /** The host removed a guest (or the guest left): back to viewer, producers closed everywhere. */
+  app.post<{ Params: { roomId: string; userId: string } }>('/rooms/:roomId/users/:userId/revoke', async (request, reply) => {
+    const body = controlRevokeBody.safeParse(request.body ?? {});
+    if (!body.success) return reply.code(400).send({ error: { code: 'VALIDATION_FAILED', message: body.error.message } });
+    for (const peer of options.rooms.get(request.params.roomId)?.peersOf(request.params.userId) ?? []) peer.demote(body.data.reason);
+    return reply.code(204).send();
+  });
+
+  /** The host mutes (pauses) or unmutes a guest; while muted the guest cannot resume by itself. */
+  app.post<{ Params: { roomId: string; userId: string } }>('/rooms/:roomId/users/:userId/mute', async (request, reply) => {
+    const body = controlMuteBody.safeParse(request.body ?? {});
+    if (!body.success) return reply.code(400).send({ error: { code: 'VALIDATION_FAILED', message: body.error.message } });
+    const peers = options.rooms.get(request.params.roomId)?.peersOf(request.params.userId) ?? [];
+    if (peers.length === 0) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'that user is not in this room' } });
+    const { muted } = body.data;
+    await Promise.all(
+      peers.map(async (peer) => {
+        peer.mutedByHost = muted;
+        await Promise.all([...peer.producers.values()].map((p) => (muted ? p.pause() : p.resume())));
+        peer.notify('mutedByHost', { muted });
+      }),
+    );
     return reply.code(204).send();
   });
 

@@ -64,8 +64,9 @@ export const handlers: Handlers = {
     const producer = await transport.produce({
       kind,
       rtpParameters: rtpParameters as unknown as types.RtpParameters,
-      appData: { peerId: peer.id, source: appData?.source ?? (kind === 'audio' ? 'mic' : 'camera') },
+      appData: { peerId: peer.id, userId: peer.claims.sub, source: appData?.source ?? (kind === 'audio' ? 'mic' : 'camera') },
     });
+    await room.speakers.add(producer);
     peer.producers.set(producer.id, producer);
     producer.observer.once('close', () => {
       peer.producers.delete(producer.id);
@@ -92,6 +93,7 @@ export const handlers: Handlers = {
   async resumeProducer(_room, peer, { producerId }) {
     const producer = peer.producers.get(producerId);
     if (!producer) throw MediaRequestError.notFound('producer', producerId);
+    if (peer.mutedByHost) throw MediaRequestError.forbidden('muted by the host');
     await producer.resume();
     return {};
   },
@@ -138,6 +140,13 @@ export const handlers: Handlers = {
     if (!consumer) throw MediaRequestError.notFound('consumer', consumerId);
     consumer.close();
     return {};
+  },
+
+  async upgradeToGuest(room, peer, { token }) {
+    if (peer.claims.role !== 'viewer') throw MediaRequestError.badRequest(`already ${peer.claims.role}`);
+    if (!room.grants) throw MediaRequestError.forbidden('this room takes no guests');
+    peer.promote(await room.grants.redeem(token, peer.claims));
+    return { role: 'guest' };
   },
 
   async setConsumerPreferredLayers(_room, peer, { consumerId, spatialLayer, temporalLayer }) {
