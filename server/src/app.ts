@@ -9,6 +9,9 @@ import cookie from '@fastify/cookie';
 import authRoutes from './features/auth/routes';
 import liveRoutes from './features/live/routes';
 import { type Placement, SingleNodePlacement } from './features/live/placement';
+import { endStage } from './features/stage/guests';
+import stageRoutes from './features/stage/routes';
+import { createStage } from './features/stage/service';
 import mediaRoutes from './media/routes';
 import userRoutes from './features/users/routes';
 import auth from './plugins/auth';
@@ -91,7 +94,10 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
         await api.register(rateLimit);
         await api.register(authRoutes, { prefix: '/auth' });
         await api.register(userRoutes, { prefix: '/users' });
-        await api.register(liveRoutes, { prefix: '/live', placement: deps.placement ?? new SingleNodePlacement(config) });
+        const placement = deps.placement ?? new SingleNodePlacement(config);
+        const stage = createStage(api, placement);
+        await api.register(stageRoutes, { prefix: '/stage', stage });
+        await api.register(liveRoutes, { prefix: '/live', placement, onEnded: (id) => endStage(stage, id) });
       }
     },
     { prefix: '/api' },

@@ -1,4 +1,5 @@
 import { devSecret, envSchemas, parseEnv } from '@podlive/shared/env';
+import { STAGE_INVITE_TTL_MS, STAGE_MAX_GUESTS } from '@podlive/shared/stage';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -64,6 +65,8 @@ export interface Config {
   readonly sfuNodeId: string;
   /** SFU_PUBLIC_WS_URL: the protoo WebSocket URL browsers open (default SFU_URL with a ws scheme). */
   readonly sfuPublicWsUrl: string;
+  /** STAGE_MAX_GUESTS (default 4) and STAGE_INVITE_TTL_MS (default 30000): the stage of every live. */
+  readonly stage: { readonly maxGuests: number; readonly inviteTtlMs: number };
   readonly passwordHash: PasswordHashConfig;
   readonly rateLimits: RateLimitConfig;
 }
@@ -98,6 +101,8 @@ const envSchema = z
     SFU_URL: optional(envSchemas.url.default('http://127.0.0.1:4443')),
     SFU_NODE_ID: optional(z.string().regex(/^[\w.-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_.-]').default('local')),
     SFU_PUBLIC_WS_URL: optional(z.url({ protocol: /^wss?$/ }).optional()),
+    STAGE_MAX_GUESTS: optional(z.coerce.number().int().min(1).max(1000).default(STAGE_MAX_GUESTS)),
+    STAGE_INVITE_TTL_MS: optional(z.coerce.number().int().min(100).max(10 * 60_000).default(STAGE_INVITE_TTL_MS)),
   })
   .superRefine((env, ctx) => {
     const require = (name: keyof typeof env, because: string) => {
@@ -178,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sfuUrl: withoutTrailingSlash(parsed.SFU_URL),
     sfuNodeId: parsed.SFU_NODE_ID,
     sfuPublicWsUrl: withoutTrailingSlash(parsed.SFU_PUBLIC_WS_URL ?? parsed.SFU_URL.replace(/^http/, 'ws')),
+    stage: { maxGuests: parsed.STAGE_MAX_GUESTS, inviteTtlMs: parsed.STAGE_INVITE_TTL_MS },
     passwordHash: DEFAULT_PASSWORD_HASH,
     rateLimits: DEFAULT_RATE_LIMITS,
   });

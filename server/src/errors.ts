@@ -45,6 +45,18 @@ export const errorRegistry = {
   LIVE_ENDED: { status: 409, message: 'The live has ended' },
   ALREADY_LIVE: { status: 409, message: 'You are already live in another session' },
   THUMBNAIL_INVALID: { status: 400, message: 'The thumbnail must be a JPEG, PNG, WebP or GIF image' },
+  // Stage (/api/stage).
+  CANNOT_INVITE_SELF: { status: 400, message: 'You are already on your own stage' },
+  NOT_WATCHING: { status: 409, message: 'This person is not watching your live' },
+  ALREADY_ON_STAGE: { status: 409, message: 'This person is already on stage' },
+  INVITE_PENDING: { status: 409, message: 'This person already has an invite ringing' },
+  STAGE_FULL: { status: 409, message: 'The stage is full' },
+  BLOCKED: { status: 403, message: 'You cannot invite this person' },
+  INVITE_NOT_FOUND: { status: 404, message: 'No such invite' },
+  NOT_INVITEE: { status: 403, message: 'This invite is for someone else' },
+  INVITE_ANSWERED: { status: 409, message: 'This invite was already answered' },
+  INVITE_EXPIRED: { status: 409, message: 'This invite has expired' },
+  NOT_ON_STAGE: { status: 409, message: 'This person is not on stage' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;

@@ -1,5 +1,5 @@
 import { relations, sql } from 'drizzle-orm';
-import { check, index, pgEnum, pgTable, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { check, index, pgEnum, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { id, timestamptz } from './columns';
 import { liveSessions } from './sessions';
 import { users } from './users';
@@ -32,12 +32,16 @@ export const stageInvites = pgTable(
     leftAt: timestamptz('left_at'),
     /** The invite expires at this time if unanswered (30 s after `invitedAt`, set by the server). */
     deadline: timestamptz('deadline').notNull(),
+    /** The SFU node the invitee was watching on when invited: the guest grant is for this node. */
+    nodeId: text('node_id'),
   },
   (t) => [
     /** At most one pending invite per invitee and session: a second call while ringing is refused. */
     uniqueIndex('stage_invites_one_pending_key').on(t.sessionId, t.inviteeId).where(sql`status = 'pending'`),
     index('stage_invites_session_status_idx').on(t.sessionId, t.status),
     index('stage_invites_invitee_status_idx').on(t.inviteeId, t.status),
+    /** The expiry sweeper: pending invites past their deadline. */
+    index('stage_invites_pending_deadline_idx').on(t.deadline).where(sql`status = 'pending'`),
     check('stage_invites_not_self_check', sql`${t.hostId} <> ${t.inviteeId}`),
   ],
 );

@@ -15,6 +15,7 @@ const tight = (namespace = DEFAULT_RATE_LIMITS.namespace): RateLimitConfig => ({
     verifyOtp: { max: 2, windowSec: 60 },
     resendCode: { max: 2, windowSec: 60 },
     createLive: { max: 2, windowSec: 60 },
+    stageInvite: { max: 2, windowSec: 60 },
   },
 });
 

@@ -13,4 +13,6 @@ export interface LiveContext {
   /** MEDIA_TOKEN_SECRET: media and control tokens. */
   mediaSecret: string;
   log: FastifyBaseLogger;
+  /** Runs once a live has ended (the stage ends its invites and guests); failures are logged. */
+  onEnded?: (sessionId: string) => Promise<void>;
 }

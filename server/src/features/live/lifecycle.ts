@@ -104,6 +104,7 @@ export async function endLive(ctx: LiveContext, sessionId: string, callerId: str
       ctx.log.warn({ err, sessionId, nodeId: node.id }, 'closing the room on the media node failed; the live ends anyway'),
     );
   }
+  await ctx.onEnded?.(sessionId).catch((err: unknown) => ctx.log.error({ err, sessionId }, 'ending the stage failed'));
   await ctx.counts.ended(sessionId).catch((err: unknown) => ctx.log.warn({ err, sessionId }, 'clearing viewer counts failed'));
   await ctx.events.toSession(sessionId, { type: 'live_ended', sessionId }).catch((err: unknown) => ctx.log.error({ err, sessionId }, 'publishing live_ended failed'));
   return toLiveSession(await hostedRow(ctx, sessionId, callerId), 0);

@@ -20,6 +20,8 @@ export interface Placement {
   forViewer(sessionId: string, originNodeId: string): Promise<NodeRef>;
   /** The node with this id, or null when it is not (or no longer) known. */
   node(nodeId: string): Promise<NodeRef | null>;
+  /** Every node carrying the session now (origin and edges): where its viewers are. */
+  nodesOf(sessionId: string, originNodeId: string): Promise<NodeRef[]>;
 }
 
 /** The one node of SFU_URL / SFU_NODE_ID / SFU_PUBLIC_WS_URL: origin and edge of every live. */
@@ -40,5 +42,9 @@ export class SingleNodePlacement implements Placement {
 
   async node(nodeId: string): Promise<NodeRef | null> {
     return nodeId === this.#node.id ? this.#node : null;
+  }
+
+  async nodesOf(): Promise<NodeRef[]> {
+    return [this.#node];
   }
 }

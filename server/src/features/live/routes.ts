@@ -15,6 +15,8 @@ const liveIdParams = z.strictObject({ id: z.uuid('Not a live id') });
 
 export interface LiveRoutesOptions {
   placement: Placement;
+  /** A live ended (after its room closed): the stage ends its invites and guests. */
+  onEnded?: (sessionId: string) => Promise<void>;
 }
 
 /** /api/live: create, thumbnail, start, end, tokens, lists, stats (see shared/src/live.ts). */
@@ -27,6 +29,7 @@ export default async function liveRoutes(app: FastifyInstance, options: LiveRout
     counts: app.viewerCounts,
     mediaSecret: app.config.secrets.mediaToken,
     log: app.log,
+    ...(options.onEnded === undefined ? {} : { onEnded: options.onEnded }),
   };
   const createLimit = app.limiter('createLive', (request) => request.caller?.id ?? null);
   const idOf = (params: unknown) => parseInput(liveIdParams, params).id;

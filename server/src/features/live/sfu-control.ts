@@ -1,8 +1,36 @@
+import type { ControlPeers } from '@podlive/shared/control';
 import { signControlToken } from '@podlive/shared/tokens';
 import type { NodeRef } from './placement';
 
 /** How long the control plane waits for a node's answer to a command. */
 export const CONTROL_TIMEOUT_MS = 3000;
+
+/** A node answered a control command with an error status. */
+export class NodeCommandError extends Error {
+  override name = 'NodeCommandError';
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** One control command (control token), resolving with the node's response when it is ok. */
+async function command(node: NodeRef, secret: string, path: string, init: { method: 'GET' | 'POST'; body?: object }): Promise<Response> {
+  const token = await signControlToken(secret, node.id);
+  const response = await fetch(`${node.controlUrl}/control${path}`, {
+    method: init.method,
+    headers: { authorization: `Bearer ${token}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS),
+  });
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new NodeCommandError(response.status, `node ${node.id} answered ${response.status} to ${init.method} ${path}`);
+  }
+  return response;
+}
+
+const room = (sessionId: string) => `/rooms/${encodeURIComponent(sessionId)}`;
+const user = (sessionId: string, userId: string) => `${room(sessionId)}/users/${encodeURIComponent(userId)}`;
 
 /**
  * Closes the live's room on a node (`POST /control/rooms/:id/close`, control token): every peer
@@ -10,11 +38,25 @@ export const CONTROL_TIMEOUT_MS = 3000;
  * unreachable or refuses (the caller decides whether that blocks anything).
  */
 export async function closeRoom(node: NodeRef, sessionId: string, secret: string): Promise<void> {
-  const token = await signControlToken(secret, node.id);
-  const response = await fetch(`${node.controlUrl}/control/rooms/${encodeURIComponent(sessionId)}/close`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
-    signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS),
-  });
-  if (!response.ok) throw new Error(`node ${node.id} answered ${response.status} to closing room ${sessionId}`);
+  await command(node, secret, `${room(sessionId)}/close`, { method: 'POST' });
+}
+
+/** The peers of the live's room on a node (empty when the room is not there). */
+export async function roomPeers(node: NodeRef, sessionId: string, secret: string): Promise<ControlPeers> {
+  try {
+    return (await (await command(node, secret, `${room(sessionId)}/peers`, { method: 'GET' })).json()) as ControlPeers;
+  } catch (err) {
+    if (err instanceof NodeCommandError && err.status === 404) return { roomId: sessionId, peers: [] };
+    throw err;
+  }
+}
+
+/** Every peer of the user in the room goes back to viewer; their producers close. Idempotent. */
+export async function revokeUser(node: NodeRef, sessionId: string, userId: string, reason: 'removed' | 'left', secret: string): Promise<void> {
+  await command(node, secret, `${user(sessionId, userId)}/revoke`, { method: 'POST', body: { reason } });
+}
+
+/** Pauses (or resumes) the user's producers; 404 (NodeCommandError) when the user has no peer there. */
+export async function muteUser(node: NodeRef, sessionId: string, userId: string, muted: boolean, secret: string): Promise<void> {
+  await command(node, secret, `${user(sessionId, userId)}/mute`, { method: 'POST', body: { muted } });
 }

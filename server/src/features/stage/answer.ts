@@ -1,0 +1,88 @@
+import { queryRows, sql } from '@podlive/db';
+import type { StageAcceptResponse, StageGuest, StageInvite } from '@podlive/shared/stage';
+import { signMediaToken } from '@podlive/shared/tokens';
+import { randomUUID } from 'node:crypto';
+import { ApiError } from '../../errors';
+import { GUEST_GRANT_TTL_SEC, type StageContext } from './context';
+import { loadInvite } from './present';
+
+interface LockedRow extends Record<string, unknown> {
+  session_id: string;
+  invitee_id: string;
+  status: string;
+  due: boolean;
+}
+
+type Outcome = { ok: true } | { ok: false; code: 'INVITE_NOT_FOUND' | 'NOT_INVITEE' | 'INVITE_ANSWERED' | 'INVITE_EXPIRED' | 'LIVE_ENDED' | 'STAGE_FULL'; expire?: boolean };
+
+/**
+ * Answers a pending invite in one transaction: the invite row locked, then (accepting) the session
+ * row, so concurrent accepts cannot overfill the stage. An invite past its deadline is expired
+ * (with its events) whatever the answer was.
+ */
+async function answer(ctx: StageContext, inviteId: string, userId: string, status: 'accepted' | 'rejected'): Promise<Outcome> {
+  return ctx.db.transaction(async (tx) => {
+    const [invite] = await queryRows<LockedRow>(
+      tx,
+      sql`select session_id, invitee_id, status, deadline <= now() as due from stage_invites where id = ${inviteId} for update`,
+    );
+    if (invite === undefined) return { ok: false, code: 'INVITE_NOT_FOUND' };
+    if (invite.invitee_id !== userId) return { ok: false, code: 'NOT_INVITEE' };
+    if (invite.status === 'expired') return { ok: false, code: 'INVITE_EXPIRED' };
+    if (invite.status !== 'pending') return { ok: false, code: 'INVITE_ANSWERED' };
+    if (invite.due) return { ok: false, code: 'INVITE_EXPIRED', expire: true };
+    if (status === 'accepted') {
+      const [session] = await queryRows<{ status: string; guests: number }>(
+        tx,
+        sql`select s.status, (select count(*)::int from stage_invites g where g.session_id = s.id and g.status = 'accepted') as guests
+            from live_sessions s where s.id = ${invite.session_id} for update`,
+      );
+      if (session?.status !== 'live') return { ok: false, code: 'LIVE_ENDED' };
+      if (session.guests >= ctx.maxGuests) return { ok: false, code: 'STAGE_FULL' };
+    }
+    await tx.execute(sql`update stage_invites set status = ${status}, answered_at = now() where id = ${inviteId}`);
+    return { ok: true };
+  });
+}
+
+async function answered(ctx: StageContext, inviteId: string, userId: string, status: 'accepted' | 'rejected'): Promise<StageInvite & { nodeId: string | null }> {
+  const outcome = await answer(ctx, inviteId, userId, status);
+  if (!outcome.ok) {
+    if (outcome.expire === true) await ctx.expiry.expire(sql`id = ${inviteId}`);
+    throw new ApiError(outcome.code);
+  }
+  ctx.expiry.cancel(inviteId);
+  const record = await loadInvite(ctx.db, inviteId);
+  if (record === null) throw new ApiError('INVITE_NOT_FOUND');
+  return { ...record.invite, nodeId: record.nodeId };
+}
+
+/**
+ * The invitee accepts: on stage (stage list), a one-time guest grant for the node they watch on,
+ * stage_invite_accepted to the host and the invitee's connections, stage_guest_joined to the live.
+ */
+export async function acceptInvite(ctx: StageContext, inviteId: string, userId: string): Promise<StageAcceptResponse> {
+  const { nodeId, ...invite } = await answered(ctx, inviteId, userId, 'accepted');
+  const node = nodeId ?? '';
+  const token = await signMediaToken(
+    ctx.mediaSecret,
+    { sid: invite.sessionId, sub: userId, role: 'guest', node, jti: randomUUID(), name: invite.invitee.displayName.slice(0, 100) },
+    GUEST_GRANT_TTL_SEC,
+  );
+  const guest: StageGuest = { ...invite.invitee, muted: false, joinedAt: new Date().toISOString() };
+  await ctx.guests.put(invite.sessionId, { guest, nodeId: node, inviteId });
+  const accepted = { type: 'stage_invite_accepted', inviteId, sessionId: invite.sessionId, userId } as const;
+  await Promise.all([
+    ctx.events.toUsers([invite.host.id, userId], accepted),
+    ctx.events.toSession(invite.sessionId, { type: 'stage_guest_joined', sessionId: invite.sessionId, guest }),
+  ]).catch((err: unknown) => ctx.log.error({ err, inviteId }, 'publishing the accept failed'));
+  return { invite, grant: { token, nodeId: node } };
+}
+
+/** The invitee declines (or their browser refused the mic): stage_invite_rejected to host and invitee. */
+export async function rejectInvite(ctx: StageContext, inviteId: string, userId: string, reason: 'declined' | 'permission_denied'): Promise<StageInvite> {
+  const { nodeId: _node, ...invite } = await answered(ctx, inviteId, userId, 'rejected');
+  const event = { type: 'stage_invite_rejected', inviteId, sessionId: invite.sessionId, userId, reason } as const;
+  await ctx.events.toUsers([invite.host.id, userId], event).catch((err: unknown) => ctx.log.error({ err, inviteId }, 'publishing the reject failed'));
+  return invite;
+}

@@ -1,0 +1,23 @@
+import type { Db } from '@podlive/db';
+import type { FastifyBaseLogger } from 'fastify';
+import type { LiveEvents } from '../../ws/events';
+import type { Placement } from '../live/placement';
+import type { InviteExpiry } from './expiry';
+import type { GuestStore } from './store';
+
+/** What the stage feature works with, passed explicitly. */
+export interface StageContext {
+  db: Db;
+  placement: Placement;
+  events: LiveEvents;
+  guests: GuestStore;
+  expiry: InviteExpiry;
+  /** MEDIA_TOKEN_SECRET: guest grants and control tokens. */
+  mediaSecret: string;
+  maxGuests: number;
+  inviteTtlMs: number;
+  log: FastifyBaseLogger;
+}
+
+/** A guest grant is good for this long: enough to send `upgradeToGuest` on the open connection. */
+export const GUEST_GRANT_TTL_SEC = 60;

@@ -1,0 +1,50 @@
+import { sql, users } from '@podlive/db';
+import type { StageSuggestion } from '@podlive/shared/stage';
+import { searchUsers } from '../users/search';
+import type { StageContext } from './context';
+import { hostedLiveRow } from './invite';
+import { toPerson } from './present';
+import { sessionPeers } from './watching';
+
+export const MAX_SUGGESTIONS = 8;
+
+const startsWith = (text: string, prefix: string) => text.toLowerCase().startsWith(prefix);
+
+/**
+ * The host's Invite field: signed-in people watching now whose handle or display name starts with
+ * `q` (case-insensitive), then everyone else from the user search; never the host or a guest.
+ */
+export async function stageSuggestions(ctx: StageContext, hostId: string, sessionId: string, q: string): Promise<StageSuggestion[]> {
+  const live = await hostedLiveRow(ctx, sessionId, hostId);
+  const prefix = q.replace(/^@/, '').toLowerCase();
+  const [peers, guests] = await Promise.all([
+    sessionPeers(ctx, sessionId, live.session.originNodeId ?? '').catch((err: unknown) => {
+      ctx.log.warn({ err, sessionId }, 'listing the room’s peers failed; suggesting without them');
+      return [];
+    }),
+    ctx.guests.list(sessionId),
+  ]);
+  const excluded = new Set([hostId, ...guests.map((entry) => entry.guest.id)]);
+  const watcherIds = [...new Set(peers.filter((p) => p.role === 'viewer' && !p.userId.startsWith('anon:') && !excluded.has(p.userId)).map((p) => p.userId))];
+  const watchers =
+    watcherIds.length === 0
+      ? []
+      : await ctx.db
+          .select({ id: users.id, handle: users.handle, displayName: users.displayName, avatarKey: users.avatarKey })
+          .from(users)
+          .where(sql`${users.id} in (${sql.join(watcherIds.map((id) => sql`${id}`), sql`, `)})`);
+  const out: StageSuggestion[] = watchers
+    .filter((user) => startsWith(user.handle, prefix) || startsWith(user.displayName, prefix))
+    .sort((a, b) => a.handle.localeCompare(b.handle))
+    .slice(0, MAX_SUGGESTIONS)
+    .map((user) => ({ ...toPerson(user), watching: true }));
+  if (out.length >= MAX_SUGGESTIONS) return out;
+  for (const user of out) excluded.add(user.id);
+  const found = await searchUsers(ctx.db, { q: prefix, page: 1, limit: MAX_SUGGESTIONS + excluded.size }, null);
+  for (const user of found.items) {
+    if (out.length >= MAX_SUGGESTIONS) break;
+    if (excluded.has(user.id)) continue;
+    out.push({ id: user.id, handle: user.handle, displayName: user.displayName, avatarUrl: user.avatarUrl, watching: false });
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+import { createTestDb, type TestDb } from '@podlive/db/testing';
+import type { MediaNode } from '@podlive/sfu';
+import type { ControlPeer } from '@podlive/shared/control';
+import type { StageWsEvent } from '@podlive/shared/stage';
+import { signControlToken } from '@podlive/shared/tokens';
+import type { WsEvent } from '@podlive/shared/live';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { join } from 'node:path';
+import { build } from '../../src/app';
+import { InProcessBus } from '../../src/bus';
+import type { Config } from '../../src/config';
+import { databaseHandle } from '../../src/db';
+import { LocalStorage } from '../../src/storage';
+import { bearer, CapturingMailer, generousLimits, post, type Account } from '../accounts/harness';
+import { captureLogger, tempDir, testConfig } from '../helpers';
+import { MEDIA_SECRET, NODE_ID, nodeEnv, openProtoo, openWs, until, type WsClient } from '../live/harness';
+
+export { MEDIA_SECRET, NODE_ID };
+
+/** An app on `testDb` pointing at `node`, with the stage settings given (cheap argon2, generous limits). */
+export async function stageApp(
+  testDb: TestDb,
+  node: MediaNode,
+  stage: Partial<Config['stage']> = {},
+  /** `info` like production (the load test); `trace` into memory otherwise. */
+  logLevel: 'trace' | 'info' = 'trace',
+): Promise<{ app: FastifyInstance; close(): Promise<void> }> {
+  // Fixed secrets: a second app on the same database (a restart) accepts the first one's tokens.
+  const base = await testConfig({ ...nodeEnv(node), JWT_ACCESS_SECRET: 'a'.repeat(40), JWT_REFRESH_SECRET: 'r'.repeat(40) });
+  const config: Config = {
+    ...base,
+    passwordHash: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
+    rateLimits: generousLimits,
+    stage: { ...base.stage, ...stage },
+  };
+  const { logger } = captureLogger();
+  logger.level = logLevel;
+  const dir = await tempDir();
+  const bus = new InProcessBus({ logger });
+  const app = build(config, {
+    logger,
+    bus,
+    db: databaseHandle(testDb),
+    storage: new LocalStorage({ dir: join(dir, 'storage'), publicUrl: config.publicUrl, urlSecret: 'x'.repeat(32) }),
+    mailer: new CapturingMailer({ dir: join(dir, 'outbox'), from: 'PodLive <no-reply@localhost>', logger }),
+  });
+  await app.ready();
+  return {
+    app,
+    async close() {
+      await app.close();
+      await bus.close();
+    },
+  };
+}
+
+export const newDb = () => createTestDb('postgres');
+
+/** GET /control/rooms/:id/peers on the node (empty when the room is not there). */
+export async function peersOnNode(node: MediaNode, sessionId: string): Promise<ControlPeer[]> {
+  const response = await fetch(`${node.url}/control/rooms/${sessionId}/peers`, { headers: { authorization: `Bearer ${await signControlToken(MEDIA_SECRET, NODE_ID)}` } });
+  if (response.status === 404) return [];
+  if (!response.ok) throw new Error(`control answered ${response.status}`);
+  return ((await response.json()) as { peers: ControlPeer[] }).peers;
+}
+
+/** `viewer` opens the live on the node with a viewer token (raw protoo), and is seen there. */
+export async function watch(app: FastifyInstance, node: MediaNode, viewer: Account, sessionId: string): Promise<{ close(): void }> {
+  const response = await app.inject({ method: 'GET', url: `/api/live/${sessionId}/token`, headers: bearer(viewer.accessToken) });
+  if (response.statusCode !== 200) throw new Error(`token failed: ${response.body}`);
+  const { url, token } = response.json() as { url: string; token: string };
+  const peer = await openProtoo(url, token);
+  await until(async () => ((await peersOnNode(node, sessionId)).some((p) => p.userId === viewer.id) ? true : undefined), 'the viewer on the node');
+  return peer;
+}
+
+export function invite(app: FastifyInstance, host: Account, sessionId: string, handle: string): Promise<LightMyRequestResponse> {
+  return post(app, '/api/stage/invite', { sessionId, handle }, bearer(host.accessToken));
+}
+
+export const answer = (app: FastifyInstance, who: Account, inviteId: string, verb: 'accept' | 'reject', body: object = {}) =>
+  post(app, `/api/stage/invite/${inviteId}/${verb}`, body, bearer(who.accessToken));
+
+export const openUserWs = (app: FastifyInstance, who: Account): Promise<WsClient> => openWs(app, bearer(who.accessToken));
+
+type Of<T extends StageWsEvent['type']> = Extract<StageWsEvent, { type: T }>;
+/** The first `type` event on `client` (after `from`) matching `where`. */
+export function nextOf<T extends StageWsEvent['type']>(client: WsClient, type: T, where: (event: Of<T>) => boolean = () => true, from = 0): Promise<Of<T>> {
+  return client.next((e: WsEvent): e is Of<T> => e.type === type && where(e as Of<T>), from);
+}
+
+export const codeOf = (response: LightMyRequestResponse) => [response.statusCode, (response.json() as { error?: { code: string } }).error?.code];
