@@ -29,6 +29,8 @@ export interface Stack {
 export interface StackOptions {
   /** Also run a real SFU node (one worker) in this process, sharing the media token secret. */
   media?: boolean;
+  /** More environment for the control plane (e.g. STAGE_INVITE_TTL_MS). */
+  serverEnv?: Record<string, string>;
 }
 
 /** The media token secret the control plane and the test's SFU node share. */
@@ -57,6 +59,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       node = await MediaNode.start(loadSfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', RTC_PORT_BASE: rtcPortBase, MEDIA_TOKEN_SECRET, SFU_NODE_ID }));
       Object.assign(env, { SFU_URL: node.url, SFU_NODE_ID, SFU_PUBLIC_WS_URL: node.url.replace(/^http/, 'ws'), MEDIA_TOKEN_SECRET });
     }
+    Object.assign(env, options.serverEnv);
     const config = loadConfig(env);
     app = build(config, { db: databaseHandle(db) });
     await app.listen({ host: '127.0.0.1', port: apiPort });

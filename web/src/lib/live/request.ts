@@ -12,7 +12,7 @@ export class RequestFailure extends Error {
 }
 
 /** Calls a same-origin JSON endpoint of the web app; throws RequestFailure on a non-2xx answer. */
-export async function request<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+export async function request<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   let body: BodyInit | undefined;
   if (init.body instanceof FormData) body = init.body;
@@ -22,7 +22,7 @@ export async function request<T>(path: string, init: { method?: string; body?: u
   }
   let response: Response;
   try {
-    response = await fetch(path, { method: init.method ?? 'GET', headers, body, credentials: 'same-origin' });
+    response = await fetch(path, { method: init.method ?? 'GET', headers, body, credentials: 'same-origin', signal: init.signal });
   } catch {
     throw new RequestFailure(0, 'NETWORK', 'PodLive is not reachable right now, try again in a moment');
   }

@@ -3,9 +3,9 @@ import type { types } from 'mediasoup-client';
 import type { MediaNotifications, ProducerInfo } from '@podlive/shared/protocol';
 import { Signalling } from './signalling';
 import { watchTransport } from './recovery';
-import { readInboundStats, type InboundStats } from './stats';
+import { readConsumerStats, readInboundStats, type ConsumerStats, type InboundStats } from './stats';
 
-export type { InboundStats };
+export type { ConsumerStats, InboundStats };
 export type MediaState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 type Direction = 'send' | 'recv';
 
@@ -31,7 +31,19 @@ export interface MediaSessionOptions {
   onRoomClosed?: (reason: MediaNotifications['roomClosed']['reason']) => void;
   /** A remote producer was muted (paused) or unmuted by its owner. */
   onRemotePaused?: (kind: 'audio' | 'video', paused: boolean) => void;
+  /**
+   * This client's role changed on the node. Back to `viewer` (removed by the host, or left the
+   * stage): its producers are already closed here and its tracks stopped when this is called.
+   */
+  onRoleChanged?: (role: MediaNotifications['roleChanged']['role'], reason: MediaNotifications['roleChanged']['reason']) => void;
+  /** The host muted (or unmuted) this guest; while muted, `setMuted(kind, false)` is refused by the node. */
+  onMutedByHost?: (muted: boolean) => void;
+  /** Who is speaking now on stage (the token subject: a user id), or null for silence. */
+  onActiveSpeaker?: (userId: string | null) => void;
 }
+
+/** The user a producer belongs to: the node names peers `<user id>#<random>`. */
+export const userOfPeer = (peerId: string): string => peerId.split('#')[0] ?? peerId;
 
 /** Three simulcast layers for a 16:9 camera: quarter, half and full resolution. */
 const SIMULCAST: types.RtpEncodingParameters[] = [
@@ -120,6 +132,33 @@ export class MediaSession {
     }
   }
 
+  /**
+   * A viewer called onto the stage presents its one-time guest grant on this connection; once
+   * the node accepts it, `publish` may open a send transport here (no reconnect, playback goes on).
+   */
+  async upgradeToGuest(token: string): Promise<void> {
+    await this.signalling.request('upgradeToGuest', { token });
+  }
+
+  /** Stops publishing: closes this client's producers and send transport, stops their tracks. */
+  unpublish(): void {
+    this.#dropPublished();
+    const send = this.#transports.get('send');
+    this.#transports.delete('send');
+    void send?.then((t) => t.close(), () => undefined);
+  }
+
+  /** Who owns a consumer's producer (user id), when the node announced it. */
+  ownerOf(consumer: Pick<types.Consumer, 'producerId'>): string | undefined {
+    const peerId = this.#remote.get(consumer.producerId)?.peerId;
+    return peerId === undefined ? undefined : userOfPeer(peerId);
+  }
+
+  /** Inbound stats per consumer, with the owner of each (tests watch one guest's packets). */
+  async consumerStats(): Promise<ConsumerStats[]> {
+    return readConsumerStats([...this.consumers.values()], (c) => this.ownerOf(c) ?? null);
+  }
+
   inboundStats(): Promise<InboundStats> {
     return readInboundStats([...this.consumers.values()]);
   }
@@ -151,10 +190,24 @@ export class MediaSession {
       const { producerId, paused } = data as MediaNotifications['producerPaused'];
       const kind = this.#remote.get(producerId)?.kind;
       if (kind) this.options.onRemotePaused?.(kind, paused);
+    } else if (method === 'roleChanged') {
+      const { role, reason } = data as MediaNotifications['roleChanged'];
+      if (role === 'viewer') this.unpublish();
+      this.options.onRoleChanged?.(role, reason);
+    } else if (method === 'mutedByHost') {
+      this.options.onMutedByHost?.((data as MediaNotifications['mutedByHost']).muted);
+    } else if (method === 'activeSpeaker') {
+      this.options.onActiveSpeaker?.((data as MediaNotifications['activeSpeaker']).userId);
     } else if (method === 'transportClosed') {
       const id = (data as { transportId: string }).transportId;
       for (const pending of this.#transports.values()) void pending.then((t) => (t.id === id ? this.#replace(t) : undefined), () => undefined);
     }
+  }
+
+  #dropPublished(): void {
+    for (const producer of [...this.producers.values()]) producer.close();
+    this.producers.clear();
+    for (const track of this.#published.splice(0)) track.stop();
   }
 
   async #produce(track: MediaStreamTrack): Promise<void> {
@@ -197,12 +250,22 @@ export class MediaSession {
     if ((await this.#transports.get(direction)) !== old) return;
     this.#transports.delete(direction);
     old.close();
-    this.options.onState?.('reconnecting');
     if (direction === 'recv') {
+      this.options.onState?.('reconnecting');
       this.consumers.clear();
       await Promise.all([...this.#remote.values()].map((p) => this.#consume(p)));
     } else {
       this.producers.clear();
+      if (this.#published.length === 0) return;
+      try {
+        // The node refuses a send transport to a guest it just sent back to the audience (its
+        // roleChanged notification follows the transport's closing): then there is nothing to redo.
+        await this.#transport('send');
+      } catch {
+        this.#dropPublished();
+        return;
+      }
+      this.options.onState?.('reconnecting');
       for (const track of this.#published) if (track.readyState === 'live') await this.#produce(track);
     }
   }

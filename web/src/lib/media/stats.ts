@@ -42,3 +42,30 @@ export async function readInboundStats(consumers: types.Consumer[]): Promise<Inb
   }
   return out;
 }
+
+/** One consumer's inbound RTP counters. */
+export interface ConsumerStats {
+  consumerId: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  /** The user whose producer this is, when known. */
+  userId: string | null;
+  paused: boolean;
+  packetsReceived: number;
+  framesDecoded: number;
+}
+
+/** Inbound RTP counters of each consumer on its own. */
+export async function readConsumerStats(consumers: types.Consumer[], ownerOf: (consumer: types.Consumer) => string | null): Promise<ConsumerStats[]> {
+  return Promise.all(
+    consumers.map(async (consumer) => {
+      const out: ConsumerStats = { consumerId: consumer.id, producerId: consumer.producerId, kind: consumer.kind, userId: ownerOf(consumer), paused: consumer.paused, packetsReceived: 0, framesDecoded: 0 };
+      (await consumer.getStats()).forEach((s: StatLike) => {
+        if (s.type !== 'inbound-rtp') return;
+        out.packetsReceived += s.packetsReceived ?? 0;
+        out.framesDecoded += s.framesDecoded ?? 0;
+      });
+      return out;
+    }),
+  );
+}

@@ -22,7 +22,7 @@ export const load: PageServerLoad = async ({ params, locals }) => {
           () => false,
         )
       : false;
-  return { session, isHost, isFollowing };
+  return { session, isHost, isFollowing, userId: locals.user?.id ?? null };
 };
 
 export const actions: Actions = {
