@@ -69,6 +69,13 @@ describe('npm start (deploy/dev/start.mjs)', () => {
     const page = await fetch(`http://127.0.0.1:${port}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>PodLive</title>');
+    // A fresh data directory works at once: the control plane migrated its database on start.
+    const register = await fetch(`http://127.0.0.1:${port}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'first@example.com', password: 'correct horse battery', handle: 'first_user' }),
+    });
+    expect(register.status).toBe(201);
     const api = await fetch(`http://127.0.0.1:${port}/api/nothing-here`);
     expect(api.status).toBe(404);
     expect(await api.json()).toMatchObject({ error: { code: expect.any(String) } });

@@ -1,4 +1,4 @@
-import { createDb, queryRows, type Db, type DbHandle } from '@podlive/db';
+import { createDb, migrate, queryRows, type Db, type DbHandle } from '@podlive/db';
 import type { Config } from './config';
 
 /** The database as the server uses it: the drizzle handle, a probe for /health, shutdown. */
@@ -19,7 +19,17 @@ export function databaseHandle(handle: DbHandle): DatabaseHandle {
   };
 }
 
-/** PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR (migrated by `npm run setup`). */
+/**
+ * PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR, with pending migrations applied
+ * (idempotent; on PostgreSQL under an advisory lock, so replicas starting together don't collide).
+ */
 export async function openDatabase(config: Config): Promise<DatabaseHandle> {
-  return databaseHandle(await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const handle = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrate(handle);
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    throw err;
+  }
+  return databaseHandle(handle);
 }

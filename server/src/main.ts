@@ -26,7 +26,7 @@ const bus = await step('connect bus', async () => {
   await started.bus.ping();
   return started.bus;
 });
-const db = await step('open database', async () => {
+const db = await step('open and migrate database', async () => {
   started.db = await openDatabase(config);
   await started.db.ping();
   return started.db;
