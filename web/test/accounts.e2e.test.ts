@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '@podlive/shared/testing/chromium';
+import type { Page } from 'playwright-core';
 import { startStack, type Stack } from './stack';
+import { openBrowser, type BrowserHarness } from './browser';
 
 /** Set PODLIVE_SCREENSHOTS=/some/dir to keep screenshots of the main pages. */
 const screenshots = process.env.PODLIVE_SCREENSHOTS;
@@ -12,18 +12,15 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR
 
 describe('accounts in the browser, through the control plane', () => {
   let stack: Stack;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  /** Content-Security-Policy violations reported by any page. */
-  const cspViolations: string[] = [];
+  let browser: BrowserHarness;
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack(), launchChromium()]);
+    [stack, browser] = await Promise.all([startStack(), openBrowser(() => stack.url)]);
   });
 
   afterAll(async () => {
     try {
-      expect(cspViolations).toEqual([]);
+      expect(browser.cspViolations).toEqual([]);
     } finally {
       await browser?.close();
       await stack?.stop();
@@ -31,18 +28,7 @@ describe('accounts in the browser, through the control plane', () => {
   });
 
   /** A fresh browser profile; any JavaScript dialog (an injected alert) fails the test. */
-  async function newPage(options: { javaScript?: boolean } = {}): Promise<Page> {
-    const context = await browser.newContext({ baseURL: stack.url, javaScriptEnabled: options.javaScript ?? true });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('dialog', (dialog) => {
-      throw new Error(`unexpected dialog: ${dialog.message()}`);
-    });
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
-    return page;
-  }
+  const newPage = (options: { javaScript?: boolean } = {}) => browser.newPage({ ...options, failOnDialog: true });
 
   const shot = async (page: Page, name: string) => {
     if (!screenshots) return;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '@podlive/shared/testing/chromium';
+import type { Page } from 'playwright-core';
 import type { InboundStats } from '../src/lib/media/MediaSession';
 import { startStack, type Stack } from './stack';
+import { openBrowser, type BrowserHarness } from './browser';
 
 /** Where screenshots go (looked at by hand): /tmp by default. */
 const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
@@ -12,32 +12,19 @@ type MediaWindow = { podliveMedia?: { inboundStats(): Promise<InboundStats>; con
 
 describe('going live from /studio and watching on /live/:id (control plane + a real SFU node)', () => {
   let stack: Stack;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  /** Content-Security-Policy violations reported by any page. */
-  const cspViolations: string[] = [];
+  let browser: BrowserHarness;
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack({ media: true }), launchChromium()]);
+    [stack, browser] = await Promise.all([startStack({ media: true }), openBrowser(() => stack.url)]);
   });
 
   afterAll(async () => {
-    expect(cspViolations).toEqual([]);
-    for (const context of contexts) await context.close().catch(() => undefined);
+    expect(browser.cspViolations).toEqual([]);
     await browser?.close();
     await stack?.stop();
   });
 
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ baseURL: stack.url, viewport: { width: 1280, height: 800 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
-    return page;
-  }
+  const newPage = () => browser.newPage();
 
   const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 

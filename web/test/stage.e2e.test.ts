@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '@podlive/shared/testing/chromium';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { ConsumerStats, InboundStats } from '../src/lib/media/MediaSession';
 import { startStack, type Stack } from './stack';
+import { openBrowser, type BrowserHarness } from './browser';
 
 /** Where screenshots go (looked at by hand): /tmp by default. */
 const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
@@ -17,35 +17,20 @@ type MediaWindow = {
 
 describe('calling a viewer onto the stage (control plane + a real SFU node)', () => {
   let stack: Stack;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const cspViolations: string[] = [];
+  let browser: BrowserHarness;
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack({ media: true, serverEnv: { STAGE_INVITE_TTL_MS: String(INVITE_TTL_MS) } }), launchChromium()]);
+    [stack, browser] = await Promise.all([startStack({ media: true, serverEnv: { STAGE_INVITE_TTL_MS: String(INVITE_TTL_MS) } }), openBrowser(() => stack.url)]);
   });
 
   afterAll(async () => {
-    expect(cspViolations).toEqual([]);
-    for (const context of contexts) await context.close().catch(() => undefined);
+    expect(browser.cspViolations).toEqual([]);
     await browser?.close();
     await stack?.stop();
   });
 
-  async function newContext(): Promise<BrowserContext> {
-    const context = await browser.newContext({ baseURL: stack.url, viewport: { width: 1280, height: 800 } });
-    contexts.push(context);
-    return context;
-  }
-
-  async function newPage(context?: BrowserContext): Promise<Page> {
-    const page = await (context ?? (await newContext())).newPage();
-    page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
-    return page;
-  }
+  const newContext = () => browser.newContext();
+  const newPage = (context?: BrowserContext) => browser.newPage({ context });
 
   const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false });
 
