@@ -1,0 +1,92 @@
+/**
+ * The control plane as its own process (so the load generator does not share its event loop or
+ * its memory): a fresh PostgreSQL test database, a media node with one worker, the server app
+ * listening on 127.0.0.1 with cheap password hashing and limits no bench reaches.
+ * Parent ↔ child over IPC: 'ready' {url, nodeUrl}; 'mem' → {rss}; 'stop'.
+ */
+import { fork } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type ToChild = { type: 'mem' } | { type: 'stop' };
+export type FromChild = { type: 'ready'; url: string } | { type: 'mem'; rss: number } | { type: 'error'; message: string };
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  /** Resident memory of the server process, bytes. */
+  rss(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const SELF = fileURLToPath(import.meta.url);
+
+export function startServerProcess(): Promise<ServerProcess> {
+  const child = fork(SELF, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_SERVER_CHILD: '1', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`server process exited with ${code}`)));
+    child.on('message', (m: FromChild) => {
+      if (m.type === 'error') reject(new Error(m.message));
+      if (m.type !== 'ready') return;
+      resolve({
+        url: m.url,
+        pid: child.pid ?? 0,
+        rss: () => new Promise((res) => {
+          const on = (r: FromChild) => {
+            if (r.type !== 'mem') return;
+            child.off('message', on);
+            res(r.rss);
+          };
+          child.on('message', on);
+          child.send({ type: 'mem' } satisfies ToChild);
+        }),
+        stop: () => new Promise((res) => {
+          child.removeAllListeners('exit');
+          child.once('exit', () => res());
+          child.send({ type: 'stop' } satisfies ToChild);
+        }),
+      });
+    });
+  });
+}
+
+async function childMain(): Promise<void> {
+  const { build } = await import('@podlive/server');
+  const { loadConfig, DEFAULT_RATE_LIMITS } = await import('@podlive/server/config');
+  const { databaseHandle } = await import('@podlive/server/db');
+  const { createTestDb } = await import('@podlive/db/testing');
+  const { MediaNode } = await import('@podlive/sfu');
+  const { loadConfig: loadSfuConfig } = await import('@podlive/sfu/config');
+  const { freeRtcPortBase } = await import('@podlive/shared/testing/ports');
+  const secret = 'bench-media-secret-bench-media-secret-0123';
+  const dataDir = await mkdtemp(join(tmpdir(), 'podlive-bench-server-'));
+  const db = await createTestDb('postgres');
+  const node = await MediaNode.start(loadSfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'local', MEDIA_TOKEN_SECRET: secret, RTC_PORT_BASE: String(await freeRtcPortBase(1)), DATA_DIR: dataDir }));
+  const base = loadConfig({ DATA_DIR: dataDir, SFU_URL: node.url, SFU_NODE_ID: 'local', SFU_PUBLIC_WS_URL: node.url.replace(/^http/, 'ws'), MEDIA_TOKEN_SECRET: secret, LOG_LEVEL: 'warn' });
+  const rules = Object.fromEntries(Object.keys(DEFAULT_RATE_LIMITS.rules).map((name) => [name, { max: 1_000_000, windowSec: 60 }]));
+  const app = build({ ...base, passwordHash: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, rateLimits: { ...DEFAULT_RATE_LIMITS, rules: rules as typeof DEFAULT_RATE_LIMITS.rules } }, { db: databaseHandle(db) });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  process.on('message', (m: ToChild) => {
+    if (m.type === 'mem') process.send?.({ type: 'mem', rss: process.memoryUsage().rss } satisfies FromChild);
+    if (m.type === 'stop') {
+      void (async () => {
+        await app.close();
+        await node.close();
+        await db.close();
+        process.exit(0);
+      })();
+    }
+  });
+  process.send?.({ type: 'ready', url: `http://127.0.0.1:${address.port}` } satisfies FromChild);
+}
+
+if (process.env.BENCH_SERVER_CHILD === '1' && process.send) {
+  childMain().catch((err: unknown) => {
+    process.send?.({ type: 'error', message: (err as Error).stack ?? String(err) } satisfies FromChild);
+    process.exit(1);
+  });
+}
