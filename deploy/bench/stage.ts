@@ -48,9 +48,8 @@ await writeResult({
   name: 'stage',
   title: 'Stage invite',
   method: `The server app in its own process (fresh PostgreSQL database, in-process media node with 1 worker). ${N} registered viewers each take a viewer token from GET /api/live/:id/token, open protoo on the node with it (so the control plane sees them watching) and a /ws with their access token. The host sends ${N} POST /api/stage/invite at the same moment (one per @handle, over HTTP); delay = request sent → first /ws frame containing stage_invite at that viewer (the event that opens the incoming-call modal). All ${N} at once is the worst case; the sequential case is faster.`,
-  notMeasured: [
-    'accept → guest audio first packet at a viewer: not measured. It needs a guest that publishes Opus over WebRTC after accepting (Chromium on /live/:id answering the modal, or a publishing headless client); podlive-load viewers only receive, and the Chromium stage flow did not fit this run’s time budget.',
-  ],
+  // accept → guest audio at a viewer: stage-accept.ts (Chromium).
+  notMeasured: [],
   wallSeconds: Math.round((performance.now() - t0) / 1000),
   data: { n: N, invitesAccepted: statuses.filter((s) => s === 201).length, eventsReceived: arrivals.size, inviteToEventMs: inviteToEvent },
 });
