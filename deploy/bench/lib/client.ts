@@ -1,3 +1,4 @@
+import { randomHandle } from '@podlive/shared/testing/handles';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
@@ -22,7 +23,7 @@ async function json<T>(url: string, init: RequestInit & { token?: string } = {})
 export async function signUp(base: string): Promise<Account> {
   const id = randomBytes(4).toString('hex');
   const email = `bench_${id}@example.test`;
-  const handle = `bench_${id}`;
+  const handle = randomHandle('bench');
   await json(`${base}/api/auth/register`, { method: 'POST', body: JSON.stringify({ email, password: PASSWORD, handle }) });
   const login = await json<{ user: { id: string }; accessToken: string }>(`${base}/api/auth/login`, { method: 'POST', body: JSON.stringify({ email, password: PASSWORD }) });
   return { id: login.user.id, handle, accessToken: login.accessToken };

@@ -1,4 +1,5 @@
 import { createTestDb, type TestDb } from '@podlive/db/testing';
+import { randomHandle } from '@podlive/shared/testing/handles';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -85,7 +86,7 @@ export async function post(app: FastifyInstance, url: string, payload: object, h
 export async function signUp(app: FastifyInstance, fields: { handle?: string; displayName?: string } = {}): Promise<Account> {
   const id = unique();
   const email = `user_${id}@example.test`;
-  const handle = fields.handle ?? `user_${id}`;
+  const handle = fields.handle ?? randomHandle('user');
   const registered = await post(app, '/api/auth/register', { email, password: PASSWORD, handle, ...(fields.displayName ? { displayName: fields.displayName } : {}) });
   if (registered.statusCode !== 201) throw new Error(`register failed: ${registered.body}`);
   const login = await post(app, '/api/auth/login', { email, password: PASSWORD });
