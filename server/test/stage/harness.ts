@@ -1,5 +1,6 @@
 import { createTestDb, type TestDb } from '@podlive/db/testing';
 import type { MediaNode } from '@podlive/sfu';
+import { afterAll, beforeAll } from 'vitest';
 import type { ControlPeer } from '@podlive/shared/control';
 import type { StageWsEvent } from '@podlive/shared/stage';
 import { signControlToken } from '@podlive/shared/tokens';
@@ -13,7 +14,7 @@ import { databaseHandle } from '../../src/db';
 import { LocalStorage } from '../../src/storage';
 import { bearer, CapturingMailer, generousLimits, post, type Account } from '../accounts/harness';
 import { captureLogger, tempDir, testConfig } from '../helpers';
-import { MEDIA_SECRET, NODE_ID, nodeEnv, openProtoo, openWs, until, type WsClient } from '../live/harness';
+import { MEDIA_SECRET, NODE_ID, nodeEnv, openProtoo, openWs, startNode, until, type WsClient } from '../live/harness';
 
 export { MEDIA_SECRET, NODE_ID };
 
@@ -55,6 +56,32 @@ export async function stageApp(
 }
 
 export const newDb = () => createTestDb('postgres');
+
+/** What a stage test file shares: a real node, a fresh database, a stage app; closers run after all. */
+export interface StageSuite {
+  node: MediaNode;
+  testDb: TestDb;
+  app: FastifyInstance;
+  closers: Array<() => void>;
+}
+
+/** Sets up a StageSuite before the file's tests and tears it down after them. */
+export function stageSuite(stage: Partial<Config['stage']> = {}, logLevel: 'trace' | 'info' = 'trace'): StageSuite {
+  const suite = { closers: [] } as unknown as StageSuite;
+  let closeApp: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    suite.node = await startNode();
+    suite.testDb = await newDb();
+    ({ app: suite.app, close: closeApp } = await stageApp(suite.testDb, suite.node, stage, logLevel));
+  });
+  afterAll(async () => {
+    for (const close of suite.closers) close();
+    await closeApp?.();
+    await suite.testDb?.close();
+    await suite.node?.close();
+  });
+  return suite;
+}
 
 /** GET /control/rooms/:id/peers on the node (empty when the room is not there). */
 export async function peersOnNode(node: MediaNode, sessionId: string): Promise<ControlPeer[]> {

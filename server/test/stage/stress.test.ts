@@ -1,59 +1,42 @@
-import type { TestDb } from '@podlive/db/testing';
-import type { MediaNode } from '@podlive/sfu';
 import type { WsEvent } from '@podlive/shared/live';
 import type { FastifyInstance } from 'fastify';
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bearer, signUp, type Account } from '../accounts/harness';
-import { createLive, startLive, startNode, until } from '../live/harness';
-import { invite, newDb, peersOnNode, stageApp, watch } from './harness';
+import { createLive, startLive, until } from '../live/harness';
+import { invite, peersOnNode, watch, stageSuite } from './harness';
 
 const N = 100;
 /** The Done-when target is 200 ms; the assertion is looser so a busy 2-core CI box doesn't flake (numbers are printed). */
 const P99_BOUND_MS = 1000;
 
-let node: MediaNode;
-let testDb: TestDb;
-let app: FastifyInstance;
-let closeApp: () => Promise<void>;
-const closers: Array<() => void> = [];
-beforeAll(async () => {
-  node = await startNode();
-  testDb = await newDb();
-  ({ app, close: closeApp } = await stageApp(testDb, node, { inviteTtlMs: 30_000 }, 'info'));
-});
-afterAll(async () => {
-  for (const close of closers) close();
-  await closeApp();
-  await testDb.close();
-  await node.close();
-});
+const suite = stageSuite({ inviteTtlMs: 30_000 }, 'info');
 
 /** A /ws connection of `who` recording when each stage_invite arrived (performance.now()). */
 async function ringer(who: Account, arrivals: Map<string, number>): Promise<void> {
   const upgrade = { headers: bearer(who.accessToken), socket: { remoteAddress: '127.0.0.1' } } as unknown as Parameters<FastifyInstance['injectWS']>[1];
-  const ws = await app.injectWS('/ws', upgrade);
+  const ws = await suite.app.injectWS('/ws', upgrade);
   ws.on('message', (data: Buffer) => {
     const event = JSON.parse(data.toString('utf8')) as WsEvent;
     if (event.type === 'stage_invite') arrivals.set(who.id, performance.now());
   });
-  closers.push(() => ws.terminate());
+  suite.closers.push(() => ws.terminate());
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
 describe('stage invite delivery under load', () => {
   it(`delivers ${N} invites sent at the same moment to ${N} watching viewers`, { timeout: 120_000 }, async () => {
-    const host = await signUp(app);
-    const sessionId = await createLive(app, host);
-    await startLive(app, host, sessionId);
+    const host = await signUp(suite.app);
+    const sessionId = await createLive(suite.app, host);
+    await startLive(suite.app, host, sessionId);
     const viewers: Account[] = [];
-    for (let i = 0; i < N; i += 10) viewers.push(...(await Promise.all(Array.from({ length: 10 }, () => signUp(app)))));
+    for (let i = 0; i < N; i += 10) viewers.push(...(await Promise.all(Array.from({ length: 10 }, () => signUp(suite.app)))));
     for (let i = 0; i < N; i += 20) {
-      const peers = await Promise.all(viewers.slice(i, i + 20).map((viewer) => watch(app, node, viewer, sessionId)));
-      closers.push(...peers.map((peer) => peer.close));
+      const peers = await Promise.all(viewers.slice(i, i + 20).map((viewer) => watch(suite.app, suite.node, viewer, sessionId)));
+      suite.closers.push(...peers.map((peer) => peer.close));
     }
-    expect((await peersOnNode(node, sessionId)).filter((p) => p.role === 'viewer')).toHaveLength(N);
+    expect((await peersOnNode(suite.node, sessionId)).filter((p) => p.role === 'viewer')).toHaveLength(N);
     const arrivals = new Map<string, number>();
     await Promise.all(viewers.map((viewer) => ringer(viewer, arrivals)));
 
@@ -61,7 +44,7 @@ describe('stage invite delivery under load', () => {
     const responses = await Promise.all(
       viewers.map((viewer) => {
         started.set(viewer.id, performance.now());
-        return invite(app, host, sessionId, viewer.handle);
+        return invite(suite.app, host, sessionId, viewer.handle);
       }),
     );
     expect(responses.map((r) => r.statusCode)).toEqual(Array.from({ length: N }, () => 201));
