@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import type { InboundStats } from '../src/lib/media/MediaSession';
 import { startStack, type Stack } from './stack';
 import { openBrowser, type BrowserHarness } from './browser';
+import { goLiveFromStudio } from './studio';
 
 /** Where screenshots go (looked at by hand): /tmp by default. */
 const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
@@ -44,21 +45,6 @@ describe('going live from /studio and watching on /live/:id (control plane + a r
     return page;
   }
 
-  /** Fills the pre-live form and goes live; resolves with the live's id once the dashboard shows. */
-  async function goLive(page: Page, title: string): Promise<string> {
-    await page.getByLabel('Title').fill(title);
-    await page.getByLabel('Description').fill('Testing the whole live path.');
-    await page.getByLabel('Category').selectOption('Tech');
-    // The preview must be playing (it is published, and its first frame is the thumbnail).
-    await expect.poll(() => page.locator('video').evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 15_000 }).toBeGreaterThan(0);
-    await page.getByRole('button', { name: 'Go Live' }).click();
-    await page.getByRole('button', { name: 'End Live' }).waitFor({ timeout: 20_000 });
-    const href = await page.getByRole('link', { name: 'Open viewer page' }).getAttribute('href');
-    const id = /\/live\/([^/?#]+)/.exec(href ?? '')?.[1];
-    if (!id) throw new Error(`no live id in ${href}`);
-    return id;
-  }
-
   const stats = async (page: Page) => (await page.evaluate(() => (window as MediaWindow).podliveMedia?.inboundStats() ?? null))!;
   const videoConsumers = (page: Page) => page.evaluate(() => [...((window as MediaWindow).podliveMedia?.consumers.values() ?? [])].filter((c) => c.kind === 'video').length);
   const decodes = async (page: Page) => {
@@ -81,7 +67,7 @@ describe('going live from /studio and watching on /live/:id (control plane + a r
     await expect.poll(() => host.getByLabel('Camera', { exact: true }).locator('option').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await shot(host, 'studio-prelive');
 
-    const id = await goLive(host, 'Live from the test studio');
+    const id = await goLiveFromStudio(host, 'Live from the test studio', 'Testing the whole live path.');
     expect(await viewersOf(host)).toBe('0');
 
     // The home feed lists it while it is live (with the host and the thumbnail of its first frame).

@@ -3,6 +3,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import type { ConsumerStats, InboundStats } from '../src/lib/media/MediaSession';
 import { startStack, type Stack } from './stack';
 import { openBrowser, type BrowserHarness } from './browser';
+import { goLiveFromStudio } from './studio';
 
 /** Where screenshots go (looked at by hand): /tmp by default. */
 const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
@@ -49,18 +50,6 @@ describe('calling a viewer onto the stage (control plane + a real SFU node)', ()
     return user.id;
   }
 
-  async function goLive(page: Page, title: string): Promise<string> {
-    await page.getByLabel('Title').fill(title);
-    await page.getByLabel('Category').selectOption('Tech');
-    await expect.poll(() => page.locator('video').first().evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 15_000 }).toBeGreaterThan(0);
-    await page.getByRole('button', { name: 'Go Live' }).click();
-    await page.getByRole('button', { name: 'End Live' }).waitFor({ timeout: 20_000 });
-    const href = await page.getByRole('link', { name: 'Open viewer page' }).getAttribute('href');
-    const id = /\/live\/([^/?#]+)/.exec(href ?? '')?.[1];
-    if (!id) throw new Error(`no live id in ${href}`);
-    return id;
-  }
-
   const stats = async (page: Page) => (await page.evaluate(() => (window as MediaWindow).podliveMedia?.inboundStats() ?? null))!;
   const consumers = (page: Page) => page.evaluate(() => (window as MediaWindow).podliveMedia?.consumerStats() ?? Promise.resolve([] as ConsumerStats[]));
   const of = async (page: Page, userId: string, kind: 'audio' | 'video') => (await consumers(page)).find((c) => c.userId === userId && c.kind === kind);
@@ -95,7 +84,7 @@ describe('calling a viewer onto the stage (control plane + a real SFU node)', ()
   it('host invites a watching viewer by handle; they accept; everyone hears them; mute; remove', { timeout: 180_000 }, async () => {
     host = await newPage();
     hostId = await signIn(host, 'stage_host', '/studio');
-    sessionId = await goLive(host, 'Stage night');
+    sessionId = await goLiveFromStudio(host, 'Stage night');
 
     guest = await newPage();
     guestId = await signIn(guest, 'stage_guest', `/live/${sessionId}`);

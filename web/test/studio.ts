@@ -1,0 +1,20 @@
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+/**
+ * Fills the studio's pre-live form and presses Go Live; resolves with the live's id once the
+ * dashboard shows. The preview must be playing first: it is what gets published, and its first
+ * frame becomes the thumbnail.
+ */
+export async function goLiveFromStudio(page: Page, title: string, description?: string): Promise<string> {
+  await page.getByLabel('Title').fill(title);
+  if (description !== undefined) await page.getByLabel('Description').fill(description);
+  await page.getByLabel('Category').selectOption('Tech');
+  await expect.poll(() => page.locator('video').first().evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 15_000 }).toBeGreaterThan(0);
+  await page.getByRole('button', { name: 'Go Live' }).click();
+  await page.getByRole('button', { name: 'End Live' }).waitFor({ timeout: 20_000 });
+  const href = await page.getByRole('link', { name: 'Open viewer page' }).getAttribute('href');
+  const id = /\/live\/([^/?#]+)/.exec(href ?? '')?.[1];
+  if (!id) throw new Error(`no live id in ${href}`);
+  return id;
+}
