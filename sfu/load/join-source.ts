@@ -17,7 +17,7 @@ export class JoinError extends Error {
 export async function mediaJoin(source: TokenSource, index: number): Promise<MediaJoin> {
   if (source.kind === 'mint') {
     const token = await signMediaToken(source.secret, { sid: source.session, sub: `load:${index}`, role: 'viewer', node: source.node });
-    return { url: source.ws, token };
+    return { url: source.ws, token, node: source.node };
   }
   let res: Response;
   try {
@@ -33,7 +33,7 @@ export async function mediaJoin(source: TokenSource, index: number): Promise<Med
 }
 
 /** Opens protoo to the node; a refusal is probed once more over plain HTTP to learn the status and reason. */
-export function openSignalling(join: MediaJoin): Promise<protooClient.Peer> {
+export function openSignalling(join: Pick<MediaJoin, 'url' | 'token'>): Promise<protooClient.Peer> {
   const url = `${join.url.replace(/^http/, 'ws')}/?token=${encodeURIComponent(join.token)}`;
   const peer = new protooClient.Peer(new protooClient.WebSocketTransport(url, { retry: { retries: 0 } }));
   return new Promise((resolve, reject) => {

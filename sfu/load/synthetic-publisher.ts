@@ -70,9 +70,12 @@ export class SyntheticPublisher {
     for (const producer of producers) {
       peer.producers.set(producer.id, producer);
       producer.observer.once('close', () => peer.producers.delete(producer.id));
-      room.broadcast('newProducer', { producerId: producer.id, peerId: peer.id, kind: producer.kind }, peer);
+      // As the produce handler does: the room (and, in a fleet, every node of the live) learns of it.
+      room.addProducer({ producer, peerId: peer.id, userId: peer.claims.sub, source: producer.kind === 'audio' ? 'mic' : 'camera' }, peer);
     }
     const socket = createSocket('udp4');
+    // ICMP "port unreachable" once the node is gone surfaces here: the publisher just stops mattering.
+    socket.on('error', () => undefined);
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     socket.connect(transport.tuple.localPort, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));

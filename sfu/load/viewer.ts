@@ -106,6 +106,13 @@ export class Viewer {
         throw new JoinError(stage, `${method}: ${(err as Error).message}`);
       }
     };
+    // Producers announced while we are still joining (an edge being fed as we arrive) are kept
+    // and consumed once the transport exists.
+    const announced: ProducerInfo[] = [];
+    let onAnnounced = (info: ProducerInfo) => void announced.push(info);
+    peer.on('notification', (n) => {
+      if (n.method === 'newProducer') onAnnounced(n.data as ProducerInfo);
+    });
     const routerCaps = await step<Parameters<typeof receiveCapabilities>[0]>('join', 'getRouterRtpCapabilities');
     const { producers } = await step<{ producers: ProducerInfo[] }>('join', 'join', { rtpCapabilities: receiveCapabilities(routerCaps) });
     const params = await step<TransportParams>('transport', 'createWebRtcTransport', { direction: 'recv' });
@@ -117,10 +124,13 @@ export class Viewer {
       lap: (stage) => this.#lap(stage),
     }, (t) => (this.#transport = t));
     this.counter.tagLength = transport.tagLength;
-    peer.on('notification', (n) => {
-      if (n.method === 'newProducer') void this.#consume(step, params.id, n.data as ProducerInfo).catch(() => undefined);
-    });
-    for (const producer of producers) await this.#consume(step, params.id, producer);
+    onAnnounced = (info) => void this.#consume(step, params.id, info).catch(() => undefined);
+    const seen = new Set<string>();
+    for (const producer of [...producers, ...announced]) {
+      if (seen.has(producer.producerId)) continue;
+      seen.add(producer.producerId);
+      await this.#consume(step, params.id, producer);
+    }
     this.#lap('consume');
   }
 

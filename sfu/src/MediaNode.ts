@@ -10,6 +10,7 @@ import { Room } from './Room';
 import { WorkerPool } from './WorkerPool';
 import { controlRoutes } from './control';
 import { GuestGrants } from './GuestGrants';
+import { Fleet } from './fleet/Fleet';
 import pkg from '../package.json' with { type: 'json' };
 
 const logger = moduleLogger('MediaNode');
@@ -24,6 +25,8 @@ export class MediaNode {
   /** Room creation in progress, so two peers arriving together don't create two rooms. */
   readonly #creating = new Map<string, Promise<Room>>();
   readonly #grants: GuestGrants;
+  /** Membership in the fleet (REDIS_URL set); without it this node is alone. */
+  fleet: Fleet | undefined;
   #closed = false;
 
   private constructor(
@@ -58,7 +61,15 @@ export class MediaNode {
         reject(500, 'internal error');
       });
     });
-    logger.info({ nodeId: config.SFU_NODE_ID, url: node.url, workers: config.SFU_WORKERS }, 'media node ready');
+    if (config.REDIS_URL) {
+      try {
+        node.fleet = await Fleet.start(config, node);
+      } catch (err) {
+        await node.close();
+        throw err;
+      }
+    }
+    logger.info({ nodeId: config.SFU_NODE_ID, url: node.url, workers: config.SFU_WORKERS, fleet: Boolean(node.fleet) }, 'media node ready');
     return node;
   }
 
@@ -69,6 +80,16 @@ export class MediaNode {
     return `http://${this.config.SFU_HOST}:${port}`;
   }
 
+  /** The protoo WebSocket URL browsers open (SFU_PUBLIC_WS_URL, or this server's own address). */
+  get publicWsUrl(): string {
+    return this.config.SFU_PUBLIC_WS_URL ?? this.url.replace(/^http/, 'ws');
+  }
+
+  /** Where the control plane sends /control commands. */
+  get controlUrl(): string {
+    return this.config.SFU_CONTROL_URL ?? this.url;
+  }
+
   async health() {
     const workers = await this.pool.loads();
     return healthReport('sfu', pkg.version, {
@@ -76,6 +97,7 @@ export class MediaNode {
       rooms: this.rooms.size,
       peers: [...this.rooms.values()].reduce((n, room) => n + room.peers.size, 0),
       workers,
+      draining: this.fleet?.draining ?? false,
     });
   }
 
@@ -83,6 +105,7 @@ export class MediaNode {
     if (this.#closed) return;
     this.#closed = true;
     for (const room of [...this.rooms.values()]) room.close('node_shutdown');
+    await this.fleet?.close();
     await this.http.close();
     this.pool.close();
     logger.info('media node closed');
@@ -103,17 +126,20 @@ export class MediaNode {
       throw err;
     }
     if (this.#closed) return reject(503, 'node shutting down');
-    const room = await this.#room(claims.sid);
+    const room = await this.room(claims.sid);
     room.join(claims, accept());
   }
 
-  #room(roomId: string): Promise<Room> {
+  /** The room of a session on this node, created (and, in a fleet, attached) when absent. */
+  room(roomId: string): Promise<Room> {
     const existing = this.rooms.get(roomId);
     if (existing && !existing.closed) return Promise.resolve(existing);
     let pending = this.#creating.get(roomId);
     if (!pending) {
-      pending = Room.create(roomId, this.pool.leastLoaded(), this.#grants).then((room) => {
+      const options = { grants: this.#grants, keyFrameRequestDelay: this.config.SFU_KEYFRAME_DELAY_MS };
+      pending = Room.create(roomId, this.pool, options).then((room) => {
         this.rooms.set(roomId, room);
+        this.fleet?.roomCreated(room);
         room.once('close', () => {
           if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
         });

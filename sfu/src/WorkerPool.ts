@@ -19,14 +19,18 @@ export interface PoolWorker {
   index: number;
   worker: types.Worker;
   webRtcServer: types.WebRtcServer;
-  /** Routers living on this worker (the pool's load measure). */
+  /** Routers living on this worker. */
   routers: Set<types.Router>;
+  /** Consumers and producers on this worker (WebRTC and pipes): the pool's load measure. */
+  counts: { consumers: number; producers: number };
 }
 
 export interface WorkerLoad {
   index: number;
   pid: number;
   routers: number;
+  consumers: number;
+  producers: number;
   /** CPU time used so far (user + system), milliseconds. */
   cpuMs: number;
   port: number;
@@ -67,10 +71,11 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return this.#workers;
   }
 
-  /** The worker with the fewest routers (ties: the lowest index). */
+  /** The worker with the fewest consumers, then the fewest routers (ties: the lowest index). */
   leastLoaded(): PoolWorker {
     if (this.#closed) throw new Error('WorkerPool closed');
-    return this.#workers.reduce((best, w) => (w.routers.size < best.routers.size ? w : best));
+    const weight = (w: PoolWorker) => w.counts.consumers * 1000 + w.routers.size;
+    return this.#workers.reduce((best, w) => (weight(w) < weight(best) ? w : best));
   }
 
   async loads(): Promise<WorkerLoad[]> {
@@ -81,6 +86,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
           index: w.index,
           pid: w.worker.pid,
           routers: w.routers.size,
+          consumers: w.counts.consumers,
+          producers: w.counts.producers,
           cpuMs: Math.round(usage.ru_utime + usage.ru_stime),
           port: this.#options.portBase + w.index,
         };
@@ -107,10 +114,18 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       worker.close();
       throw new Error(`worker ${index}: cannot listen on ${listenIp}:${port} (udp+tcp): ${(err as Error).message}`);
     }
-    const entry: PoolWorker = { index, worker, webRtcServer, routers: new Set() };
+    const entry: PoolWorker = { index, worker, webRtcServer, routers: new Set(), counts: { consumers: 0, producers: 0 } };
+    const count = (kind: 'consumers' | 'producers', observer: { once(event: 'close', listener: () => void): unknown }) => {
+      entry.counts[kind]++;
+      observer.once('close', () => entry.counts[kind]--);
+    };
     worker.observer.on('newrouter', (router: types.Router) => {
       entry.routers.add(router);
       router.observer.once('close', () => entry.routers.delete(router));
+      router.observer.on('newtransport', (transport: types.Transport) => {
+        transport.observer.on('newconsumer', (consumer: types.Consumer) => count('consumers', consumer.observer));
+        transport.observer.on('newproducer', (producer: types.Producer) => count('producers', producer.observer));
+      });
     });
     worker.on('died', (err) => void this.#replace(entry, err));
     logger.info({ index, pid: worker.pid, port }, 'worker started');

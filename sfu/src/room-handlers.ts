@@ -25,13 +25,15 @@ export const handlers: Handlers = {
 
   async createWebRtcTransport(room, peer, { direction }) {
     if (direction === 'send' && !peer.canProduce) throw MediaRequestError.forbidden('viewers cannot send media');
-    const transport = await room.router.createWebRtcTransport({
-      webRtcServer: room.webRtcServer,
+    // Producers live on the main router; receivers go where the node has room (another worker).
+    const { router, webRtcServer } = direction === 'send' ? room.main : await room.receiveRouter();
+    const transport = await router.createWebRtcTransport({
+      webRtcServer,
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,
       initialAvailableOutgoingBitrate: 1_000_000,
-      appData: { direction },
+      appData: { direction, router },
     });
     if (direction === 'send') await transport.setMaxIncomingBitrate(MAX_PUBLISH_BITRATE);
     peer.transports.set(transport.id, transport);
@@ -61,18 +63,18 @@ export const handlers: Handlers = {
     if (!peer.canProduce) throw MediaRequestError.forbidden('this grant cannot produce');
     const transport = peer.transport(transportId);
     if (transport.appData.direction !== 'send') throw MediaRequestError.badRequest('not a send transport');
+    const source = appData?.source ?? (kind === 'audio' ? 'mic' : 'camera');
+    const delay = room.options.keyFrameRequestDelay;
     const producer = await transport.produce({
       kind,
       rtpParameters: rtpParameters as unknown as types.RtpParameters,
-      appData: { peerId: peer.id, userId: peer.claims.sub, source: appData?.source ?? (kind === 'audio' ? 'mic' : 'camera') },
+      appData: { peerId: peer.id, userId: peer.claims.sub, source },
+      // Many viewers joining at once must not make the sender's encoder burst key frames.
+      ...(kind === 'video' && delay ? { keyFrameRequestDelay: delay } : {}),
     });
-    await room.speakers.add(producer);
     peer.producers.set(producer.id, producer);
-    producer.observer.once('close', () => {
-      peer.producers.delete(producer.id);
-      room.broadcast('producerClosed', { producerId: producer.id }, peer);
-    });
-    room.broadcast('newProducer', { producerId: producer.id, peerId: peer.id, kind }, peer);
+    producer.observer.once('close', () => peer.producers.delete(producer.id));
+    room.addProducer({ producer, peerId: peer.id, userId: peer.claims.sub, source }, peer);
     return { id: producer.id };
   },
 
@@ -102,11 +104,13 @@ export const handlers: Handlers = {
     if (!peer.rtpCapabilities) throw MediaRequestError.badRequest('join first');
     const producer = room.findProducer(producerId);
     if (!producer) throw MediaRequestError.notFound('producer', producerId);
+    const transport = peer.transport(transportId);
+    if (transport.appData.direction !== 'recv') throw MediaRequestError.badRequest('not a receive transport');
+    // Every router of the room has the same codecs: the main one (where producers live) decides.
     if (!room.router.canConsume({ producerId, rtpCapabilities: peer.rtpCapabilities })) {
       throw MediaRequestError.badRequest('client cannot receive this producer');
     }
-    const transport = peer.transport(transportId);
-    if (transport.appData.direction !== 'recv') throw MediaRequestError.badRequest('not a receive transport');
+    await room.reach(transport.appData.router as types.Router, producerId);
     // Paused until the client says it is ready, then a key frame: no black video on join.
     const consumer = await transport.consume({ producerId, rtpCapabilities: peer.rtpCapabilities, paused: true });
     peer.consumers.set(consumer.id, consumer);

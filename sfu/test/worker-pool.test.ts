@@ -19,8 +19,8 @@ describe('WorkerPool', () => {
 
   it('places rooms on the least loaded worker', async () => {
     pool = await WorkerPool.create({ count: 2, listenIp: '127.0.0.1', portBase: await freeRtcPortBase(2) });
-    const a = await Room.create('a', pool.leastLoaded());
-    const b = await Room.create('b', pool.leastLoaded());
+    const a = await Room.create('a', pool);
+    const b = await Room.create('b', pool);
     expect((await pool.loads()).map((l) => l.routers)).toEqual([1, 1]);
     a.close();
     b.close();
@@ -36,7 +36,7 @@ describe('WorkerPool', () => {
   it('a dead worker closes its rooms and is replaced on the same port', async () => {
     const portBase = await freeRtcPortBase(1);
     pool = await WorkerPool.create({ count: 1, listenIp: '127.0.0.1', portBase });
-    const room = await Room.create('r', pool.leastLoaded());
+    const room = await Room.create('r', pool);
     const oldPid = pool.workers[0]!.worker.pid;
     const roomClosed = once(room, 'close');
     process.kill(oldPid, 'SIGKILL');

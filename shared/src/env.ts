@@ -35,6 +35,15 @@ export const envSchemas = {
   optionalString: z.string().trim().min(1).optional().catch(undefined),
   dataDir: z.string().min(1).default(defaultDataDir).transform((dir) => resolve(dir)),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  /** A yes/no switch: 1/true/yes/on or 0/false/no/off (any case). */
+  flag: (fallback: boolean) =>
+    z.preprocess(
+      (v) => (typeof v === 'string' ? v.trim().toLowerCase() || undefined : v),
+      z
+        .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], { error: 'use 1/0, true/false, yes/no or on/off' })
+        .optional()
+        .transform((v) => (v === undefined ? fallback : ['1', 'true', 'yes', 'on'].includes(v))),
+    ),
 } as const;
 
 /**

@@ -58,7 +58,15 @@ export interface LiveSession {
 export interface MediaJoin {
   url: string;
   token: string;
+  /** The node the token is for (a page that loses it asks again with `?exclude=<node>`). */
+  node: string;
 }
+
+/**
+ * GET /api/live/:id/token?exclude=<nodeId>: a page whose node went away (closed, killed, draining)
+ * names it, so this placement skips it even before the registry has noticed.
+ */
+export const viewerTokenQuery = z.strictObject({ exclude: z.string().regex(/^[\w.-]{1,64}$/, 'Not a node id').optional() });
 
 /** POST /api/live/:id/start */
 export interface StartLiveResponse {

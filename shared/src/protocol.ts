@@ -68,6 +68,13 @@ export interface MediaNotifications {
   /** The node closed one of the client's transports (not at the client's request): make a new one. */
   transportClosed: { transportId: string };
   roomClosed: { reason: 'host_left' | 'ended' | 'node_shutdown' | 'worker_died' };
+  /**
+   * This node is draining: connect to another node (a new token with `exclude` = this node), and
+   * close this connection once the new one plays. Viewers only; make-before-break, no gap.
+   */
+  moveNode: { reason: 'draining' };
+  /** The session's origin is gone: the host's media stopped; it comes back if the host resumes. */
+  originLost: Record<string, never>;
   /** This peer's role changed (removed from the stage, or left): its producers are closed. */
   roleChanged: { role: 'viewer' | 'guest'; reason?: 'removed' | 'left' };
   /** The host muted or unmuted this guest; while muted the guest cannot resume by itself. */
