@@ -1,0 +1,77 @@
+/**
+ * Operating the SFU fleet (npm run fleet -- <command>):
+ *
+ *   start --id <node> --ip <address> [--port 4443] [--rtc-port 40000] [--workers N] [--region r] [--log file]
+ *       starts one more SFU node on this host (detached), waits until it heartbeats in the registry.
+ *   list [--json]
+ *       every node with its state (up / draining / dead), load and sessions.
+ *   drain <node> [--keep-running] [--timeout 300]
+ *       the node takes no new viewers and moves its viewers to other nodes (their pages connect
+ *       elsewhere first, then leave); then it stops. Waits until it has.
+ *
+ * Redis is the only coordination: REDIS_URL (and REDIS_PREFIX) as the nodes and servers use them.
+ */
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { DEFAULT_REDIS_PREFIX, fleetKeys } from '@podlive/shared/fleet';
+import { drainNode } from './drain';
+import { formatNodes, listNodes } from './registry';
+import { startNode } from './start-node';
+
+const [command, ...rest] = process.argv.slice(2);
+const redisUrl = process.env.REDIS_URL;
+if (!redisUrl) {
+  console.error('fleet: set REDIS_URL (the Redis the nodes and servers share)');
+  process.exit(2);
+}
+const keys = fleetKeys(process.env.REDIS_PREFIX ?? DEFAULT_REDIS_PREFIX);
+const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+
+async function main(): Promise<number> {
+  await redis.connect();
+  switch (command) {
+    case 'list': {
+      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } } });
+      const nodes = await listNodes(redis, keys);
+      console.log(values.json ? JSON.stringify(nodes, null, 2) : nodes.length === 0 ? 'no SFU node has registered' : formatNodes(nodes));
+      return 0;
+    }
+    case 'start': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { id: { type: 'string' }, ip: { type: 'string' }, port: { type: 'string' }, 'rtc-port': { type: 'string' }, workers: { type: 'string' }, region: { type: 'string' }, log: { type: 'string' } },
+      });
+      if (!values.id || !values.ip) throw new UsageError('start needs --id <node id> and --ip <address to listen on>');
+      const started = await startNode(redis, keys, {
+        id: values.id, ip: values.ip, port: Number(values.port ?? 4443), rtcPort: Number(values['rtc-port'] ?? 40000),
+        ...(values.workers ? { workers: Number(values.workers) } : {}), ...(values.region ? { region: values.region } : {}), ...(values.log ? { log: values.log } : {}),
+      });
+      console.log(`started ${values.id} (pid ${started.pid}) on ${started.publicWsUrl}; log: ${started.log}`);
+      return 0;
+    }
+    case 'drain': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'keep-running': { type: 'boolean' }, timeout: { type: 'string' } } });
+      const id = positionals[0];
+      if (!id) throw new UsageError('drain needs the node id');
+      const outcome = await drainNode(redis, keys, id, {
+        stop: !values['keep-running'],
+        timeoutMs: Number(values.timeout ?? 300) * 1000,
+        progress: (line) => console.log(line),
+      });
+      console.log(outcome.message);
+      return outcome.ok ? 0 : 1;
+    }
+    default:
+      throw new UsageError(`unknown command ${command ?? '(none)'}: use start, list or drain`);
+  }
+}
+
+class UsageError extends Error {}
+
+main()
+  .then((code) => (process.exitCode = code))
+  .catch((err: unknown) => {
+    console.error(`fleet: ${(err as Error).message}`);
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  })
+  .finally(() => redis.disconnect());

@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fleetKeys } from '@podlive/shared/fleet';
+import { freeRtcPortBase, freeTcpPort } from '@podlive/shared/testing/ports';
+import { listNodes } from '../fleet/registry';
+import { startNode } from '../fleet/start-node';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const CLI = fileURLToPath(new URL('../fleet/cli.ts', import.meta.url));
+
+describe('fleet operator scripts (real node processes, real Redis)', () => {
+  const prefix = `podlive-test:${randomBytes(6).toString('hex')}:`;
+  const keys = fleetKeys(prefix);
+  const redis = new Redis(REDIS_URL);
+  const pids: number[] = [];
+  const env = { REDIS_URL, REDIS_PREFIX: prefix, MEDIA_TOKEN_SECRET: 'fleet-scripts-secret-fleet-scripts-secret', LOG_LEVEL: 'info' };
+  const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...env } });
+
+  afterAll(async () => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    const left = await redis.keys(`${prefix}*`);
+    if (left.length > 0) await redis.del(...left);
+    redis.disconnect();
+  });
+
+  it('start adds nodes, list shows their load, drain empties one and stops it', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'podlive-fleet-'));
+    for (const [id, ip] of [['n1', '127.0.0.21'], ['n2', '127.0.0.22']] as const) {
+      const started = await startNode(redis, keys, {
+        id, ip, port: await freeTcpPort(ip), rtcPort: await freeRtcPortBase(1, ip), workers: 1, region: 'test', log: join(dataDir, `${id}.log`),
+        env: { ...env, DATA_DIR: dataDir },
+      });
+      pids.push(started.pid);
+      expect(started.publicWsUrl).toMatch(new RegExp(`^ws://${ip.replaceAll('.', '\\.')}:`));
+    }
+    const { stdout } = await cli('list');
+    expect(stdout).toMatch(/^NODE\s+STATE\s+REGION/);
+    expect(stdout).toMatch(/n1\s+up\s+test\s+ws:\/\/127\.0\.0\.21:\d+\s+0\s+0\s+500/);
+    expect(stdout).toMatch(/n2\s+up\s+test/);
+
+    const drained = await cli('drain', 'n1', '--timeout', '30');
+    expect(drained.stdout).toContain('node n1 drained and stopped');
+    // The process is gone and the registry forgot it; n2 is untouched.
+    expect(() => process.kill(pids[0]!, 0)).toThrow();
+    const ids = (await listNodes(redis, keys)).map((n) => `${n.id}:${n.alive}`);
+    expect(ids).toEqual(['n2:true']);
+  }, 90_000);
+
+  it('refuses what it cannot do with a clear message and exit code', async () => {
+    await expect(cli('drain', 'nobody')).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('node nobody is not alive in the registry') });
+    await expect(cli('start', '--id', 'x')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('start needs --id <node id> and --ip') });
+    await expect(cli('explode')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command explode') });
+  });
+});
