@@ -8,6 +8,7 @@ import { createMailer, type Mailer } from './mail';
 import cookie from '@fastify/cookie';
 import authRoutes from './features/auth/routes';
 import liveRoutes from './features/live/routes';
+import { FleetPlacement } from './features/live/fleet/placement';
 import { type Placement, SingleNodePlacement } from './features/live/placement';
 import { endStage } from './features/stage/guests';
 import stageRoutes from './features/stage/routes';
@@ -33,8 +34,14 @@ export interface AppDeps {
   mailer: Mailer;
   /** The database; main.ts opens it (PostgreSQL or PGlite) and closes it after the app. */
   db: DatabaseHandle;
-  /** Where lives run; SingleNodePlacement (SFU_URL) by default. */
+  /** Where lives run; by default FleetPlacement or SingleNodePlacement, as SFU_PLACEMENT says. */
   placement: Placement;
+}
+
+/** SFU_PLACEMENT=fleet: the nodes registered in Redis (REDIS_URL, REDIS_PREFIX); else the one of SFU_URL. */
+function createPlacement(config: Config, logger: Logger): Placement {
+  if (config.sfuPlacement === 'single' || config.redisUrl === undefined) return new SingleNodePlacement(config);
+  return new FleetPlacement({ url: config.redisUrl, prefix: config.redisPrefix, edgeLimit: config.sfuEdgeLimit, logger });
 }
 
 /** Path prefixes served here; everything else goes to the web app (WEB_URL). */
@@ -53,6 +60,8 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
   if (deps.storage === undefined && storage instanceof S3Storage) owned.push(() => storage.close());
   const mailer = deps.mailer ?? createMailer(config, logger);
   if (deps.mailer === undefined) owned.push(() => mailer.close());
+  const placement = deps.placement ?? createPlacement(config, logger);
+  if (deps.placement === undefined && placement instanceof FleetPlacement) owned.push(() => placement.close());
 
   // Typed with Fastify's base logger so plugins see the ordinary FastifyInstance.
   const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
@@ -94,7 +103,6 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
         await api.register(rateLimit);
         await api.register(authRoutes, { prefix: '/auth' });
         await api.register(userRoutes, { prefix: '/users' });
-        const placement = deps.placement ?? new SingleNodePlacement(config);
         const stage = createStage(api, placement);
         await api.register(stageRoutes, { prefix: '/stage', stage });
         await api.register(liveRoutes, { prefix: '/live', placement, onEnded: (id) => endStage(stage, id) });

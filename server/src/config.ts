@@ -1,4 +1,5 @@
 import { devSecret, envSchemas, parseEnv } from '@podlive/shared/env';
+import { DEFAULT_REDIS_PREFIX } from '@podlive/shared/fleet';
 import { STAGE_INVITE_TTL_MS, STAGE_MAX_GUESTS } from '@podlive/shared/stage';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -49,6 +50,8 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** REDIS_URL; unset means in-process bus and state (one replica). */
   readonly redisUrl: string | undefined;
+  /** REDIS_PREFIX (default `podlive:`): before every Redis key and channel; the SFU nodes use the same. */
+  readonly redisPrefix: string;
   /** From the environment (>= 32 chars) or generated once per machine in DATA_DIR/secrets/<VAR>. */
   readonly secrets: {
     readonly jwtAccess: string;
@@ -65,6 +68,13 @@ export interface Config {
   readonly sfuNodeId: string;
   /** SFU_PUBLIC_WS_URL: the protoo WebSocket URL browsers open (default SFU_URL with a ws scheme). */
   readonly sfuPublicWsUrl: string;
+  /**
+   * SFU_PLACEMENT: `single` (the one node of SFU_URL) or `fleet` (the nodes registered in Redis).
+   * Default: fleet when REDIS_URL is set and SFU_URL is not, single otherwise.
+   */
+  readonly sfuPlacement: 'single' | 'fleet';
+  /** SFU_EDGE_LIMIT (default 500): a session's viewers per edge node before another edge is opened. */
+  readonly sfuEdgeLimit: number;
   /** STAGE_MAX_GUESTS (default 4) and STAGE_INVITE_TTL_MS (default 30000): the stage of every live. */
   readonly stage: { readonly maxGuests: number; readonly inviteTtlMs: number };
   readonly passwordHash: PasswordHashConfig;
@@ -84,6 +94,7 @@ const envSchema = z
     DATA_DIR: optional(envSchemas.dataDir),
     DATABASE_URL: text,
     REDIS_URL: optional(z.url({ protocol: /^rediss?$/ }).optional()),
+    REDIS_PREFIX: optional(z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_:.-]').default(DEFAULT_REDIS_PREFIX)),
     JWT_ACCESS_SECRET: secret,
     JWT_REFRESH_SECRET: secret,
     MEDIA_TOKEN_SECRET: secret,
@@ -101,6 +112,8 @@ const envSchema = z
     SFU_URL: optional(envSchemas.url.default('http://127.0.0.1:4443')),
     SFU_NODE_ID: optional(z.string().regex(/^[\w.-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_.-]').default('local')),
     SFU_PUBLIC_WS_URL: optional(z.url({ protocol: /^wss?$/ }).optional()),
+    SFU_PLACEMENT: optional(z.enum(['single', 'fleet']).optional()),
+    SFU_EDGE_LIMIT: optional(z.coerce.number().int().min(1).max(100_000).default(500)),
     STAGE_MAX_GUESTS: optional(z.coerce.number().int().min(1).max(1000).default(STAGE_MAX_GUESTS)),
     STAGE_INVITE_TTL_MS: optional(z.coerce.number().int().min(100).max(10 * 60_000).default(STAGE_INVITE_TTL_MS)),
   })
@@ -113,6 +126,9 @@ const envSchema = z
       require('AWS_SECRET_ACCESS_KEY', 'AWS_S3_BUCKET');
     }
     if (env.SMTP_USER !== undefined) require('SMTP_PASS', 'SMTP_USER');
+    if (env.SFU_PLACEMENT === 'fleet' && env.REDIS_URL === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['SFU_PLACEMENT'], message: 'fleet needs REDIS_URL (the nodes register there)' });
+    }
   });
 
 type Env = z.output<typeof envSchema>;
@@ -148,6 +164,12 @@ function mailConfig(env: Env, dataDir: string, publicUrl: string): MailConfig {
   };
 }
 
+/** A fleet needs the registry (REDIS_URL); naming one node (SFU_URL) says this is not a fleet. */
+function defaultPlacement(parsed: Env, env: NodeJS.ProcessEnv): 'single' | 'fleet' {
+  const sfuUrlGiven = blankToUndefined(env.SFU_URL) !== undefined;
+  return parsed.REDIS_URL !== undefined && !sfuUrlGiven ? 'fleet' : 'single';
+}
+
 function deepFreeze<T extends object>(value: T): Readonly<T> {
   for (const child of Object.values(value)) {
     if (child !== null && typeof child === 'object') deepFreeze(child as object);
@@ -172,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     databaseUrl: parsed.DATABASE_URL,
     redisUrl: parsed.REDIS_URL,
+    redisPrefix: parsed.REDIS_PREFIX,
     secrets: {
       jwtAccess: secretFrom('JWT_ACCESS_SECRET'),
       jwtRefresh: secretFrom('JWT_REFRESH_SECRET'),
@@ -183,6 +206,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sfuUrl: withoutTrailingSlash(parsed.SFU_URL),
     sfuNodeId: parsed.SFU_NODE_ID,
     sfuPublicWsUrl: withoutTrailingSlash(parsed.SFU_PUBLIC_WS_URL ?? parsed.SFU_URL.replace(/^http/, 'ws')),
+    sfuPlacement: parsed.SFU_PLACEMENT ?? defaultPlacement(parsed, env),
+    sfuEdgeLimit: parsed.SFU_EDGE_LIMIT,
     stage: { maxGuests: parsed.STAGE_MAX_GUESTS, inviteTtlMs: parsed.STAGE_INVITE_TTL_MS },
     passwordHash: DEFAULT_PASSWORD_HASH,
     rateLimits: DEFAULT_RATE_LIMITS,

@@ -125,3 +125,38 @@ describe('loadConfig', () => {
     expect(config.redisUrl).toBeUndefined();
   });
 });
+
+describe('loadConfig: the SFU fleet', () => {
+  const redis = 'redis://127.0.0.1:6379';
+
+  it('places on the one SFU_URL node by default, with the default prefix and edge limit', async () => {
+    const config = loadConfig({ DATA_DIR: await tempDir() });
+    expect(config).toMatchObject({ sfuPlacement: 'single', redisPrefix: 'podlive:', sfuEdgeLimit: 500 });
+  });
+
+  it('defaults to the fleet when REDIS_URL is set and SFU_URL is not (blank counts as not set)', async () => {
+    const dataDir = await tempDir();
+    expect(loadConfig({ DATA_DIR: dataDir, REDIS_URL: redis }).sfuPlacement).toBe('fleet');
+    expect(loadConfig({ DATA_DIR: dataDir, REDIS_URL: redis, SFU_URL: ' ' }).sfuPlacement).toBe('fleet');
+    expect(loadConfig({ DATA_DIR: dataDir, REDIS_URL: redis, SFU_URL: 'http://sfu:4443' }).sfuPlacement).toBe('single');
+    expect(loadConfig({ DATA_DIR: dataDir, REDIS_URL: redis, SFU_URL: 'http://sfu:4443', SFU_PLACEMENT: 'fleet' }).sfuPlacement).toBe('fleet');
+    expect(loadConfig({ DATA_DIR: dataDir, REDIS_URL: redis, SFU_PLACEMENT: 'single' }).sfuPlacement).toBe('single');
+  });
+
+  it('reads REDIS_PREFIX and SFU_EDGE_LIMIT', async () => {
+    const config = loadConfig({ DATA_DIR: await tempDir(), REDIS_PREFIX: 'staging:', SFU_EDGE_LIMIT: '40' });
+    expect(config).toMatchObject({ redisPrefix: 'staging:', sfuEdgeLimit: 40 });
+  });
+
+  it.each([
+    [{ SFU_PLACEMENT: 'fleet' }, 'SFU_PLACEMENT'],
+    [{ SFU_PLACEMENT: 'mesh', REDIS_URL: redis }, 'SFU_PLACEMENT'],
+    [{ SFU_EDGE_LIMIT: '0' }, 'SFU_EDGE_LIMIT'],
+    [{ SFU_EDGE_LIMIT: 'lots' }, 'SFU_EDGE_LIMIT'],
+    [{ REDIS_PREFIX: 'has space' }, 'REDIS_PREFIX'],
+  ])('rejects %o with an error naming %s', (env, name) => {
+    const err = errorOf(() => loadConfig({ DATA_DIR: '/tmp/unused', ...env }));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toContain(name);
+  });
+});

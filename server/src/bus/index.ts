@@ -9,6 +9,7 @@ export { InProcessBus } from './in-process-bus';
 export { RedisBus, type RedisBusOptions } from './redis-bus';
 
 /** RedisBus when REDIS_URL is set (a fleet of replicas), InProcessBus otherwise (one replica). */
-export function createBus(config: Pick<Config, 'redisUrl'>, logger: Logger): Bus {
-  return config.redisUrl === undefined ? new InProcessBus({ logger }) : new RedisBus({ url: config.redisUrl, logger });
+export function createBus(config: Pick<Config, 'redisUrl'> & Partial<Pick<Config, 'redisPrefix'>>, logger: Logger): Bus {
+  if (config.redisUrl === undefined) return new InProcessBus({ logger });
+  return new RedisBus({ url: config.redisUrl, logger, ...(config.redisPrefix === undefined ? {} : { prefix: config.redisPrefix }) });
 }

@@ -36,7 +36,7 @@ export interface WsPluginOptions {
  */
 async function wsPlugin(app: FastifyInstance, options: WsPluginOptions) {
   const { db } = options;
-  const prefix = app.bus instanceof RedisBus ? app.bus.prefix : 'podlive:';
+  const prefix = app.bus instanceof RedisBus ? app.bus.prefix : app.config.redisPrefix;
   const store: CountStore = app.config.redisUrl === undefined ? new MemoryCountStore() : new RedisCountStore(app.config.redisUrl, prefix);
   const events = new LiveEvents(app.bus);
   const peaks = new Map<string, number>();

@@ -50,6 +50,7 @@ describe('live lifecycle', () => {
     const { session, join } = await startLive(h.app, host, id);
     expect(session).toMatchObject({ id, status: 'live', startedAt: expect.any(String) });
     expect(join.url).toBe(node.url.replace('http', 'ws'));
+    expect(join).toMatchObject({ node: NODE_ID });
     expect(await verifyMediaToken(MEDIA_SECRET, join.token, NODE_ID)).toMatchObject({ sid: id, sub: host.id, role: 'host', node: NODE_ID, name: 'The Host' });
     const [row] = await queryRows<{ origin_node_id: string }>(h.testDb.db, sql`select origin_node_id from live_sessions where id = ${id}`);
     expect(row?.origin_node_id).toBe(NODE_ID);
@@ -76,7 +77,9 @@ describe('live lifecycle', () => {
 
     const anon = await get(`/api/live/${id}/token`);
     expect(anon.statusCode).toBe(200);
-    expect(anon.json().url).toBe(node.url.replace('http', 'ws'));
+    expect(anon.json()).toMatchObject({ url: node.url.replace('http', 'ws'), node: NODE_ID });
+    // A single node answers even when the page excludes it: there is nowhere else to go.
+    expect((await get(`/api/live/${id}/token?exclude=${NODE_ID}`)).json().node).toBe(NODE_ID);
     const anonClaims = await verifyMediaToken(MEDIA_SECRET, anon.json().token, NODE_ID);
     expect(anonClaims).toMatchObject({ sid: id, role: 'viewer', node: NODE_ID });
     expect(anonClaims.sub).toMatch(/^anon:[\w-]{16}$/);

@@ -1,4 +1,4 @@
-import { and, eq, follows, isUniqueViolation, liveSessions } from '@podlive/db';
+import { and, eq, follows, isNull, isUniqueViolation, liveSessions } from '@podlive/db';
 import type { CreateLiveBody, LiveSession, MediaJoin, StartLiveResponse } from '@podlive/shared/live';
 import { signMediaToken } from '@podlive/shared/tokens';
 import { ApiError } from '../../errors';
@@ -36,21 +36,43 @@ export async function hostedRow(ctx: LiveContext, sessionId: string, callerId: s
 
 async function hostJoin(ctx: LiveContext, node: NodeRef, row: LiveRow): Promise<MediaJoin> {
   const token = await signMediaToken(ctx.mediaSecret, { sid: row.session.id, sub: row.host.id, role: 'host', node: node.id, name: row.host.displayName.slice(0, 100) });
-  return { url: node.publicWsUrl, token };
+  return { url: node.publicWsUrl, token, node: node.id };
+}
+
+/**
+ * The live's origin node died (its media ended there): a new origin, stored on the session when no
+ * concurrent start moved it first (null then: answer from the state that won). The session's
+ * subscribers get live_started again, which is what brings the viewer pages back to the media.
+ */
+async function resumeOnNewOrigin(ctx: LiveContext, row: LiveRow): Promise<NodeRef | null> {
+  const node = await ctx.placement.origin(row.session.id);
+  const previous = row.session.originNodeId;
+  const moved = await ctx.db
+    .update(liveSessions)
+    .set({ originNodeId: node.id })
+    .where(and(eq(liveSessions.id, row.session.id), eq(liveSessions.status, 'live'), previous === null ? isNull(liveSessions.originNodeId) : eq(liveSessions.originNodeId, previous)))
+    .returning({ id: liveSessions.id });
+  if (moved.length === 0) return null;
+  ctx.log.info({ sessionId: row.session.id, from: previous, to: node.id }, 'live resumed on a new origin node');
+  const session = toLiveSession(row, await ctx.counts.total(row.session.id));
+  await ctx.events.toSession(session.id, { type: 'live_started', session }).catch((err: unknown) => ctx.log.error({ err, sessionId: session.id }, 'announcing the resume failed'));
+  return node;
 }
 
 /**
  * scheduled → live on an origin node; returns a host media token for it. Starting one's own live
  * again returns a fresh token for the same node (the studio reconnecting), without a new
- * live_started. 409 LIVE_ENDED when ended, ALREADY_LIVE when the host is live in another session.
+ * live_started; when that node has died, the live resumes on a new origin (see resumeOnNewOrigin).
+ * 409 LIVE_ENDED when ended, ALREADY_LIVE when the host is live in another session.
  */
 export async function startLive(ctx: LiveContext, sessionId: string, callerId: string): Promise<StartLiveResponse> {
   const before = await hostedRow(ctx, sessionId, callerId);
   if (before.session.status === 'ended') throw new ApiError('LIVE_ENDED');
   if (before.session.status === 'live') {
-    const node = await ctx.placement.node(before.session.originNodeId ?? '');
-    if (node === null) throw new ApiError('SERVICE_UNAVAILABLE', { message: 'The live’s media node is gone' });
-    return { session: toLiveSession(before, await ctx.counts.total(sessionId)), join: await hostJoin(ctx, node, before) };
+    const node = (await ctx.placement.node(before.session.originNodeId ?? '')) ?? (await resumeOnNewOrigin(ctx, before));
+    if (node === null) return startLive(ctx, sessionId, callerId);
+    const row = node.id === before.session.originNodeId ? before : await hostedRow(ctx, sessionId, callerId);
+    return { session: toLiveSession(row, await ctx.counts.total(sessionId)), join: await hostJoin(ctx, node, row) };
   }
   const node = await ctx.placement.origin(sessionId);
   let updated: { id: string }[];
@@ -84,8 +106,9 @@ async function announceStart(ctx: LiveContext, row: LiveRow, session: LiveSessio
 }
 
 /**
- * → ended (from scheduled too: a cancelled live). Closes the room on the origin node (an
- * unreachable node is logged, the live still ends), drops its viewer counts, publishes live_ended.
+ * → ended (from scheduled too: a cancelled live). Closes the room on every node carrying it (the
+ * origin would tell its edges, but an edge cut off from it must hear too; an unreachable node is
+ * logged, the live still ends), drops its viewer counts, publishes live_ended.
  * Ending an ended live: 409 LIVE_ENDED.
  */
 export async function endLive(ctx: LiveContext, sessionId: string, callerId: string): Promise<LiveSession> {
@@ -98,14 +121,28 @@ export async function endLive(ctx: LiveContext, sessionId: string, callerId: str
     .returning({ id: liveSessions.id });
   if (ended === undefined) return endLive(ctx, sessionId, callerId);
   const origin = before.session.originNodeId;
-  const node = origin === null ? null : await ctx.placement.node(origin);
-  if (node !== null) {
-    await closeRoom(node, sessionId, ctx.mediaSecret).catch((err: unknown) =>
-      ctx.log.warn({ err, sessionId, nodeId: node.id }, 'closing the room on the media node failed; the live ends anyway'),
-    );
-  }
+  if (origin !== null) await closeRooms(ctx, sessionId, origin);
+  // Also for a cancelled live: a start that lost its race may have chosen an origin already.
+  await ctx.placement.ended(sessionId).catch((err: unknown) => ctx.log.warn({ err, sessionId }, 'forgetting the live’s placement failed'));
   await ctx.onEnded?.(sessionId).catch((err: unknown) => ctx.log.error({ err, sessionId }, 'ending the stage failed'));
   await ctx.counts.ended(sessionId).catch((err: unknown) => ctx.log.warn({ err, sessionId }, 'clearing viewer counts failed'));
   await ctx.events.toSession(sessionId, { type: 'live_ended', sessionId }).catch((err: unknown) => ctx.log.error({ err, sessionId }, 'publishing live_ended failed'));
   return toLiveSession(await hostedRow(ctx, sessionId, callerId), 0);
+}
+
+/** Closes the live's room on each of its nodes, in parallel; failures are logged, never thrown. */
+async function closeRooms(ctx: LiveContext, sessionId: string, originNodeId: string): Promise<void> {
+  let nodes: NodeRef[] = [];
+  try {
+    nodes = await ctx.placement.nodesOf(sessionId, originNodeId);
+  } catch (err) {
+    ctx.log.warn({ err, sessionId }, 'listing the live’s media nodes failed; the live ends anyway');
+  }
+  await Promise.all(
+    nodes.map((node) =>
+      closeRoom(node, sessionId, ctx.mediaSecret).catch((err: unknown) =>
+        ctx.log.warn({ err, sessionId, nodeId: node.id }, 'closing the room on a media node failed; the live ends anyway'),
+      ),
+    ),
+  );
 }

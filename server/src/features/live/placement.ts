@@ -10,21 +10,35 @@ export interface NodeRef {
   controlUrl: string;
 }
 
+export interface ViewerPlacementOptions {
+  /** A node the viewer's page just lost (closed, killed, draining): not chosen, even if it still looks alive. */
+  exclude?: string;
+}
+
 /**
  * Where lives run: the origin node of a new live, the node a viewer is sent to, and the node behind
- * an id stored on a session. One node today (SingleNodePlacement); the fleet issue replaces this
- * with a registry-backed placement (least-loaded origin, edges for viewers).
+ * an id stored on a session. SingleNodePlacement (one SFU_URL) or FleetPlacement (the Redis
+ * registry of fleet.ts: least-loaded origin, viewers filled onto edges).
  */
 export interface Placement {
+  /**
+   * The node the session's host (and guests) produce on: a new live's, or a new one when the live's
+   * origin died (the session's tree starts again). SERVICE_UNAVAILABLE when no node can take it.
+   */
   origin(sessionId: string): Promise<NodeRef>;
-  forViewer(sessionId: string, originNodeId: string): Promise<NodeRef>;
+  forViewer(sessionId: string, originNodeId: string, options?: ViewerPlacementOptions): Promise<NodeRef>;
   /** The node with this id, or null when it is not (or no longer) known. */
   node(nodeId: string): Promise<NodeRef | null>;
   /** Every node carrying the session now (origin and edges): where its viewers are. */
   nodesOf(sessionId: string, originNodeId: string): Promise<NodeRef[]>;
+  /** The live ended (its rooms are closed): forget what was kept for it. */
+  ended(sessionId: string): Promise<void>;
 }
 
-/** The one node of SFU_URL / SFU_NODE_ID / SFU_PUBLIC_WS_URL: origin and edge of every live. */
+/**
+ * The one node of SFU_URL / SFU_NODE_ID / SFU_PUBLIC_WS_URL: origin and edge of every live. A
+ * viewer excluding it is still sent there: there is nowhere else, and the page retries.
+ */
 export class SingleNodePlacement implements Placement {
   readonly #node: NodeRef;
 
@@ -46,5 +60,9 @@ export class SingleNodePlacement implements Placement {
 
   async nodesOf(): Promise<NodeRef[]> {
     return [this.#node];
+  }
+
+  async ended(): Promise<void> {
+    // Nothing is kept per live.
   }
 }

@@ -5,6 +5,7 @@ import { signMediaToken } from '@podlive/shared/tokens';
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../errors';
 import type { LiveContext } from './context';
+import type { ViewerPlacementOptions } from './placement';
 import { findLiveRow, selectLiveRows, toLiveSession, type LiveRow } from './present';
 
 export interface PageParams {
@@ -60,14 +61,15 @@ export async function scheduledLives(ctx: LiveContext, { page, limit }: PagePara
 }
 
 /**
- * A viewer media token for the node placement picks for this viewer: sub is the user id, or
- * `anon:<random>` signed out; name their display name. 409 LIVE_NOT_STARTED / LIVE_ENDED.
+ * A viewer media token for the node placement picks for this viewer (never `exclude`, the node the
+ * page just lost): sub is the user id, or `anon:<random>` signed out; name their display name.
+ * 409 LIVE_NOT_STARTED / LIVE_ENDED.
  */
-export async function viewerJoin(ctx: LiveContext, sessionId: string, callerId: string | null): Promise<MediaJoin> {
+export async function viewerJoin(ctx: LiveContext, sessionId: string, callerId: string | null, options: ViewerPlacementOptions = {}): Promise<MediaJoin> {
   const { session } = await existingRow(ctx, sessionId);
   if (session.status === 'scheduled') throw new ApiError('LIVE_NOT_STARTED');
   if (session.status === 'ended') throw new ApiError('LIVE_ENDED');
-  const node = await ctx.placement.forViewer(sessionId, session.originNodeId ?? '');
+  const node = await ctx.placement.forViewer(sessionId, session.originNodeId ?? '', options);
   let sub = `anon:${randomBytes(12).toString('base64url')}`;
   let name: string | undefined;
   if (callerId !== null) {
@@ -77,5 +79,5 @@ export async function viewerJoin(ctx: LiveContext, sessionId: string, callerId: 
     name = user.displayName.slice(0, 100);
   }
   const token = await signMediaToken(ctx.mediaSecret, { sid: sessionId, sub, role: 'viewer', node: node.id, ...(name === undefined ? {} : { name }) });
-  return { url: node.publicWsUrl, token };
+  return { url: node.publicWsUrl, token, node: node.id };
 }

@@ -1,5 +1,5 @@
 import multipart from '@fastify/multipart';
-import { createLiveBody, livePageQuery } from '@podlive/shared/live';
+import { createLiveBody, livePageQuery, viewerTokenQuery } from '@podlive/shared/live';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ApiError } from '../../errors';
@@ -44,7 +44,11 @@ export default async function liveRoutes(app: FastifyInstance, options: LiveRout
 
   app.get('/:id', async (request) => getLive(ctx, idOf(request.params)));
   app.get('/:id/stats', async (request) => liveStats(ctx, idOf(request.params)));
-  app.get('/:id/token', async (request) => viewerJoin(ctx, idOf(request.params), request.caller?.id ?? null));
+  app.get('/:id/token', async (request) => {
+    const id = idOf(request.params);
+    const { exclude } = parseInput(viewerTokenQuery, request.query);
+    return viewerJoin(ctx, id, request.caller?.id ?? null, exclude === undefined ? {} : { exclude });
+  });
 
   app.post('/:id/start', { preHandler: app.requireCaller }, async (request) => startLive(ctx, idOf(request.params), callerOf(request).id));
   app.post('/:id/end', { preHandler: app.requireCaller }, async (request) => endLive(ctx, idOf(request.params), callerOf(request).id));

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError } from '../../errors';
 import { GUEST_GRANT_TTL_SEC, type StageContext } from './context';
 import { loadInvite } from './present';
+import { watchingNode } from './watching';
 
 interface LockedRow extends Record<string, unknown> {
   session_id: string;
@@ -13,7 +14,7 @@ interface LockedRow extends Record<string, unknown> {
   due: boolean;
 }
 
-type Outcome = { ok: true } | { ok: false; code: 'INVITE_NOT_FOUND' | 'NOT_INVITEE' | 'INVITE_ANSWERED' | 'INVITE_EXPIRED' | 'LIVE_ENDED' | 'STAGE_FULL'; expire?: boolean };
+type Outcome = { ok: true; originNodeId: string | null } | { ok: false; code: 'INVITE_NOT_FOUND' | 'NOT_INVITEE' | 'INVITE_ANSWERED' | 'INVITE_EXPIRED' | 'LIVE_ENDED' | 'STAGE_FULL'; expire?: boolean };
 
 /**
  * Answers a pending invite in one transaction: the invite row locked, then (accepting) the session
@@ -31,21 +32,28 @@ async function answer(ctx: StageContext, inviteId: string, userId: string, statu
     if (invite.status === 'expired') return { ok: false, code: 'INVITE_EXPIRED' };
     if (invite.status !== 'pending') return { ok: false, code: 'INVITE_ANSWERED' };
     if (invite.due) return { ok: false, code: 'INVITE_EXPIRED', expire: true };
+    let originNodeId: string | null = null;
     if (status === 'accepted') {
-      const [session] = await queryRows<{ status: string; guests: number }>(
+      const [session] = await queryRows<{ status: string; guests: number; origin_node_id: string | null }>(
         tx,
-        sql`select s.status, (select count(*)::int from stage_invites g where g.session_id = s.id and g.status = 'accepted') as guests
+        sql`select s.status, s.origin_node_id, (select count(*)::int from stage_invites g where g.session_id = s.id and g.status = 'accepted') as guests
             from live_sessions s where s.id = ${invite.session_id} for update`,
       );
       if (session?.status !== 'live') return { ok: false, code: 'LIVE_ENDED' };
       if (session.guests >= ctx.maxGuests) return { ok: false, code: 'STAGE_FULL' };
+      originNodeId = session.origin_node_id;
     }
     await tx.execute(sql`update stage_invites set status = ${status}, answered_at = now() where id = ${inviteId}`);
-    return { ok: true };
+    return { ok: true, originNodeId };
   });
 }
 
-async function answered(ctx: StageContext, inviteId: string, userId: string, status: 'accepted' | 'rejected'): Promise<StageInvite & { nodeId: string | null }> {
+interface Answered extends StageInvite {
+  nodeId: string | null;
+  originNodeId: string | null;
+}
+
+async function answered(ctx: StageContext, inviteId: string, userId: string, status: 'accepted' | 'rejected'): Promise<Answered> {
   const outcome = await answer(ctx, inviteId, userId, status);
   if (!outcome.ok) {
     if (outcome.expire === true) await ctx.expiry.expire(sql`id = ${inviteId}`);
@@ -54,7 +62,23 @@ async function answered(ctx: StageContext, inviteId: string, userId: string, sta
   ctx.expiry.cancel(inviteId);
   const record = await loadInvite(ctx.db, inviteId);
   if (record === null) throw new ApiError('INVITE_NOT_FOUND');
-  return { ...record.invite, nodeId: record.nodeId };
+  return { ...record.invite, nodeId: record.nodeId, originNodeId: outcome.originNodeId };
+}
+
+/**
+ * The node the invitee watches on now: the invite recorded where they watched when it was sent, but
+ * a viewer moves when its node dies or drains, and the grant only works on the node it names. The
+ * recorded node stands when they cannot be found (their page reconnecting) or the nodes cannot be asked.
+ */
+async function guestNode(ctx: StageContext, invite: Answered, inviteId: string, userId: string): Promise<string> {
+  const recorded = invite.nodeId ?? '';
+  const now = await watchingNode(ctx, invite.sessionId, invite.originNodeId ?? '', userId).catch((err: unknown) => {
+    ctx.log.warn({ err, inviteId }, 'finding the invitee’s media node failed; using the invite’s');
+    return null;
+  });
+  if (now === null || now.id === recorded) return recorded;
+  await ctx.db.execute(sql`update stage_invites set node_id = ${now.id} where id = ${inviteId}`);
+  return now.id;
 }
 
 /**
@@ -62,8 +86,9 @@ async function answered(ctx: StageContext, inviteId: string, userId: string, sta
  * stage_invite_accepted to the host and the invitee's connections, stage_guest_joined to the live.
  */
 export async function acceptInvite(ctx: StageContext, inviteId: string, userId: string): Promise<StageAcceptResponse> {
-  const { nodeId, ...invite } = await answered(ctx, inviteId, userId, 'accepted');
-  const node = nodeId ?? '';
+  const result = await answered(ctx, inviteId, userId, 'accepted');
+  const { nodeId: _recorded, originNodeId: _origin, ...invite } = result;
+  const node = await guestNode(ctx, result, inviteId, userId);
   const token = await signMediaToken(
     ctx.mediaSecret,
     { sid: invite.sessionId, sub: userId, role: 'guest', node, jti: randomUUID(), name: invite.invitee.displayName.slice(0, 100) },
@@ -81,7 +106,7 @@ export async function acceptInvite(ctx: StageContext, inviteId: string, userId: 
 
 /** The invitee declines (or their browser refused the mic): stage_invite_rejected to host and invitee. */
 export async function rejectInvite(ctx: StageContext, inviteId: string, userId: string, reason: 'declined' | 'permission_denied'): Promise<StageInvite> {
-  const { nodeId: _node, ...invite } = await answered(ctx, inviteId, userId, 'rejected');
+  const { nodeId: _node, originNodeId: _origin, ...invite } = await answered(ctx, inviteId, userId, 'rejected');
   const event = { type: 'stage_invite_rejected', inviteId, sessionId: invite.sessionId, userId, reason } as const;
   await ctx.events.toUsers([invite.host.id, userId], event).catch((err: unknown) => ctx.log.error({ err, inviteId }, 'publishing the reject failed'));
   return invite;

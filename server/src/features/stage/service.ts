@@ -13,7 +13,7 @@ import { type GuestStore, MemoryGuestStore, RedisGuestStore } from './store';
  */
 export function createStage(app: FastifyInstance, placement: Placement): StageContext {
   const { config } = app;
-  const prefix = app.bus instanceof RedisBus ? app.bus.prefix : 'podlive:';
+  const prefix = app.bus instanceof RedisBus ? app.bus.prefix : app.config.redisPrefix;
   const guests: GuestStore = config.redisUrl === undefined ? new MemoryGuestStore() : new RedisGuestStore(config.redisUrl, prefix);
   const expiry = new InviteExpiry({ db: app.db, events: app.liveEvents, log: app.log });
   const ctx: StageContext = {

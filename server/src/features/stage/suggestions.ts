@@ -18,10 +18,13 @@ export async function stageSuggestions(ctx: StageContext, hostId: string, sessio
   const live = await hostedLiveRow(ctx, sessionId, hostId);
   const prefix = q.replace(/^@/, '').toLowerCase();
   const [peers, guests] = await Promise.all([
-    sessionPeers(ctx, sessionId, live.session.originNodeId ?? '').catch((err: unknown) => {
-      ctx.log.warn({ err, sessionId }, 'listing the room’s peers failed; suggesting without them');
-      return [];
-    }),
+    sessionPeers(ctx, sessionId, live.session.originNodeId ?? '').then(
+      (found) => found.peers,
+      (err: unknown) => {
+        ctx.log.warn({ err, sessionId }, 'listing the room’s peers failed; suggesting without them');
+        return [];
+      },
+    ),
     ctx.guests.list(sessionId),
   ]);
   const excluded = new Set([hostId, ...guests.map((entry) => entry.guest.id)]);
