@@ -23,6 +23,8 @@ export interface Stack {
   latestCode(to: string): Promise<string>;
   /** The in-process SFU node the control plane places lives on (`media: true`). */
   node: MediaNode | undefined;
+  /** Every control plane replica's URL (the first is `url`, the one pages use). */
+  replicaUrls: string[];
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,8 @@ export interface StackOptions {
   media?: boolean;
   /** More environment for the control plane (e.g. STAGE_INVITE_TTL_MS). */
   serverEnv?: Record<string, string>;
+  /** Control plane replicas on the same database (default 1); pages use the first. */
+  replicas?: number;
 }
 
 /** The media token secret the control plane and the test's SFU node share. */
@@ -42,11 +46,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const [webPort, apiPort] = await Promise.all([freeTcpPort(), freeTcpPort()]);
   let db: TestDb | undefined;
   let app: App | undefined;
+  const others: App[] = [];
   let web: WebServer | undefined;
   let node: MediaNode | undefined;
   const stop = async () => {
     await web?.stop();
     await app?.close();
+    for (const other of others) await other.close();
     await node?.close();
     await db?.close();
     await rm(dataDir, { recursive: true, force: true });
@@ -66,8 +72,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const address = app.server.address();
     if (address === null || typeof address === 'string') throw new Error('the control plane has no TCP address');
     const url = `http://127.0.0.1:${address.port}`;
+    const replicaUrls = [url];
+    for (let i = 1; i < (options.replicas ?? 1); i++) {
+      const other = build(config, { db: databaseHandle(db) });
+      others.push(other);
+      replicaUrls.push(await other.listen({ host: '127.0.0.1', port: 0 }));
+    }
     web = await startWebServer({ port: webPort, env: behindProxyEnv(url) });
-    return { url, dataDir, latestCode: (to) => latestCode(join(dataDir, 'outbox'), to), node, stop };
+    return { url, replicaUrls, dataDir, latestCode: (to) => latestCode(join(dataDir, 'outbox'), to), node, stop };
   } catch (err) {
     await stop().catch(() => {});
     throw err;

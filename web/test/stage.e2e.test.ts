@@ -14,6 +14,7 @@ const INVITE_TTL_MS = 5000;
 type MediaWindow = {
   podliveMedia?: { inboundStats(): Promise<InboundStats>; consumerStats(): Promise<ConsumerStats[]>; producers: Map<string, unknown> };
   dialogShownAt?: number;
+  stageMedia?: unknown;
 };
 
 describe('calling a viewer onto the stage (control plane + a real SFU node)', () => {
@@ -137,6 +138,14 @@ describe('calling a viewer onto the stage (control plane + a real SFU node)', ()
     await guest.getByRole('region', { name: "You're on stage" }).scrollIntoViewIfNeeded();
     await shot(guest, 'stage-guest-on-stage');
 
+    // A draining node's moveNode is for plain viewers: a guest on stage stays on its node.
+    const guestPeers = () => [...stack.node!.rooms.get(sessionId)!.peers.values()].filter((p) => p.claims.sub === guestId);
+    await guest.evaluate(() => ((window as MediaWindow).stageMedia = (window as MediaWindow).podliveMedia));
+    guestPeers()[0]!.notify('moveNode', { reason: 'draining' });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(guestPeers()).toHaveLength(1);
+    expect(await guest.evaluate(() => (window as MediaWindow).podliveMedia === (window as MediaWindow).stageMedia)).toBe(true);
+
     // Mute: the viewers stop receiving the guest's audio; the guest's toggles are held.
     const row = host.getByTestId('stage-guest').filter({ hasText: 'Stage guest' });
     await row.getByRole('button', { name: 'Mute', exact: true }).click();
@@ -155,6 +164,9 @@ describe('calling a viewer onto the stage (control plane + a real SFU node)', ()
     await row.getByRole('button', { name: 'Remove', exact: true }).click();
     await guest.getByText('The host removed you from the stage').waitFor({ timeout: 5000 });
     expect(await guest.getByRole('region', { name: "You're on stage" }).count()).toBe(0);
+    // A plain viewer again: the move put off while on stage happens now.
+    await expect.poll(() => guest.evaluate(() => (window as MediaWindow).podliveMedia !== (window as MediaWindow).stageMedia), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => guestPeers().length, { timeout: 5000 }).toBe(1);
     expect(await guest.evaluate(() => (window as MediaWindow).podliveMedia?.producers.size)).toBe(0);
     const frames = (await stats(guest)).video.framesDecoded;
     await expect.poll(async () => (await stats(guest)).video.framesDecoded, { timeout: 10_000 }).toBeGreaterThan(frames + 10);

@@ -59,9 +59,10 @@ export class Fleet extends EventEmitter<FleetEvents> {
   static async start(config: SfuConfig, view: NodeView): Promise<Fleet> {
     if (!config.REDIS_URL) throw new Error('the fleet needs REDIS_URL');
     const keys = fleetKeys(config.REDIS_PREFIX);
-    let fleet: Fleet | undefined;
-    const bus = await NodeBus.open(config.REDIS_URL, keys, config.SFU_NODE_ID, (message) => fleet?.receive(message));
-    fleet = new Fleet(config, view, bus, new Registry(bus.redis, keys, config.SFU_NODE_ID));
+    // Messages can only arrive once subscribed, and the fleet needs the bus: a late-bound handler.
+    const ref: { fleet?: Fleet } = {};
+    const bus = await NodeBus.open(config.REDIS_URL, keys, config.SFU_NODE_ID, (message) => ref.fleet?.receive(message));
+    const fleet = (ref.fleet = new Fleet(config, view, bus, new Registry(bus.redis, keys, config.SFU_NODE_ID)));
     await fleet.#tick();
     fleet.#timer = setInterval(() => void fleet.#tick(), FLEET_HEARTBEAT_MS);
     logger.info({ nodeId: config.SFU_NODE_ID, region: config.SFU_REGION, fanout: config.SFU_RELAY_FANOUT }, 'joined the fleet');

@@ -21,12 +21,26 @@ interface ConsumerInfo {
   producerId: string;
   kind: types.MediaKind;
   rtpParameters: types.RtpParameters;
+  /** The producer was paused (muted) when this consumer was made. */
+  producerPaused?: boolean;
 }
 
 export interface MediaSessionOptions {
   /** Use only TCP ICE candidates (what a client behind a UDP-blocking network ends up with). */
   forceTcp?: boolean;
   onState?: (state: MediaState) => void;
+  /**
+   * The connection to the node ended without `close()` here: the node died, or the network
+   * dropped. Nothing on this session works any more; connect again (with a new token).
+   */
+  onLost?: () => void;
+  /** The node is draining and asks this viewer to move to another node (make-before-break). */
+  onMoveNode?: () => void;
+  /**
+   * The session's origin node is gone: the host's media stopped (its consumers close). If the
+   * host resumes on a new origin, its producers are announced again and consumed as usual.
+   */
+  onOriginLost?: () => void;
   /** The node closed the room: the live ended (or the node is going away). */
   onRoomClosed?: (reason: MediaNotifications['roomClosed']['reason']) => void;
   /** A remote producer was muted (paused) or unmuted by its owner. */
@@ -65,6 +79,9 @@ export class MediaSession {
   readonly #remote = new Map<string, ProducerInfo>();
   readonly #transports = new Map<Direction, Promise<types.Transport>>();
   readonly #published: MediaStreamTrack[] = [];
+  /** Remote producers paused (muted) by their owner. */
+  readonly #paused = new Set<string>();
+  #closing = false;
   #onTrack: ((track: MediaStreamTrack, consumer: types.Consumer) => void) | undefined;
   #listenOnly = false;
 
@@ -77,17 +94,35 @@ export class MediaSession {
     options.onState?.('connecting');
     const signalling = await Signalling.open(url);
     const session = new MediaSession(signalling, options);
-    const routerRtpCapabilities = await signalling.request<types.RtpCapabilities>('getRouterRtpCapabilities');
-    await session.device.load({ routerRtpCapabilities });
-    const { producers } = await signalling.request<{ producers: ProducerInfo[] }>('join', { rtpCapabilities: session.device.rtpCapabilities });
-    for (const p of producers) session.#remote.set(p.producerId, p);
-    signalling.onNotification((method, data) => session.#notified(method, data));
-    signalling.onClose(() => options.onState?.('closed'));
-    return { session, producers };
+    try {
+      const routerRtpCapabilities = await signalling.request<types.RtpCapabilities>('getRouterRtpCapabilities');
+      await session.device.load({ routerRtpCapabilities });
+      const { producers } = await signalling.request<{ producers: ProducerInfo[] }>('join', { rtpCapabilities: session.device.rtpCapabilities });
+      for (const p of producers) session.#remote.set(p.producerId, p);
+      signalling.onNotification((method, data) => session.#notified(method, data));
+      signalling.onClose(() => {
+        options.onState?.('closed');
+        if (!session.#closing) options.onLost?.();
+      });
+      return { session, producers };
+    } catch (err) {
+      signalling.close(); // a half-made connection would stay open on the node otherwise
+      throw err;
+    }
   }
 
   get listenOnly(): boolean {
     return this.#listenOnly;
+  }
+
+  /** `close()` was called (the connection is gone, or going). */
+  get closed(): boolean {
+    return this.#closing;
+  }
+
+  /** Whether a remote producer is paused (muted) by its owner, as far as this node said. */
+  isProducerPaused(producerId: string): boolean {
+    return this.#paused.has(producerId);
   }
 
   /** Publishes a microphone track (Opus) and a camera track (H.264, three simulcast layers). */
@@ -169,6 +204,7 @@ export class MediaSession {
   }
 
   close(): void {
+    this.#closing = true;
     for (const transport of this.#transports.values()) void transport.then((t) => t.close(), () => undefined);
     this.signalling.close();
   }
@@ -179,7 +215,9 @@ export class MediaSession {
       this.#remote.set(info.producerId, info);
       void this.#consume(info);
     } else if (method === 'producerClosed') {
-      this.#remote.delete((data as { producerId: string }).producerId);
+      const id = (data as { producerId: string }).producerId;
+      this.#remote.delete(id);
+      this.#paused.delete(id);
     } else if (method === 'consumerClosed') {
       const id = (data as { consumerId: string }).consumerId;
       this.consumers.get(id)?.close();
@@ -188,6 +226,8 @@ export class MediaSession {
       this.options.onRoomClosed?.((data as MediaNotifications['roomClosed']).reason);
     } else if (method === 'producerPaused') {
       const { producerId, paused } = data as MediaNotifications['producerPaused'];
+      if (paused) this.#paused.add(producerId);
+      else this.#paused.delete(producerId);
       const kind = this.#remote.get(producerId)?.kind;
       if (kind) this.options.onRemotePaused?.(kind, paused);
     } else if (method === 'roleChanged') {
@@ -198,6 +238,10 @@ export class MediaSession {
       this.options.onMutedByHost?.((data as MediaNotifications['mutedByHost']).muted);
     } else if (method === 'activeSpeaker') {
       this.options.onActiveSpeaker?.((data as MediaNotifications['activeSpeaker']).userId);
+    } else if (method === 'moveNode') {
+      this.options.onMoveNode?.();
+    } else if (method === 'originLost') {
+      this.options.onOriginLost?.();
     } else if (method === 'transportClosed') {
       const id = (data as { transportId: string }).transportId;
       for (const pending of this.#transports.values()) void pending.then((t) => (t.id === id ? this.#replace(t) : undefined), () => undefined);
@@ -226,6 +270,7 @@ export class MediaSession {
     if ([...this.consumers.values()].some((c) => c.producerId === producer.producerId)) return;
     const transport = await this.#transport('recv');
     const info = await this.signalling.request<ConsumerInfo>('consume', { producerId: producer.producerId, transportId: transport.id });
+    if (info.producerPaused) this.#paused.add(producer.producerId);
     const consumer = await transport.consume(info);
     this.consumers.set(consumer.id, consumer);
     consumer.observer.on('close', () => this.consumers.delete(consumer.id));

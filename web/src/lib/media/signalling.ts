@@ -12,6 +12,10 @@ export class Signalling {
   /** Opens the connection; rejects if the node refuses it (bad or expired token...). */
   static open(url: string): Promise<Signalling> {
     const peer = new protooClient.Peer(new protooClient.WebSocketTransport(url, { retry: { retries: 0 } }));
+    // protoo reconnects a dropped WebSocket to the same URL by itself, but the node has forgotten
+    // the peer by then (its transports are gone): end the connection instead, so the page gets a
+    // new token (maybe for another node) and starts over at once.
+    peer.on('disconnected', () => peer.close());
     return new Promise((resolve, reject) => {
       peer.on('open', () => resolve(new Signalling(peer)));
       peer.on('failed', () => reject(new Error('could not connect to the media node')));

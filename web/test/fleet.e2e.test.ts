@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { ConsumerStats } from '../src/lib/media/MediaSession';
+import type { FrameClock } from '../src/lib/media/frames';
+import { startStack, type Stack } from './stack';
+import { openBrowser, type BrowserHarness } from './browser';
+import { goLiveFromStudio } from './studio';
+import { FleetNodes, type LoadReportLike } from './fleet-nodes';
+
+const PASSWORD = 'correct horse battery staple';
+const SECRET = 'fleet-e2e-media-secret-fleet-e2e-media-secret';
+/** Viewers per edge per live: low, so four viewers already need two edges. */
+const EDGE_LIMIT = 3;
+
+type TestWindow = {
+  podliveMedia?: { consumerStats(): Promise<ConsumerStats[]> };
+  podliveNode?: string | null;
+  podliveFrames?: FrameClock;
+};
+
+/**
+ * The fleet end to end on one machine: Redis, two control plane replicas, four SFU node processes
+ * on 127.0.0.11–14 started with the operator script, a host in Chromium on the origin, viewers
+ * (Chromium and headless) placed on two edges, a guest called from an edge; then an edge killed
+ * with SIGKILL and another drained with the operator script, measuring what viewers see.
+ */
+describe('the SFU fleet (4 node processes, 2 control plane replicas, Redis, Chromium)', () => {
+  const nodes = new FleetNodes(SECRET, { SFU_DRAIN_GRACE_MS: '4000', SFU_DRAIN_RATE: '5' });
+  let stack: Stack;
+  let browser: BrowserHarness;
+  let sessionId: string;
+  let host: Page;
+  let guest: Page;
+  let hostId: string;
+  let guestId: string;
+  const viewers: Page[] = [];
+
+  beforeAll(async () => {
+    for (const [id, ip] of [['n1', '127.0.0.11'], ['n2', '127.0.0.12'], ['n3', '127.0.0.13'], ['n4', '127.0.0.14']] as const) await nodes.start(id, ip);
+    [stack, browser] = await Promise.all([
+      startStack({ replicas: 2, serverEnv: { REDIS_URL: nodes.env.REDIS_URL!, REDIS_PREFIX: nodes.prefix, SFU_PLACEMENT: 'fleet', SFU_EDGE_LIMIT: String(EDGE_LIMIT), MEDIA_TOKEN_SECRET: SECRET } }),
+      openBrowser(() => stack.url),
+    ]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    await nodes.close();
+  });
+
+  async function signIn(page: Page, handle: string, path: string): Promise<string> {
+    const email = `${handle}@example.com`;
+    const post = (p: string, body: unknown) => fetch(`${stack.url}/api/auth/${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post('register', { email, password: PASSWORD, handle, displayName: handle.replace(/_/g, ' ') })).status).toBe(201);
+    expect((await post('verify-otp', { email, code: await stack.latestCode(email), purpose: 'verify_email' })).ok).toBe(true);
+    await page.goto(`/login?redirectTo=${encodeURIComponent(path)}`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`**${path}`);
+    return ((await (await fetch(`${stack.url}/api/users/${handle}`)).json()) as { id: string }).id;
+  }
+
+  const nodeOf = (page: Page) => page.evaluate(() => (window as TestWindow).podliveNode ?? null);
+  const consumers = (page: Page) => page.evaluate(() => (window as TestWindow).podliveMedia?.consumerStats() ?? Promise.resolve([] as ConsumerStats[]));
+  const framesOf = async (page: Page, userId: string) => (await consumers(page)).filter((c) => c.userId === userId && c.kind === 'video').reduce((n, c) => n + c.framesDecoded, 0);
+  const decodes = async (page: Page, userId: string, timeout = 20_000) => {
+    const before = await framesOf(page, userId);
+    await expect.poll(() => framesOf(page, userId), { timeout }).toBeGreaterThan(before + 10);
+  };
+  /** Watches a viewer page's presented frames; `end()` waits until frames flow again and returns the longest gap. */
+  const gapMeter = async (page: Page) => {
+    await page.evaluate(() => (window as TestWindow).podliveFrames?.reset());
+    return async () => {
+      await expect.poll(() => page.evaluate(() => (window as TestWindow).podliveFrames?.count ?? 0), { timeout: 15_000 }).toBeGreaterThan(60);
+      return page.evaluate(() => (window as TestWindow).podliveFrames?.maxGapMs ?? Infinity);
+    };
+  };
+  const watch = async (page: Page) => {
+    await page.goto(`/live/${sessionId}`);
+    await expect.poll(() => nodeOf(page), { timeout: 20_000 }).not.toBeNull();
+  };
+  const fullOn = async (node: string) => expect.poll(() => nodes.viewersOn(node, sessionId), { timeout: 20_000 }).toBe(EDGE_LIMIT);
+
+  let origin: string;
+  let edgeA: string;
+  let edgeB: string;
+
+  it('host on the origin; viewers fill one edge, then another; a guest called from an edge is seen on every edge', { timeout: 240_000 }, async () => {
+    host = await browser.newPage();
+    hostId = await signIn(host, 'fleet_host', '/studio');
+    sessionId = await goLiveFromStudio(host, 'Fleet night');
+    await expect.poll(() => nodeOf(host), { timeout: 10_000 }).not.toBeNull();
+    origin = (await nodeOf(host))!;
+
+    // Edge A: the guest-to-be, a Chromium viewer and a headless one (through the second replica).
+    guest = await browser.newPage();
+    guestId = await signIn(guest, 'fleet_guest', `/live/${sessionId}`);
+    await expect.poll(() => nodeOf(guest), { timeout: 20_000 }).not.toBeNull();
+    edgeA = (await nodeOf(guest))!;
+    expect(edgeA).not.toBe(origin);
+    viewers.push(await browser.newPage());
+    await watch(viewers[0]!);
+    expect(await nodeOf(viewers[0]!)).toBe(edgeA);
+    const headlessA = nodes.headless(stack.replicaUrls[1]!, sessionId, 1, 30);
+    await fullOn(edgeA);
+
+    // Edge A is full: the next viewers open edge B.
+    viewers.push(await browser.newPage());
+    await watch(viewers[1]!);
+    edgeB = (await nodeOf(viewers[1]!))!;
+    expect([origin, edgeA]).not.toContain(edgeB);
+    const headlessB = nodes.headless(stack.replicaUrls[1]!, sessionId, 2, 26);
+    await fullOn(edgeB);
+    for (const page of [guest, ...viewers]) await decodes(page, hostId);
+
+    // The host calls the viewer on edge A onto the stage; they accept and produce on edge A.
+    const panel = host.getByRole('region', { name: 'Invite to stage' });
+    await panel.getByLabel('Handle').fill('fleet_guest');
+    await panel.getByRole('button', { name: 'Invite', exact: true }).click();
+    const dialog = guest.getByRole('dialog', { name: 'Stage invite' });
+    await dialog.waitFor({ timeout: 5000 });
+    await dialog.getByRole('button', { name: 'Accept' }).click();
+    await guest.getByRole('region', { name: "You're on stage" }).waitFor({ timeout: 15_000 });
+    expect(await nodeOf(guest)).toBe(edgeA);
+
+    // Every Chromium viewer, on both edges, decodes the host and the guest; the guest, the host.
+    for (const page of viewers) {
+      await decodes(page, guestId);
+      await decodes(page, hostId);
+    }
+    await decodes(guest, hostId);
+    const status = await nodes.status(origin);
+    expect(status?.sessions[sessionId]?.children.sort()).toEqual([edgeA, edgeB].sort());
+
+    // The headless viewers (the bulk) received host and guest, audio and video.
+    for (const report of [await headlessA, await headlessB] as LoadReportLike[]) {
+      expect(report.viewers.receiving).toBe(report.viewers.joined);
+      for (const v of report.perViewer) {
+        expect(Object.keys(v.consumers)).toHaveLength(4);
+        expect(v.counts.video.packets).toBeGreaterThan(50);
+      }
+    }
+  });
+
+  it('an edge killed mid-stream (SIGKILL): its viewers receive media again from another node within 5 s', { timeout: 60_000 }, async () => {
+    const onB = viewers[1]!;
+    const gap = await gapMeter(onB);
+    nodes.kill(edgeB);
+    await expect.poll(() => nodeOf(onB), { timeout: 10_000 }).not.toBe(edgeB);
+    const longest = await gap();
+    console.info(`edge ${edgeB} killed: its viewer played again on ${await nodeOf(onB)} after a ${Math.round(longest)} ms gap`);
+    expect(longest).toBeLessThan(5000);
+    await decodes(onB, guestId);
+  });
+
+  it('draining an edge with the operator script moves every viewer off it with no gap over 2 s, then the node stops', { timeout: 90_000 }, async () => {
+    // The guest leaves the stage first: a draining node keeps hosts and guests until their live ends.
+    const row = host.getByTestId('stage-guest').filter({ hasText: 'fleet guest' });
+    await row.getByRole('button', { name: 'Remove', exact: true }).click();
+    await guest.getByText('The host removed you from the stage').waitFor({ timeout: 5000 });
+    const onA = [];
+    for (const page of [guest, ...viewers]) if ((await nodeOf(page)) === edgeA) onA.push(page);
+    expect(onA.length).toBeGreaterThanOrEqual(2);
+    const meters = await Promise.all(onA.map(gapMeter));
+    const out = await nodes.cli('drain', edgeA, '--timeout', '60');
+    expect(out).toContain(`node ${edgeA} drained and stopped`);
+    for (const [i, page] of onA.entries()) {
+      expect(await nodeOf(page)).not.toBe(edgeA);
+      const longest = await meters[i]!();
+      console.info(`drain of ${edgeA}: a viewer moved to ${await nodeOf(page)}; longest gap between frames ${Math.round(longest)} ms`);
+      expect(longest).toBeLessThanOrEqual(2000);
+    }
+    expect(await nodes.status(edgeA)).toBeNull();
+  });
+});
