@@ -32,7 +32,8 @@ async function rateLimitPlugin(app: FastifyInstance) {
   }
   await app.register(rateLimit, {
     global: false,
-    ...(redis === undefined ? {} : { redis, nameSpace: rateLimits.namespace }),
+    // Under REDIS_PREFIX like every other key: deployments (and test runs) sharing a Redis stay apart.
+    ...(redis === undefined ? {} : { redis, nameSpace: `${app.config.redisPrefix}${rateLimits.namespace}` }),
   });
 
   app.decorate('limiter', (name: RateLimitName, key: (request: FastifyRequest) => string | null): Limiter => {

@@ -94,9 +94,10 @@ describe('rate limits (Redis store)', () => {
       expect((await post(b.app, '/api/auth/forgot-password', body())).statusCode).toBe(202);
       expectLimited(await post(a.app, '/api/auth/forgot-password', body()));
       expectLimited(await post(b.app, '/api/auth/forgot-password', body()));
-      const keys = await redis.keys(`${namespace}*`);
+      // Under REDIS_PREFIX (default podlive:) then the rate-limit namespace.
+      const keys = await redis.keys(`podlive:${namespace}*`);
       expect(keys.length).toBeGreaterThan(0);
-      expect(keys.every((k) => k.startsWith(namespace))).toBe(true);
+      expect(keys.every((k) => k.startsWith(`podlive:${namespace}`))).toBe(true);
       await redis.del(...keys);
     } finally {
       redis.disconnect();
