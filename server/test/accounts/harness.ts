@@ -10,6 +10,7 @@ import { databaseHandle } from '../../src/db';
 import { OutboxMailer, type MailMessage, type SentMail } from '../../src/mail';
 import { LocalStorage } from '../../src/storage';
 import { captureLogger, tempDir, testConfig } from '../helpers';
+import type { Logger } from '@podlive/shared/logger';
 
 /** The real OutboxMailer (files in a temp dir), also keeping what it sent for the test to read. */
 export class CapturingMailer extends OutboxMailer {
@@ -42,15 +43,22 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Local storage and a capturing mail outbox in a fresh temporary directory: every test app's files. */
+export async function localFiles(config: Pick<Config, 'publicUrl'>, logger: Logger): Promise<{ storage: LocalStorage; mailer: CapturingMailer }> {
+  const dir = await tempDir();
+  return {
+    storage: new LocalStorage({ dir: join(dir, 'storage'), publicUrl: config.publicUrl, urlSecret: 'x'.repeat(32) }),
+    mailer: new CapturingMailer({ dir: join(dir, 'outbox'), from: 'PodLive <no-reply@localhost>', logger }),
+  };
+}
+
 /** The app on its own real PostgreSQL database, with the cheapest argon2 cost (tests only). */
 export async function startHarness(overrides: Partial<Config> = {}, env: Record<string, string> = {}): Promise<Harness> {
   const base = await testConfig(env);
   const config: Config = { ...base, passwordHash: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, rateLimits: generousLimits, ...overrides };
   const testDb = await createTestDb('postgres');
   const { logger } = captureLogger();
-  const dir = await tempDir();
-  const mailer = new CapturingMailer({ dir: join(dir, 'outbox'), from: 'PodLive <no-reply@localhost>', logger });
-  const storage = new LocalStorage({ dir: join(dir, 'storage'), publicUrl: config.publicUrl, urlSecret: 'x'.repeat(32) });
+  const { mailer, storage } = await localFiles(config, logger);
   const bus = new InProcessBus({ logger });
   const app = build(config, { logger, db: databaseHandle(testDb), bus, mailer, storage });
   await app.ready();

@@ -1,13 +1,11 @@
 import type { TestDb } from '@podlive/db/testing';
 import type { FastifyInstance } from 'fastify';
-import { join } from 'node:path';
 import { build } from '../../src/app';
 import { InProcessBus } from '../../src/bus';
 import type { Config } from '../../src/config';
 import { databaseHandle } from '../../src/db';
-import { LocalStorage } from '../../src/storage';
-import { CapturingMailer, generousLimits } from '../accounts/harness';
-import { captureLogger, tempDir, testConfig } from '../helpers';
+import { generousLimits, localFiles } from '../accounts/harness';
+import { captureLogger, testConfig } from '../helpers';
 import { MEDIA_SECRET } from '../live/harness';
 import { randomPrefix, REDIS_URL } from './registry';
 
@@ -30,15 +28,8 @@ export async function fleetApp(testDb: TestDb, env: Record<string, string> = {})
   const base = await testConfig({ REDIS_URL, REDIS_PREFIX: prefix, MEDIA_TOKEN_SECRET: MEDIA_SECRET, ...env });
   const config: Config = { ...base, passwordHash: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, rateLimits: generousLimits };
   const { logger } = captureLogger();
-  const dir = await tempDir();
   const bus = new InProcessBus({ logger });
-  const app = build(config, {
-    logger,
-    bus,
-    db: databaseHandle(testDb),
-    storage: new LocalStorage({ dir: join(dir, 'storage'), publicUrl: config.publicUrl, urlSecret: 'x'.repeat(32) }),
-    mailer: new CapturingMailer({ dir: join(dir, 'outbox'), from: 'PodLive <no-reply@localhost>', logger }),
-  });
+  const app = build(config, { logger, bus, db: databaseHandle(testDb), ...(await localFiles(config, logger)) });
   await app.ready();
   return {
     app,

@@ -1,13 +1,11 @@
 import { createTestDb, type TestDb } from '@podlive/db/testing';
 import type { FastifyInstance } from 'fastify';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../src/app';
 import { RedisBus } from '../../src/bus';
 import { databaseHandle } from '../../src/db';
-import { LocalStorage } from '../../src/storage';
-import { CapturingMailer, generousLimits, signUp, unique } from '../accounts/harness';
-import { captureLogger, tempDir, testConfig } from '../helpers';
+import { generousLimits, localFiles, signUp, unique } from '../accounts/harness';
+import { captureLogger, testConfig } from '../helpers';
 import { createLive, openWs, startLive, type WsClient } from './harness';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -20,15 +18,8 @@ const clients: WsClient[] = [];
 async function replica(): Promise<FastifyInstance> {
   const config = { ...(await testConfig({ REDIS_URL, SFU_URL: 'http://127.0.0.1:9' })), rateLimits: generousLimits };
   const { logger } = captureLogger();
-  const dir = await tempDir();
   const bus = new RedisBus({ url: REDIS_URL, prefix, logger });
-  const app = build(config, {
-    logger,
-    bus,
-    db: databaseHandle(testDb),
-    storage: new LocalStorage({ dir: join(dir, 'storage'), publicUrl: config.publicUrl, urlSecret: 'x'.repeat(32) }),
-    mailer: new CapturingMailer({ dir: join(dir, 'outbox'), from: 'PodLive <no-reply@localhost>', logger }),
-  });
+  const app = build(config, { logger, bus, db: databaseHandle(testDb), ...(await localFiles(config, logger)) });
   await app.ready();
   replicas.push({ app, bus });
   return app;

@@ -6,14 +6,12 @@ import type { StageWsEvent } from '@podlive/shared/stage';
 import { signControlToken } from '@podlive/shared/tokens';
 import type { WsEvent } from '@podlive/shared/live';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { join } from 'node:path';
 import { build } from '../../src/app';
 import { InProcessBus } from '../../src/bus';
 import type { Config } from '../../src/config';
 import { databaseHandle } from '../../src/db';
-import { LocalStorage } from '../../src/storage';
-import { bearer, CapturingMailer, generousLimits, post, type Account } from '../accounts/harness';
-import { captureLogger, tempDir, testConfig } from '../helpers';
+import { bearer, generousLimits, localFiles, post, type Account } from '../accounts/harness';
+import { captureLogger, testConfig } from '../helpers';
 import { MEDIA_SECRET, NODE_ID, nodeEnv, openProtoo, openWs, startNode, until, type WsClient } from '../live/harness';
 
 export { MEDIA_SECRET, NODE_ID };
@@ -36,15 +34,8 @@ export async function stageApp(
   };
   const { logger } = captureLogger();
   logger.level = logLevel;
-  const dir = await tempDir();
   const bus = new InProcessBus({ logger });
-  const app = build(config, {
-    logger,
-    bus,
-    db: databaseHandle(testDb),
-    storage: new LocalStorage({ dir: join(dir, 'storage'), publicUrl: config.publicUrl, urlSecret: 'x'.repeat(32) }),
-    mailer: new CapturingMailer({ dir: join(dir, 'outbox'), from: 'PodLive <no-reply@localhost>', logger }),
-  });
+  const app = build(config, { logger, bus, db: databaseHandle(testDb), ...(await localFiles(config, logger)) });
   await app.ready();
   return {
     app,
