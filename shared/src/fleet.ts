@@ -88,7 +88,7 @@ export const nodeStatusSchema = z.object({
     peers: z.number().int().min(0),
     consumers: z.number().int().min(0),
     producers: z.number().int().min(0),
-    /** Bits per second sent by every transport (WebRTC and pipes), sampled every few heartbeats. */
+    /** Bits per second sent to clients (WebRTC transports), sampled every few heartbeats; pipes not counted. */
     egressBps: z.number().min(0),
     workers: z.array(workerLoadSchema),
   }),
