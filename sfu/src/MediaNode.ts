@@ -136,7 +136,7 @@ export class MediaNode {
     if (existing && !existing.closed) return Promise.resolve(existing);
     let pending = this.#creating.get(roomId);
     if (!pending) {
-      const options = { grants: this.#grants, keyFrameRequestDelay: this.config.SFU_KEYFRAME_DELAY_MS };
+      const options = { grants: this.#grants, keyFrameRequestDelay: this.config.SFU_KEYFRAME_DELAY_MS, plainListenIp: this.config.SFU_PIPE_IP ?? this.config.RTC_LISTEN_IP };
       pending = Room.create(roomId, this.pool, options).then((room) => {
         this.rooms.set(roomId, room);
         this.fleet?.roomCreated(room);

@@ -13,6 +13,8 @@ export class Peer {
   readonly transports = new Map<string, types.WebRtcTransport>();
   readonly producers = new Map<string, types.Producer>();
   readonly consumers = new Map<string, types.Consumer>();
+  /** The recorder's plain RTP transports, one per consumer. */
+  readonly plainTransports = new Set<types.PlainTransport>();
   rtpCapabilities: types.RtpCapabilities | undefined;
   /** Muted by the host: this peer may not resume its producers by itself. */
   mutedByHost = false;
@@ -75,6 +77,7 @@ export class Peer {
     this.#closed = true;
     // Closing the transports closes their producers and consumers.
     for (const transport of this.transports.values()) transport.close();
+    for (const transport of this.plainTransports) transport.close();
     if (!this.protoo.closed) this.protoo.close();
     this.room.peerClosed(this);
   }

@@ -45,6 +45,8 @@ export interface RoomOptions {
   grants?: GuestGrants;
   /** Coalesces key frame requests to local video producers (ms; mediasoup's keyFrameRequestDelay). */
   keyFrameRequestDelay?: number;
+  /** Where the recorder's PlainTransports listen (default 127.0.0.1). */
+  plainListenIp?: string;
 }
 
 /**

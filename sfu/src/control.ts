@@ -73,7 +73,7 @@ export async function controlRoutes(app: FastifyInstance, options: ControlOption
   app.get<{ Params: { roomId: string } }>('/rooms/:roomId', async (request, reply) => {
     const room = options.rooms.get(request.params.roomId);
     if (!room) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'no such room on this node' } });
-    const roles = { host: 0, guest: 0, viewer: 0 };
+    const roles = { host: 0, guest: 0, viewer: 0, recorder: 0 };
     for (const peer of room.peers.values()) roles[peer.claims.role]++;
     return { roomId: room.id, peers: roles };
   });

@@ -12,6 +12,11 @@ type Handlers = { [M in MediaRequestMethod]: (room: Room, peer: Peer, data: Medi
  */
 const MAX_PUBLISH_BITRATE = 3_000_000;
 
+/** The router's capabilities without RTX (retransmission needs a feedback loop plain RTP lacks). */
+function plainCapabilities(caps: types.RtpCapabilities): types.RtpCapabilities {
+  return { ...caps, codecs: (caps.codecs ?? []).filter((c) => !c.mimeType.toLowerCase().endsWith('/rtx')), headerExtensions: [] };
+}
+
 /** The protoo request dispatcher of a room: one handler per method, each checks the peer's grant. */
 export const handlers: Handlers = {
   async getRouterRtpCapabilities(room) {
@@ -151,6 +156,43 @@ export const handlers: Handlers = {
     if (!room.grants) throw MediaRequestError.forbidden('this room takes no guests');
     peer.promote(await room.grants.redeem(token, peer.claims));
     return { role: 'guest' };
+  },
+
+  async createPlainConsumer(room, peer, { producerId, ip, port, rtcpPort, spatialLayer }) {
+    if (peer.claims.role !== 'recorder') throw MediaRequestError.forbidden('only the recorder consumes over plain RTP');
+    const producer = room.findProducer(producerId);
+    if (!producer) throw MediaRequestError.notFound('producer', producerId);
+    const { router } = room.main;
+    const transport = await router.createPlainTransport({ listenIp: room.options.plainListenIp ?? '127.0.0.1', rtcpMux: false, comedia: false });
+    peer.plainTransports.add(transport);
+    transport.observer.once('close', () => peer.plainTransports.delete(transport));
+    try {
+      await transport.connect({ ip, port, rtcpPort });
+      // What the receiving end (FFmpeg) understands: the router's own codecs, no RTX.
+      const consumer = await transport.consume({ producerId, rtpCapabilities: plainCapabilities(router.rtpCapabilities), paused: true });
+      if (spatialLayer !== undefined && consumer.type === 'simulcast') await consumer.setPreferredLayers({ spatialLayer });
+      peer.consumers.set(consumer.id, consumer);
+      consumer.observer.once('close', () => {
+        peer.consumers.delete(consumer.id);
+        transport.close();
+      });
+      consumer.on('producerclose', () => {
+        consumer.close();
+        peer.notify('consumerClosed', { consumerId: consumer.id });
+      });
+      return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters, type: consumer.type };
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+  },
+
+  async requestKeyFrame(_room, peer, { consumerId }) {
+    if (peer.claims.role !== 'recorder') throw MediaRequestError.forbidden('only the recorder asks for key frames');
+    const consumer = peer.consumers.get(consumerId);
+    if (!consumer) throw MediaRequestError.notFound('consumer', consumerId);
+    if (consumer.kind === 'video') await consumer.requestKeyFrame();
+    return {};
   },
 
   async setConsumerPreferredLayers(_room, peer, { consumerId, spatialLayer, temporalLayer }) {

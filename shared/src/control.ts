@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import type { MediaRole } from './tokens';
 
 /**
  * The control plane's HTTP commands to an SFU node (`<node>/control/...`), each with
  * `Authorization: Bearer <control token>` (signControlToken in tokens.ts):
  *
  * - POST /control/rooms/:roomId/close → 204. Ends the live on this node.
- * - GET  /control/rooms/:roomId → { roomId, peers: { host, guest, viewer } } (counts); 404 if absent.
+ * - GET  /control/rooms/:roomId → { roomId, peers: { host, guest, viewer, recorder } } (counts); 404 if absent.
  * - GET  /control/rooms/:roomId/peers → ControlPeers; 404 if the room isn't on this node.
  * - POST /control/rooms/:roomId/users/:userId/revoke  body ControlRevokeBody → 204: every peer of
  *   that user in the room goes back to `viewer`, its producers close (viewers everywhere get
@@ -21,7 +22,7 @@ export interface ControlPeer {
   peerId: string;
   /** The media token's subject: a user id, or anon:<random>. */
   userId: string;
-  role: 'host' | 'guest' | 'viewer';
+  role: MediaRole;
   mutedByHost: boolean;
   producers: { id: string; kind: 'audio' | 'video'; paused: boolean }[];
 }

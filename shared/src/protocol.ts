@@ -43,6 +43,21 @@ export const mediaRequestSchemas = {
     spatialLayer: z.number().int().min(0).max(2),
     temporalLayer: z.number().int().min(0).max(2).optional(),
   }),
+  /**
+   * Recorder only: consume a producer over a PlainTransport that sends plain RTP to `ip:port` (and
+   * RTCP to `rtcpPort`), e.g. an FFmpeg reading an SDP. `spatialLayer` pins one simulcast layer
+   * (a PlainTransport has no bandwidth estimation, so the pin holds). The consumer starts paused;
+   * resumeConsumer starts it, closeConsumer ends it with its transport.
+   */
+  createPlainConsumer: z.object({
+    producerId: id,
+    ip: z.ipv4().or(z.ipv6()),
+    port: z.number().int().min(1024).max(65535),
+    rtcpPort: z.number().int().min(1024).max(65535),
+    spatialLayer: z.number().int().min(0).max(2).optional(),
+  }),
+  /** Recorder only: a key frame on this video consumer now (copied video can only be cut at one). */
+  requestKeyFrame: z.object({ consumerId: id }),
 } as const;
 
 export type MediaRequestMethod = keyof typeof mediaRequestSchemas;

@@ -7,8 +7,10 @@ import { z } from 'zod';
  * - `viewer`: may consume only.
  * - `guest`: may produce (audio, and video if `video` is granted) and consume, while the grant stands.
  * - `host`: may produce and consume, and close the room.
+ * - `recorder`: the recording service; consumes through PlainTransports to an RTP address it names
+ *   (createPlainConsumer) and may ask for key frames. Minted only for the recorder, never for a user.
  */
-export const mediaRoles = ['host', 'guest', 'viewer'] as const;
+export const mediaRoles = ['host', 'guest', 'viewer', 'recorder'] as const;
 export type MediaRole = (typeof mediaRoles)[number];
 
 export const MEDIA_TOKEN_ISSUER = 'podlive-server';

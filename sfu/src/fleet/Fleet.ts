@@ -255,7 +255,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
   #sessions(): NodeStatus['sessions'] {
     const sessions: NodeStatus['sessions'] = {};
     for (const [sid, carried] of this.#carried) {
-      const roles = { host: 0, guest: 0, viewer: 0 };
+      const roles = { host: 0, guest: 0, viewer: 0, recorder: 0 };
       for (const peer of carried.room.peers.values()) roles[peer.claims.role]++;
       sessions[sid] = {
         viewers: roles.viewer, guests: roles.guest, hosts: roles.host,
