@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { StageWsEvent } from './stage';
+import type { RecordingWsEvent } from './recording';
 
 /**
  * The live-session contract (/api/live and the app WebSocket /ws): request schemas, response
@@ -48,6 +49,11 @@ export interface LiveSession {
   startedAt: string | null;
   endedAt: string | null;
   thumbnailUrl: string | null;
+  /**
+   * The live HLS playlist (CMAF) while the recorder captures it: for players without WebRTC and
+   * viewers beyond WebRTC capacity. Null when not recorded (yet).
+   */
+  hlsUrl: string | null;
   /** Current viewers (live sessions), else 0. */
   viewers: number;
   peakViewers: number;
@@ -98,4 +104,5 @@ export type WsEvent =
   | { type: 'live_ended'; sessionId: string }
   | { type: 'pong' }
   | { type: 'error'; code: string; message: string }
-  | StageWsEvent;
+  | StageWsEvent
+  | RecordingWsEvent;

@@ -1,6 +1,6 @@
 import { relations, sql } from 'drizzle-orm';
 import {
-  check, index, integer, jsonb, pgEnum, pgTable, text, uniqueIndex, uuid, type AnyPgColumn,
+  bigint, check, index, integer, jsonb, pgEnum, pgTable, text, uniqueIndex, uuid, type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
 import { chatMessages, pinnedMessages } from './chat';
 import { createdAt, id, timestamptz, updatedAt } from './columns';
@@ -61,12 +61,17 @@ export const liveSessionsRelations = relations(liveSessions, ({ one, many }) => 
 
 export const recordingStatus = pgEnum('recording_status', ['processing', 'ready', 'failed']);
 
+/** Private recordings are seen only by their owner, through presigned URLs. */
+export const recordingVisibility = pgEnum('recording_visibility', ['public', 'private']);
+
 /** One encoded version of a recording (written by the recorder's finishing job). */
 export interface RecordingRendition {
   /** e.g. `720p`, `audio`. */
   name: string;
-  /** Storage key of the file or playlist. */
+  /** Storage key of the rendition's MP4. */
   key: string;
+  /** Storage key of its VOD media playlist. */
+  playlistKey?: string;
   width?: number;
   height?: number;
   bitrateKbps?: number;
@@ -84,9 +89,17 @@ export const recordings = pgTable(
     ownerId: uuid('owner_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    /** The live's title when it ended; the owner may rename it. */
+    title: text('title').notNull().default(''),
+    visibility: recordingVisibility('visibility').notNull().default('public'),
     status: recordingStatus('status').notNull().default('processing'),
     durationSec: integer('duration_sec'),
+    /** Bytes of every stored rendition MP4. */
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    views: integer('views').notNull().default(0),
     renditions: jsonb('renditions').$type<RecordingRendition[]>().notNull().default([]),
+    /** The VOD multivariant playlist. */
+    masterKey: text('master_key'),
     thumbnailKey: text('thumbnail_key'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -95,6 +108,8 @@ export const recordings = pgTable(
     uniqueIndex('recordings_session_key').on(t.sessionId),
     index('recordings_owner_created_idx').on(t.ownerId, t.createdAt.desc()),
     check('recordings_duration_check', sql`${t.durationSec} >= 0`),
+    check('recordings_title_check', sql`char_length(${t.title}) <= 200`),
+    check('recordings_views_check', sql`${t.views} >= 0`),
   ],
 );
 

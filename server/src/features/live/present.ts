@@ -27,6 +27,7 @@ export function toLiveSession({ session, host }: LiveRow, viewers: number): Live
     startedAt: iso(session.startedAt),
     endedAt: iso(session.endedAt),
     thumbnailUrl: mediaUrl(session.thumbnailKey),
+    hlsUrl: null,
     viewers: session.status === 'live' ? viewers : 0,
     peakViewers: session.peakViewers,
     host: { id: host.id, handle: host.handle, displayName: host.displayName, avatarUrl: mediaUrl(host.avatarKey) },

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import type { HostSummary } from './live';
+
+/**
+ * Recording: the contract between the control plane, the recorder and the web app.
+ *
+ * - While a live runs, the recorder consumes the origin's producers over PlainTransports (the node's
+ *   `recorder` media role) into one FFmpeg per rendition (H.264 copied from one simulcast layer,
+ *   Opus → AAC) and uploads each fMP4 chunk of `RECORDING_CHUNK_SECONDS` as soon as FFmpeg closes
+ *   it, then the rendition's live HLS playlist, then the manifest (what the finishing job and a
+ *   restarted recorder read).
+ * - Server → recorder: `POST /control/recordings` (RecorderStartBody) when a live starts or moves
+ *   to another origin, `POST /control/recordings/:sessionId/stop` when it ends; control token for
+ *   node id `recorder`.
+ * - Recorder → server: `PUT /internal/recordings/:sessionId` (RecordingFinishedBody) when the
+ *   finishing job is done (control token for node id `server`); the server writes the row and
+ *   tells the host (`recording_ready` on /ws and a notification).
+ */
+
+/** Length of a chunk (fMP4 segment) of the live recording. */
+export const RECORDING_CHUNK_SECONDS = 30;
+
+/** The control token `node` claim the recorder accepts commands with, and the one the server does. */
+export const RECORDER_CONTROL_ID = 'recorder';
+export const SERVER_CONTROL_ID = 'server';
+
+/** Rendition of one simulcast spatial layer while recording (`r0` lowest); named by height once finished. */
+export const renditionIdSchema = z.string().regex(/^r[0-2]$/, 'a rendition id is r0, r1 or r2');
+export type RenditionId = z.infer<typeof renditionIdSchema>;
+
+const pad = (n: number) => String(n).padStart(5, '0');
+
+/** Where a session's recording objects live in storage (same keys for S3 and the local directory). */
+export function recordingKeys(sessionId: string) {
+  const root = `recordings/${sessionId}`;
+  return {
+    root,
+    /** Live: a multivariant playlist over every rendition's media playlist (CMAF, fMP4). */
+    liveMaster: `${root}/live/master.m3u8`,
+    livePlaylist: (r: RenditionId) => `${root}/live/${r}/index.m3u8`,
+    /** Each FFmpeg run (a restart after a crash, a new origin) writes its own init segment. */
+    init: (r: RenditionId, run: number) => `${root}/live/${r}/init-${run}.mp4`,
+    segment: (r: RenditionId, index: number) => `${root}/live/${r}/seg-${pad(index)}.m4s`,
+    manifest: `${root}/live/manifest.json`,
+    /** Finished: one MP4 per rendition (chunks concatenated, no re-encode), a VOD playlist, a thumbnail. */
+    vodMp4: (name: string) => `${root}/vod/${name}.mp4`,
+    vodMaster: `${root}/vod/master.m3u8`,
+    thumbnail: `${root}/thumbnail.jpg`,
+  };
+}
+
+/** One uploaded chunk of a rendition. `run` names the init segment it decodes with. */
+export const manifestSegmentSchema = z.object({
+  index: z.number().int().min(0),
+  run: z.number().int().min(0),
+  durationSec: z.number().min(0),
+  bytes: z.number().int().min(0),
+  /** ms since the epoch when the chunk was uploaded. */
+  at: z.number(),
+});
+export type ManifestSegment = z.infer<typeof manifestSegmentSchema>;
+
+/** What the recorder has captured of a session: rewritten after every uploaded chunk. */
+export const recordingManifestSchema = z.object({
+  sessionId: z.uuid(),
+  hostId: z.uuid(),
+  startedAt: z.number(),
+  /** Set once the live ended and the last chunks are uploaded: the finishing job may run. */
+  endedAt: z.number().nullable(),
+  renditions: z.record(renditionIdSchema, z.object({
+    width: z.number().int().min(0).nullable(),
+    height: z.number().int().min(0).nullable(),
+    segments: z.array(manifestSegmentSchema),
+  })),
+});
+export type RecordingManifest = z.infer<typeof recordingManifestSchema>;
+
+/** POST /control/recordings: record (or keep recording) a live from this origin node. */
+export const recorderStartBody = z.strictObject({
+  sessionId: z.uuid(),
+  hostId: z.uuid(),
+  node: z.strictObject({ id: z.string().regex(/^[\w.-]{1,64}$/), url: z.url() }),
+  /** A `recorder` media token for that node and session. */
+  token: z.string().min(20).max(4096),
+});
+export type RecorderStartBody = z.infer<typeof recorderStartBody>;
+
+/** A finished rendition, as stored on the recording row. */
+export const finishedRenditionSchema = z.object({
+  /** `720p`, from the height FFprobe found. */
+  name: z.string().regex(/^\d{2,4}p$/),
+  width: z.number().int().min(1),
+  height: z.number().int().min(1),
+  bitrateKbps: z.number().int().min(0),
+  /** The rendition's MP4. */
+  key: z.string().min(1),
+  /** Its VOD media playlist (fMP4 chunks). */
+  playlistKey: z.string().min(1),
+});
+export type FinishedRendition = z.infer<typeof finishedRenditionSchema>;
+
+/** PUT /internal/recordings/:sessionId: the finishing job's result (idempotent). */
+export const recordingFinishedBody = z.strictObject({
+  status: z.enum(['ready', 'failed']),
+  durationSec: z.number().int().min(0),
+  sizeBytes: z.number().int().min(0),
+  renditions: z.array(finishedRenditionSchema).max(3),
+  masterKey: z.string().min(1).nullable(),
+  thumbnailKey: z.string().min(1).nullable(),
+  error: z.string().max(500).optional(),
+});
+export type RecordingFinishedBody = z.infer<typeof recordingFinishedBody>;
+
+export type RecordingVisibility = 'public' | 'private';
+
+/** A recording as the API returns it. URLs are presigned when the recording is private. */
+export interface Recording {
+  id: string;
+  sessionId: string;
+  title: string;
+  visibility: RecordingVisibility;
+  status: 'processing' | 'ready' | 'failed';
+  durationSec: number | null;
+  sizeBytes: number | null;
+  views: number;
+  createdAt: string;
+  thumbnailUrl: string | null;
+  /** The VOD multivariant playlist (hls.js plays it; its quality menu lists the renditions). */
+  playlistUrl: string | null;
+  renditions: { name: string; width: number; height: number; bitrateKbps: number; url: string }[];
+  owner: HostSummary;
+}
+
+/** PATCH /api/recordings/:id (owner only). */
+export const recordingPatchBody = z.strictObject({
+  title: z.string().trim().min(1).max(200).optional(),
+  visibility: z.enum(['public', 'private']).optional(),
+}).refine((b) => b.title !== undefined || b.visibility !== undefined, 'nothing to change');
+export type RecordingPatchBody = z.infer<typeof recordingPatchBody>;
+
+/** GET /api/users/:handle/recordings?cursor=&limit= */
+export const recordingsPageQuery = z.strictObject({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(50).default(20),
+});
+
+export interface RecordingsPage {
+  items: Recording[];
+  nextCursor: string | null;
+}
+
+/** /ws: the host's recording is playable. */
+export type RecordingWsEvent = { type: 'recording_ready'; recording: Recording };
