@@ -28,6 +28,11 @@ export interface RoomProducer {
   via?: string;
 }
 
+/** What clients are told of a producer. */
+const producerInfo = (entry: RoomProducer): ProducerInfo => ({
+  producerId: entry.producer.id, peerId: entry.peerId, kind: entry.producer.kind, userId: entry.userId, source: entry.source,
+});
+
 /** A router of this room and the WebRtcServer of its worker. */
 export interface RoomRouter {
   router: types.Router;
@@ -139,7 +144,7 @@ export class Room extends EventEmitter<RoomEvents> {
       if (!this.#closed) this.broadcast('producerClosed', { producerId: producer.id }, owner);
     });
     void this.speakers.add(producer);
-    this.broadcast('newProducer', { producerId: producer.id, peerId: entry.peerId, kind: producer.kind }, owner);
+    this.broadcast('newProducer', producerInfo(entry), owner);
     this.emit('producer', entry);
   }
 
@@ -148,7 +153,7 @@ export class Room extends EventEmitter<RoomEvents> {
     const infos: ProducerInfo[] = [];
     for (const entry of this.producers.values()) {
       if (except && entry.peerId === except.id) continue;
-      infos.push({ producerId: entry.producer.id, peerId: entry.peerId, kind: entry.producer.kind });
+      infos.push(producerInfo(entry));
     }
     return infos;
   }

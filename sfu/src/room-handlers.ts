@@ -180,7 +180,7 @@ export const handlers: Handlers = {
         consumer.close();
         peer.notify('consumerClosed', { consumerId: consumer.id });
       });
-      return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters, type: consumer.type };
+      return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters, type: consumer.type, spatialLayers: producer.rtpParameters.encodings?.length ?? 1 };
     } catch (err) {
       transport.close();
       throw err;

@@ -68,9 +68,10 @@ describe('the recorder role: plain RTP consumers for the recording service', () 
     const sink = await RtpSink.open();
     sinks.push(sink);
     const consumer = (await recorder.request('createPlainConsumer', { producerId: videoId(), ip: '127.0.0.1', port: sink.port, rtcpPort: sink.rtcpPort })) as {
-      id: string; kind: string; rtpParameters: { codecs: { mimeType: string }[]; encodings: { ssrc: number }[] };
+      id: string; kind: string; spatialLayers: number; rtpParameters: { codecs: { mimeType: string }[]; encodings: { ssrc: number }[] };
     };
     expect(consumer.kind).toBe('video');
+    expect(consumer.spatialLayers).toBe(1);
     // No RTX towards a plain receiver: only the media codec.
     expect(consumer.rtpParameters.codecs.map((c) => c.mimeType)).toEqual(['video/H264']);
     const ssrc = consumer.rtpParameters.encodings[0]!.ssrc;
@@ -84,6 +85,11 @@ describe('the recorder role: plain RTP consumers for the recording service', () 
     const room = node.rooms.get('room-1')!;
     const peer = [...room.peers.values()].find((p) => p.claims.role === 'recorder')!;
     expect(peer.plainTransports.size).toBe(0);
+  });
+
+  it('tells who produces what, so the recorder can tell the host from guests', async () => {
+    const { producers } = (await recorder.request('join', { rtpCapabilities: { codecs: [] } })) as { producers: { userId: string; source: string; kind: string }[] };
+    expect(producers.map((p) => `${p.userId}/${p.kind}/${p.source}`).sort()).toEqual(['load-publisher/audio/mic', 'load-publisher/video/camera']);
   });
 
   it('refuses viewers and hosts, bad addresses and unknown producers, and creates nothing', async () => {

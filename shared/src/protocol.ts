@@ -56,7 +56,11 @@ export const mediaRequestSchemas = {
     rtcpPort: z.number().int().min(1024).max(65535),
     spatialLayer: z.number().int().min(0).max(2).optional(),
   }),
-  /** Recorder only: a key frame on this video consumer now (copied video can only be cut at one). */
+  /**
+   * The reply to createPlainConsumer is { id, producerId, kind, rtpParameters, type, spatialLayers }:
+   * `spatialLayers` is how many simulcast layers the producer has (1 when not simulcast).
+   * Recorder only: a key frame on this video consumer now (copied video can only be cut at one).
+   */
   requestKeyFrame: z.object({ consumerId: id }),
 } as const;
 
@@ -71,6 +75,10 @@ export interface ProducerInfo {
   producerId: string;
   peerId: string;
   kind: 'audio' | 'video';
+  /** The producing user (the media token's subject): the recorder tells the host from guests by it. */
+  userId: string;
+  /** `mic` or `camera`. */
+  source: string;
 }
 
 /** Node → client notifications. */
