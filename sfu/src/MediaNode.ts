@@ -126,6 +126,8 @@ export class MediaNode {
       throw err;
     }
     if (this.#closed) return reject(503, 'node shutting down');
+    // The recorder records a live that is on this node; it never opens one (the live may have ended).
+    if (claims.role === 'recorder' && !this.rooms.get(claims.sid)) return reject(404, 'no such live on this node');
     const room = await this.room(claims.sid);
     room.join(claims, accept());
   }

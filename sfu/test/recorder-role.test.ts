@@ -105,6 +105,11 @@ describe('the recorder role: plain RTP consumers for the recording service', () 
     viewer.close();
   });
 
+  it('a recorder cannot open a live that is not on the node', async () => {
+    await expect(connect(node.url, `token=${await token({ sid: 'room-2', sub: 'recorder', role: 'recorder' })}`)).rejects.toThrow(/refused/);
+    expect(node.rooms.has('room-2')).toBe(false);
+  });
+
   it('a recorder that leaves takes its plain transports with it', async () => {
     const sink = await RtpSink.open();
     sinks.push(sink);

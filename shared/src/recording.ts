@@ -79,9 +79,8 @@ export type RecordingManifest = z.infer<typeof recordingManifestSchema>;
 export const recorderStartBody = z.strictObject({
   sessionId: z.uuid(),
   hostId: z.uuid(),
+  /** The origin; the recorder signs its own `recorder` media token for it (it holds MEDIA_TOKEN_SECRET). */
   node: z.strictObject({ id: z.string().regex(/^[\w.-]{1,64}$/), url: z.url() }),
-  /** A `recorder` media token for that node and session. */
-  token: z.string().min(20).max(4096),
 });
 export type RecorderStartBody = z.infer<typeof recorderStartBody>;
 
