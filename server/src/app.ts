@@ -10,6 +10,11 @@ import authRoutes from './features/auth/routes';
 import liveRoutes from './features/live/routes';
 import { FleetPlacement } from './features/live/fleet/placement';
 import { type Placement, SingleNodePlacement } from './features/live/placement';
+import internalRecordingRoutes from './features/recordings/internal-routes';
+import { liveRecording } from './features/recordings/live-hooks';
+import { recordingMediaAccess } from './features/recordings/queries';
+import recordingRoutes from './features/recordings/routes';
+import { createRecordings } from './features/recordings/service';
 import { endStage } from './features/stage/guests';
 import stageRoutes from './features/stage/routes';
 import { createStage } from './features/stage/service';
@@ -45,7 +50,7 @@ function createPlacement(config: Config, logger: Logger): Placement {
 }
 
 /** Path prefixes served here; everything else goes to the web app (WEB_URL). */
-export const OWN_PREFIXES = ['/api', '/ws', '/health'] as const;
+export const OWN_PREFIXES = ['/api', '/ws', '/health', '/internal'] as const;
 
 /**
  * The control plane as a Fastify instance, not listening: `app.inject()` in tests, `app.listen()`
@@ -81,6 +86,10 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
     }
   });
 
+  // Recordings need the database: a build() without one (some tests) neither records nor serves them.
+  const recordings = deps.db === undefined ? undefined : createRecordings({ config, db: deps.db.db, storage, bus, log: app.log });
+  if (recordings !== undefined) app.addHook('onClose', () => recordings.recorder.close());
+
   app.register(errorHandler);
   app.register(services, { config, bus, storage, mailer });
   // Cookie parsing and setting (the refresh-token cookie; see features/auth/cookie.ts).
@@ -96,20 +105,24 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
   app.register(
     async (api) => {
       if (storage instanceof LocalStorage) await api.register(storageRoutes, { storage });
-      await api.register(mediaRoutes, { prefix: '/media' });
+      await api.register(mediaRoutes, { prefix: '/media', ...(deps.db === undefined ? {} : { recordingIsPublic: recordingMediaAccess(deps.db.db) }) });
       // The account features need the database; a build() without one (some tests) serves the rest.
-      if (deps.db !== undefined) {
+      if (deps.db !== undefined && recordings !== undefined) {
         await api.register(database, { db: deps.db.db });
         await api.register(rateLimit);
         await api.register(authRoutes, { prefix: '/auth' });
         await api.register(userRoutes, { prefix: '/users' });
         const stage = createStage(api, placement);
         await api.register(stageRoutes, { prefix: '/stage', stage });
-        await api.register(liveRoutes, { prefix: '/live', placement, onEnded: (id) => endStage(stage, id) });
+        await api.register(liveRoutes, { prefix: '/live', placement, onEnded: (id) => endStage(stage, id), recording: liveRecording(recordings) });
+        await api.register(recordingRoutes, { recordings });
       }
     },
     { prefix: '/api' },
   );
+  if (recordings !== undefined) {
+    app.register(internalRecordingRoutes, { prefix: '/internal', recordings, controlSecret: config.secrets.mediaToken });
+  }
 
   app.register(webProxy, { upstream: config.webUrl, reserved: OWN_PREFIXES });
   return app;

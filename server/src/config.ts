@@ -75,6 +75,11 @@ export interface Config {
   readonly sfuPlacement: 'single' | 'fleet';
   /** SFU_EDGE_LIMIT (default 500): a session's viewers per edge node before another edge is opened. */
   readonly sfuEdgeLimit: number;
+  /**
+   * RECORDER_URL: the recording service's HTTP endpoint (`/control/recordings`). Unset: lives are
+   * not recorded (and have no live HLS).
+   */
+  readonly recorderUrl: string | undefined;
   /** STAGE_MAX_GUESTS (default 4) and STAGE_INVITE_TTL_MS (default 30000): the stage of every live. */
   readonly stage: { readonly maxGuests: number; readonly inviteTtlMs: number };
   readonly passwordHash: PasswordHashConfig;
@@ -114,6 +119,7 @@ const envSchema = z
     SFU_PUBLIC_WS_URL: optional(z.url({ protocol: /^wss?$/ }).optional()),
     SFU_PLACEMENT: optional(z.enum(['single', 'fleet']).optional()),
     SFU_EDGE_LIMIT: optional(z.coerce.number().int().min(1).max(100_000).default(500)),
+    RECORDER_URL: optional(envSchemas.url.optional()),
     STAGE_MAX_GUESTS: optional(z.coerce.number().int().min(1).max(1000).default(STAGE_MAX_GUESTS)),
     STAGE_INVITE_TTL_MS: optional(z.coerce.number().int().min(100).max(10 * 60_000).default(STAGE_INVITE_TTL_MS)),
   })
@@ -208,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sfuPublicWsUrl: withoutTrailingSlash(parsed.SFU_PUBLIC_WS_URL ?? parsed.SFU_URL.replace(/^http/, 'ws')),
     sfuPlacement: parsed.SFU_PLACEMENT ?? defaultPlacement(parsed, env),
     sfuEdgeLimit: parsed.SFU_EDGE_LIMIT,
+    recorderUrl: parsed.RECORDER_URL === undefined ? undefined : withoutTrailingSlash(parsed.RECORDER_URL),
     stage: { maxGuests: parsed.STAGE_MAX_GUESTS, inviteTtlMs: parsed.STAGE_INVITE_TTL_MS },
     passwordHash: DEFAULT_PASSWORD_HASH,
     rateLimits: DEFAULT_RATE_LIMITS,

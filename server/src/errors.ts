@@ -57,6 +57,10 @@ export const errorRegistry = {
   INVITE_ANSWERED: { status: 409, message: 'This invite was already answered' },
   INVITE_EXPIRED: { status: 409, message: 'This invite has expired' },
   NOT_ON_STAGE: { status: 409, message: 'This person is not on stage' },
+  // Recordings (/api/recordings, /internal/recordings).
+  RECORDING_NOT_FOUND: { status: 404, message: 'No such recording' },
+  NOT_RECORDING_OWNER: { status: 403, message: 'Only the owner of this recording can do this' },
+  RECORDING_PROCESSING: { status: 409, message: 'The recording is still being processed, try again once it is ready' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;

@@ -13,7 +13,7 @@ export interface RateLimitRule {
   readonly windowSec: number;
 }
 
-export type RateLimitName = 'loginIp' | 'loginAccount' | 'register' | 'forgotPassword' | 'verifyOtp' | 'resendCode' | 'createLive' | 'stageInvite';
+export type RateLimitName = 'loginIp' | 'loginAccount' | 'register' | 'forgotPassword' | 'verifyOtp' | 'resendCode' | 'createLive' | 'stageInvite' | 'editRecording';
 
 export interface RateLimitConfig {
   /** Prefix of the Redis keys (REDIS_URL set); counters are shared by every replica. */
@@ -34,5 +34,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
     resendCode: { max: 5, windowSec: 15 * 60 },
     createLive: { max: 20, windowSec: 60 * 60 },
     stageInvite: { max: 30, windowSec: 60 },
+    /** Renaming, hiding and deleting recordings, per account. */
+    editRecording: { max: 60, windowSec: 60 },
   },
 };

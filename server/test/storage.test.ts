@@ -8,6 +8,7 @@ import { InProcessBus } from '../src/bus';
 import { ApiError } from '../src/errors';
 import { LocalStorage, S3Storage, type Storage } from '../src/storage';
 import { captureLogger, tempDir, testConfig } from './helpers';
+import { startS3rverProcess } from './s3rver-process';
 
 interface Fetched {
   status: number;
@@ -124,6 +125,31 @@ describe.each([
     },
   );
 
+  it('deletePrefix removes every object under the prefix (nested too) and nothing beside it', async () => {
+    const root = uniqueKey('session');
+    const inside = [`${root}/live/master.m3u8`, `${root}/live/r0/init-0.mp4`, `${root}/live/r0/seg-00000.m4s`, `${root}/vod/720p.mp4`, `${root}/thumbnail.jpg`];
+    const beside = [`${root}-other/thumbnail.jpg`, `${root}x/a.txt`];
+    for (const key of [...inside, ...beside]) await storage.put(key, Buffer.from(key), 'application/octet-stream');
+    expect(await storage.deletePrefix(`${root}/`)).toBe(inside.length);
+    for (const key of inside) expect(await storage.get(key)).toBeNull();
+    for (const key of beside) expect(await text((await storage.get(key))!.body)).toBe(key);
+    expect(await storage.deletePrefix(`${root}/`)).toBe(0);
+    // A put after the delete is an ordinary object again.
+    await storage.put(`${root}/live/master.m3u8`, Buffer.from('again'), 'text/plain');
+    expect(await text((await storage.get(`${root}/live/master.m3u8`))!.body)).toBe('again');
+  });
+
+  it('deletePrefix leaves an object whose key is the prefix without its slash', async () => {
+    const key = uniqueKey('object');
+    await storage.put(key, Buffer.from('x'), 'text/plain');
+    expect(await storage.deletePrefix(`${key}/`)).toBe(0);
+    expect(await storage.get(key)).not.toBeNull();
+  });
+
+  it.each(['', '/', 'recordings', '../x/', 'a//', '.hidden/'])('deletePrefix refuses the prefix %j', async (prefix) => {
+    await expect(storage.deletePrefix(prefix)).rejects.toMatchObject({ name: 'ApiError', code: 'STORAGE_KEY_INVALID' });
+  });
+
   it('makes a signed URL that serves the object with its content type', async () => {
     const key = uniqueKey('episode_1.mp4');
     await storage.put(key, Buffer.from('mp4 bytes'), 'video/mp4');
@@ -135,6 +161,27 @@ describe.each([
   });
 });
 
+describe('S3Storage.deletePrefix over more than one listing page', () => {
+  it('deletes 1,005 objects: two ListObjectsV2 pages (continuation token), two DeleteObjects', async () => {
+    const s3 = await startS3rverProcess();
+    try {
+      const root = `tests/${randomBytes(6).toString('hex')}`;
+      const keys = Array.from({ length: 1005 }, (_, i) => `${root}/seg-${String(i).padStart(5, '0')}.m4s`);
+      for (let i = 0; i < keys.length; i += 50) {
+        await Promise.all(keys.slice(i, i + 50).map((key) => s3.storage.put(key, Buffer.from('s'), 'video/iso.segment')));
+      }
+      await s3.storage.put(`${root}-kept/a.txt`, Buffer.from('kept'), 'text/plain');
+      expect(await s3.storage.deletePrefix(`${root}/`)).toBe(1005);
+      expect(await s3.storage.get(keys[0] ?? '')).toBeNull();
+      expect(await s3.storage.get(keys[1004] ?? '')).toBeNull();
+      expect(await s3.storage.deletePrefix(`${root}/`)).toBe(0);
+      expect(await s3.storage.get(`${root}-kept/a.txt`)).not.toBeNull();
+    } finally {
+      await s3.close();
+    }
+  }, 60_000);
+});
+
 describe('LocalStorage files', () => {
   it('keeps objects under its directory and leaves no temporary files', async () => {
     const dir = await tempDir();
@@ -142,6 +189,18 @@ describe('LocalStorage files', () => {
     await storage.put('a/b/c.txt', Buffer.from('hello'), 'text/plain');
     const { readdir, readFile } = await import('node:fs/promises');
     expect(await readFile(`${dir}/objects/a/b/c.txt`, 'utf8')).toBe('hello');
+    expect(await readdir(`${dir}/tmp`)).toEqual([]);
+  });
+
+  it('deletePrefix removes the directory trees of objects and metadata, leaving no temporary files', async () => {
+    const dir = await tempDir();
+    const storage = new LocalStorage({ dir, publicUrl: 'http://x', urlSecret: 's' });
+    await storage.put('recordings/s1/live/r0/seg-00000.m4s', Buffer.from('a'), 'video/iso.segment');
+    await storage.put('recordings/s1/thumbnail.jpg', Buffer.from('b'), 'image/jpeg');
+    expect(await storage.deletePrefix('recordings/s1/')).toBe(2);
+    const { readdir } = await import('node:fs/promises');
+    expect(await readdir(`${dir}/objects/recordings`)).toEqual([]);
+    expect(await readdir(`${dir}/meta/recordings`)).toEqual([]);
     expect(await readdir(`${dir}/tmp`)).toEqual([]);
   });
 });

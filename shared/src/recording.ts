@@ -42,9 +42,11 @@ export function recordingKeys(sessionId: string) {
     init: (r: RenditionId, run: number) => `${root}/live/${r}/init-${run}.mp4`,
     segment: (r: RenditionId, index: number) => `${root}/live/${r}/seg-${pad(index)}.m4s`,
     manifest: `${root}/live/manifest.json`,
-    /** Finished: one MP4 per rendition (chunks concatenated, no re-encode), a VOD playlist, a thumbnail. */
+    /**
+     * Finished: one MP4 per rendition (chunks concatenated, no re-encode) and a thumbnail. The VOD
+     * playlists are the live ones, closed with #EXT-X-ENDLIST when the live ended.
+     */
     vodMp4: (name: string) => `${root}/vod/${name}.mp4`,
-    vodMaster: `${root}/vod/master.m3u8`,
     thumbnail: `${root}/thumbnail.jpg`,
   };
 }

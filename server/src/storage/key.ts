@@ -17,3 +17,10 @@ export function assertValidKey(key: string): void {
 export function keyToUrlPath(key: string): string {
   return key.split('/').map(encodeURIComponent).join('/');
 }
+
+/** Throws ApiError STORAGE_KEY_INVALID unless `prefix` is a valid key followed by `/` (`recordings/abc/`). */
+export function assertValidPrefix(prefix: string): void {
+  if (!prefix.endsWith('/') || !isValidKey(prefix.slice(0, -1))) {
+    throw new ApiError('STORAGE_KEY_INVALID', { fields: { prefix: 'must be a valid key followed by /' } });
+  }
+}

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { assertValidKey, keyToUrlPath } from './key';
+import { assertValidKey, assertValidPrefix, keyToUrlPath } from './key';
 import { checkSignature, signKey, type SignatureCheck } from './signature';
 import type { Storage, StoredObject } from './storage';
 
@@ -91,6 +91,28 @@ export class LocalStorage implements Storage {
     await rm(this.#metaFile(key), { force: true });
   }
 
+  /**
+   * The prefix's directory tree (objects and their metadata) is first moved aside into tmp/ in one
+   * rename, then counted and removed there: a put under the prefix meanwhile lands in a fresh tree
+   * and survives, as it would on S3.
+   */
+  async deletePrefix(prefix: string): Promise<number> {
+    assertValidPrefix(prefix);
+    const name = prefix.slice(0, -1);
+    const objects = await this.#moveAside(join(this.#objects, name));
+    const meta = await this.#moveAside(join(this.#meta, name));
+    let count = 0;
+    try {
+      if (objects !== null) {
+        const entries = await readdir(objects, { recursive: true, withFileTypes: true });
+        count = entries.filter((entry) => entry.isFile()).length;
+      }
+    } finally {
+      await Promise.all([objects, meta].map((dir) => (dir === null ? undefined : rm(dir, { recursive: true, force: true }))));
+    }
+    return count;
+  }
+
   async signedUrl(key: string, expiresInSec: number): Promise<string> {
     assertValidKey(key);
     const exp = Math.floor(Date.now() / 1000) + Math.max(1, Math.floor(expiresInSec));
@@ -101,6 +123,24 @@ export class LocalStorage implements Storage {
   /** Checks the `exp` and `sig` query values of a URL made by signedUrl. */
   verify(key: string, exp: string | undefined, sig: string | undefined): SignatureCheck {
     return checkSignature(this.#urlSecret, key, exp, sig);
+  }
+
+  /**
+   * Renames the directory `dir` into tmp/ and returns its new path; null when there is no such
+   * directory (a file there is an object whose key is the prefix without its `/`: not under it).
+   */
+  async #moveAside(dir: string): Promise<string | null> {
+    const aside = join(this.#tmp, randomBytes(12).toString('hex'));
+    try {
+      if (!(await lstat(dir)).isDirectory()) return null;
+      await mkdir(this.#tmp, { recursive: true });
+      await rename(dir, aside);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw err;
+    }
+    return aside;
   }
 
   #metaFile(key: string) {

@@ -1,9 +1,11 @@
-import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { Config } from '../config';
-import { assertValidKey } from './key';
+import { assertValidKey, assertValidPrefix } from './key';
 import type { Storage, StoredObject } from './storage';
 
 export type S3StorageOptions = Omit<Extract<Config['storage'], { kind: 's3' }>, 'kind'>;
@@ -60,6 +62,33 @@ export class S3Storage implements Storage {
   async delete(key: string): Promise<void> {
     assertValidKey(key);
     await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }));
+  }
+
+  /**
+   * ListObjectsV2 pages (up to 1000 keys each), each deleted with one DeleteObjects. A key S3
+   * refuses to delete fails the call (naming it) once its page is done; the caller may retry.
+   */
+  async deletePrefix(prefix: string): Promise<number> {
+    assertValidPrefix(prefix);
+    let deleted = 0;
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.#client.send(
+        new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, ...(continuationToken === undefined ? {} : { ContinuationToken: continuationToken }) }),
+      );
+      const keys = (page.Contents ?? []).flatMap((object) => (object.Key === undefined ? [] : [{ Key: object.Key }]));
+      if (keys.length > 0) {
+        const result = await this.#client.send(new DeleteObjectsCommand({ Bucket: this.#bucket, Delete: { Objects: keys, Quiet: true } }));
+        const errors = result.Errors ?? [];
+        deleted += keys.length - errors.length;
+        if (errors.length > 0) {
+          const first = errors[0];
+          throw new Error(`S3 refused to delete ${errors.length} object(s) under ${prefix}, e.g. ${first?.Key ?? '?'}: ${first?.Code ?? ''} ${first?.Message ?? ''}`.trim());
+        }
+      }
+      continuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (continuationToken !== undefined);
+    return deleted;
   }
 
   async signedUrl(key: string, expiresInSec: number): Promise<string> {

@@ -23,4 +23,11 @@ export interface Storage {
   delete(key: string): Promise<void>;
   /** A URL anyone can GET the object with until it expires (private objects are served only this way). */
   signedUrl(key: string, expiresInSec: number): Promise<string>;
+  /**
+   * Removes every object whose key starts with `prefix` (a key followed by `/`, such as
+   * `recordings/<session>/`; anything else throws ApiError STORAGE_KEY_INVALID, so a typo never
+   * empties the bucket). Resolves with the number of objects removed; none is not an error.
+   * Objects written under the prefix while this runs may survive.
+   */
+  deletePrefix(prefix: string): Promise<number>;
 }

@@ -16,6 +16,7 @@ const tight = (namespace = DEFAULT_RATE_LIMITS.namespace): RateLimitConfig => ({
     resendCode: { max: 2, windowSec: 60 },
     createLive: { max: 2, windowSec: 60 },
     stageInvite: { max: 2, windowSec: 60 },
+    editRecording: { max: 2, windowSec: 60 },
   },
 });
 

@@ -35,7 +35,7 @@ describe('/api/live catalog', () => {
     const { session } = response.json();
     expect(session).toEqual({
       id: expect.any(String), title: 'Morning show', description: 'Coffee', category: 'News', status: 'scheduled',
-      scheduledAt: new Date(scheduledAt).toISOString(), startedAt: null, endedAt: null, thumbnailUrl: null, viewers: 0, peakViewers: 0,
+      scheduledAt: new Date(scheduledAt).toISOString(), startedAt: null, endedAt: null, thumbnailUrl: null, hlsUrl: null, viewers: 0, peakViewers: 0,
       host: { id: host.id, handle: host.handle, displayName: 'Catalog Host', avatarUrl: null },
     });
     expect((await get(`/api/live/${session.id}`)).json()).toEqual(session);

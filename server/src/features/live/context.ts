@@ -2,7 +2,27 @@ import type { Db } from '@podlive/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LiveEvents } from '../../ws/events';
 import type { ViewerCounts } from '../../ws/viewer-counts';
-import type { Placement } from './placement';
+import type { NodeRef, Placement } from './placement';
+
+/** A live as the recording of lives needs it. */
+export interface RecordedLive {
+  sessionId: string;
+  hostId: string;
+  title: string;
+}
+
+/**
+ * The recording of lives (features/recordings), as the live lifecycle tells it what happens.
+ * Neither call ever makes going live or ending fail: the recorder is told without waiting for it.
+ */
+export interface LiveRecording {
+  /** Lives are recorded (RECORDER_URL is set): a live session shows its live HLS URL. */
+  readonly enabled: boolean;
+  /** The live went live on `node`, or moved there because its origin died: record from that node. */
+  originChosen(live: RecordedLive, node: NodeRef): void;
+  /** A live that was live has ended: stop recording; the recording shows as processing. Never rejects. */
+  ended(live: RecordedLive): Promise<void>;
+}
 
 /** What the live feature works with, passed explicitly (no reaching into the app). */
 export interface LiveContext {
@@ -15,4 +35,9 @@ export interface LiveContext {
   log: FastifyBaseLogger;
   /** Runs once a live has ended (the stage ends its invites and guests); failures are logged. */
   onEnded?: (sessionId: string) => Promise<void>;
+  /** Absent: lives are not recorded. */
+  recording?: LiveRecording;
 }
+
+/** Whether lives are recorded (and so have a live HLS playlist). */
+export const isRecorded = (ctx: Pick<LiveContext, 'recording'>): boolean => ctx.recording?.enabled === true;

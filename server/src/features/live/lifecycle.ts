@@ -2,7 +2,7 @@ import { and, eq, follows, isNull, isUniqueViolation, liveSessions } from '@podl
 import type { CreateLiveBody, LiveSession, MediaJoin, StartLiveResponse } from '@podlive/shared/live';
 import { signMediaToken } from '@podlive/shared/tokens';
 import { ApiError } from '../../errors';
-import type { LiveContext } from './context';
+import { isRecorded, type LiveContext, type RecordedLive } from './context';
 import type { NodeRef } from './placement';
 import { findLiveRow, toLiveSession, type LiveRow } from './present';
 import { closeRoom } from './sfu-control';
@@ -23,7 +23,7 @@ export async function createLive(ctx: LiveContext, hostId: string, body: CreateL
       scheduledAt: body.scheduledAt === undefined ? null : new Date(body.scheduledAt),
     })
     .returning({ id: liveSessions.id });
-  return toLiveSession(await hostedRow(ctx, created?.id ?? '', hostId), 0);
+  return toLiveSession(await hostedRow(ctx, created?.id ?? '', hostId), 0, isRecorded(ctx));
 }
 
 /** The session, when `callerId` hosts it: 404 LIVE_NOT_FOUND, 403 NOT_HOST otherwise. */
@@ -33,6 +33,8 @@ export async function hostedRow(ctx: LiveContext, sessionId: string, callerId: s
   if (row.session.hostId !== callerId) throw new ApiError('NOT_HOST');
   return row;
 }
+
+const recordedLive = ({ session }: LiveRow): RecordedLive => ({ sessionId: session.id, hostId: session.hostId, title: session.title });
 
 async function hostJoin(ctx: LiveContext, node: NodeRef, row: LiveRow): Promise<MediaJoin> {
   const token = await signMediaToken(ctx.mediaSecret, { sid: row.session.id, sub: row.host.id, role: 'host', node: node.id, name: row.host.displayName.slice(0, 100) });
@@ -54,13 +56,15 @@ async function resumeOnNewOrigin(ctx: LiveContext, row: LiveRow): Promise<NodeRe
     .returning({ id: liveSessions.id });
   if (moved.length === 0) return null;
   ctx.log.info({ sessionId: row.session.id, from: previous, to: node.id }, 'live resumed on a new origin node');
-  const session = toLiveSession(row, await ctx.counts.total(row.session.id));
+  ctx.recording?.originChosen(recordedLive(row), node);
+  const session = toLiveSession(row, await ctx.counts.total(row.session.id), isRecorded(ctx));
   await ctx.events.toSession(session.id, { type: 'live_started', session }).catch((err: unknown) => ctx.log.error({ err, sessionId: session.id }, 'announcing the resume failed'));
   return node;
 }
 
 /**
- * scheduled → live on an origin node; returns a host media token for it. Starting one's own live
+ * scheduled → live on an origin node (the recorder is told to record from there, without waiting
+ * for it); returns a host media token for it. Starting one's own live
  * again returns a fresh token for the same node (the studio reconnecting), without a new
  * live_started; when that node has died, the live resumes on a new origin (see resumeOnNewOrigin).
  * 409 LIVE_ENDED when ended, ALREADY_LIVE when the host is live in another session.
@@ -72,7 +76,7 @@ export async function startLive(ctx: LiveContext, sessionId: string, callerId: s
     const node = (await ctx.placement.node(before.session.originNodeId ?? '')) ?? (await resumeOnNewOrigin(ctx, before));
     if (node === null) return startLive(ctx, sessionId, callerId);
     const row = node.id === before.session.originNodeId ? before : await hostedRow(ctx, sessionId, callerId);
-    return { session: toLiveSession(row, await ctx.counts.total(sessionId)), join: await hostJoin(ctx, node, row) };
+    return { session: toLiveSession(row, await ctx.counts.total(sessionId), isRecorded(ctx)), join: await hostJoin(ctx, node, row) };
   }
   const node = await ctx.placement.origin(sessionId);
   let updated: { id: string }[];
@@ -89,7 +93,8 @@ export async function startLive(ctx: LiveContext, sessionId: string, callerId: s
   // Lost a race with another start or an end: answer from the state that won.
   if (updated.length === 0) return startLive(ctx, sessionId, callerId);
   const row = await hostedRow(ctx, sessionId, callerId);
-  const session = toLiveSession(row, 0);
+  const session = toLiveSession(row, 0, isRecorded(ctx));
+  ctx.recording?.originChosen(recordedLive(row), node);
   await announceStart(ctx, row, session);
   return { session, join: await hostJoin(ctx, node, row) };
 }
@@ -108,7 +113,8 @@ async function announceStart(ctx: LiveContext, row: LiveRow, session: LiveSessio
 /**
  * → ended (from scheduled too: a cancelled live). Closes the room on every node carrying it (the
  * origin would tell its edges, but an edge cut off from it must hear too; an unreachable node is
- * logged, the live still ends), drops its viewer counts, publishes live_ended.
+ * logged, the live still ends), tells the recording (stop; the recording shows as processing),
+ * drops its viewer counts, publishes live_ended.
  * Ending an ended live: 409 LIVE_ENDED.
  */
 export async function endLive(ctx: LiveContext, sessionId: string, callerId: string): Promise<LiveSession> {
@@ -125,9 +131,13 @@ export async function endLive(ctx: LiveContext, sessionId: string, callerId: str
   // Also for a cancelled live: a start that lost its race may have chosen an origin already.
   await ctx.placement.ended(sessionId).catch((err: unknown) => ctx.log.warn({ err, sessionId }, 'forgetting the live’s placement failed'));
   await ctx.onEnded?.(sessionId).catch((err: unknown) => ctx.log.error({ err, sessionId }, 'ending the stage failed'));
+  // A cancelled live was never recorded.
+  if (before.session.status === 'live') {
+    await ctx.recording?.ended(recordedLive(before)).catch((err: unknown) => ctx.log.error({ err, sessionId }, 'ending the recording failed'));
+  }
   await ctx.counts.ended(sessionId).catch((err: unknown) => ctx.log.warn({ err, sessionId }, 'clearing viewer counts failed'));
   await ctx.events.toSession(sessionId, { type: 'live_ended', sessionId }).catch((err: unknown) => ctx.log.error({ err, sessionId }, 'publishing live_ended failed'));
-  return toLiveSession(await hostedRow(ctx, sessionId, callerId), 0);
+  return toLiveSession(await hostedRow(ctx, sessionId, callerId), 0, isRecorded(ctx));
 }
 
 /** Closes the live's room on each of its nodes, in parallel; failures are logged, never thrown. */

@@ -1,5 +1,6 @@
 import { type Db, eq, liveSessions, type SQL, users } from '@podlive/db';
 import type { LiveCategory, LiveSession } from '@podlive/shared/live';
+import { recordingKeys } from '@podlive/shared/recording';
 import { mediaUrl } from '../../media/routes';
 
 /** The columns a LiveSession is made of: the row and its host. */
@@ -15,8 +16,11 @@ export interface LiveRow {
 
 const iso = (date: Date | null) => (date === null ? null : date.toISOString());
 
-/** `viewers` is the current count for a live session, 0 otherwise. */
-export function toLiveSession({ session, host }: LiveRow, viewers: number): LiveSession {
+/**
+ * `viewers` is the current count for a live session, 0 otherwise. `recorded`: lives are recorded,
+ * so a live session has a live HLS playlist (public, through the media route).
+ */
+export function toLiveSession({ session, host }: LiveRow, viewers: number, recorded: boolean): LiveSession {
   return {
     id: session.id,
     title: session.title,
@@ -27,7 +31,7 @@ export function toLiveSession({ session, host }: LiveRow, viewers: number): Live
     startedAt: iso(session.startedAt),
     endedAt: iso(session.endedAt),
     thumbnailUrl: mediaUrl(session.thumbnailKey),
-    hlsUrl: null,
+    hlsUrl: recorded && session.status === 'live' ? mediaUrl(recordingKeys(session.id).liveMaster) : null,
     viewers: session.status === 'live' ? viewers : 0,
     peakViewers: session.peakViewers,
     host: { id: host.id, handle: host.handle, displayName: host.displayName, avatarUrl: mediaUrl(host.avatarKey) },

@@ -4,7 +4,7 @@ import type { LiveSession, LiveStats, MediaJoin } from '@podlive/shared/live';
 import { signMediaToken } from '@podlive/shared/tokens';
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../errors';
-import type { LiveContext } from './context';
+import { isRecorded, type LiveContext } from './context';
 import type { ViewerPlacementOptions } from './placement';
 import { findLiveRow, selectLiveRows, toLiveSession, type LiveRow } from './present';
 
@@ -21,7 +21,7 @@ async function existingRow(ctx: LiveContext, sessionId: string): Promise<LiveRow
 
 export async function getLive(ctx: LiveContext, sessionId: string): Promise<LiveSession> {
   const row = await existingRow(ctx, sessionId);
-  return toLiveSession(row, row.session.status === 'live' ? await ctx.counts.total(sessionId) : 0);
+  return toLiveSession(row, row.session.status === 'live' ? await ctx.counts.total(sessionId) : 0, isRecorded(ctx));
 }
 
 export async function liveStats(ctx: LiveContext, sessionId: string): Promise<LiveStats> {
@@ -48,7 +48,7 @@ export async function activeLives(ctx: LiveContext, { page, limit }: PageParams)
   const viewers = (row: LiveRow) => totals.get(row.session.id) ?? 0;
   rows.sort((a, b) => viewers(b) - viewers(a) || (b.session.startedAt?.getTime() ?? 0) - (a.session.startedAt?.getTime() ?? 0));
   const slice = rows.slice((page - 1) * limit, page * limit);
-  return { items: slice.map((row) => toLiveSession(row, viewers(row))), page, limit, hasMore: rows.length > page * limit };
+  return { items: slice.map((row) => toLiveSession(row, viewers(row), isRecorded(ctx))), page, limit, hasMore: rows.length > page * limit };
 }
 
 /** Scheduled sessions whose time is still ahead, soonest first. */
@@ -57,7 +57,7 @@ export async function scheduledLives(ctx: LiveContext, { page, limit }: PagePara
     .orderBy(asc(liveSessions.scheduledAt), asc(liveSessions.id))
     .limit(limit + 1)
     .offset((page - 1) * limit);
-  return { items: rows.slice(0, limit).map((row) => toLiveSession(row, 0)), page, limit, hasMore: rows.length > limit };
+  return { items: rows.slice(0, limit).map((row) => toLiveSession(row, 0, isRecorded(ctx))), page, limit, hasMore: rows.length > limit };
 }
 
 /**

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ApiError } from '../../errors';
 import { callerOf } from '../../plugins/auth';
 import { parseInput } from '../../validation';
-import type { LiveContext } from './context';
+import type { LiveContext, LiveRecording } from './context';
 import { createLive, endLive, hostedRow, startLive } from './lifecycle';
 import type { Placement } from './placement';
 import { activeLives, getLive, liveStats, scheduledLives, viewerJoin } from './queries';
@@ -17,6 +17,8 @@ export interface LiveRoutesOptions {
   placement: Placement;
   /** A live ended (after its room closed): the stage ends its invites and guests. */
   onEnded?: (sessionId: string) => Promise<void>;
+  /** The recording of lives (features/recordings); absent: not recorded. */
+  recording?: LiveRecording;
 }
 
 /** /api/live: create, thumbnail, start, end, tokens, lists, stats (see shared/src/live.ts). */
@@ -30,6 +32,7 @@ export default async function liveRoutes(app: FastifyInstance, options: LiveRout
     mediaSecret: app.config.secrets.mediaToken,
     log: app.log,
     ...(options.onEnded === undefined ? {} : { onEnded: options.onEnded }),
+    ...(options.recording === undefined ? {} : { recording: options.recording }),
   };
   const createLimit = app.limiter('createLive', (request) => request.caller?.id ?? null);
   const idOf = (params: unknown) => parseInput(liveIdParams, params).id;
