@@ -16,9 +16,9 @@ const port = Number(env.PORT ?? 3000);
 const ports = { web: Number(env.WEB_PORT ?? 3001), recorder: Number(env.RECORDER_PORT ?? 3002), sfu: Number(env.SFU_PORT ?? 4443) };
 const tsx = ['--import', 'tsx'];
 const processes = [
-  { name: 'server', cwd: 'server', args: [...tsx, 'src/main.ts'], health: `http://127.0.0.1:${port}/health`, env: { PORT: String(port), WEB_URL: `http://127.0.0.1:${ports.web}`, SFU_URL: `http://127.0.0.1:${ports.sfu}` } },
+  { name: 'server', cwd: 'server', args: [...tsx, 'src/main.ts'], health: `http://127.0.0.1:${port}/health`, env: { PORT: String(port), WEB_URL: `http://127.0.0.1:${ports.web}`, SFU_URL: `http://127.0.0.1:${ports.sfu}`, RECORDER_URL: `http://127.0.0.1:${ports.recorder}` } },
   { name: 'sfu', cwd: 'sfu', args: [...tsx, 'src/main.ts'], health: `http://127.0.0.1:${ports.sfu}/health`, env: { SFU_PORT: String(ports.sfu) } },
-  { name: 'recorder', cwd: 'recorder', args: [...tsx, 'src/main.ts'], health: `http://127.0.0.1:${ports.recorder}/health`, env: { RECORDER_PORT: String(ports.recorder) } },
+  { name: 'recorder', cwd: 'recorder', args: [...tsx, 'src/main.ts'], health: `http://127.0.0.1:${ports.recorder}/health`, env: { RECORDER_PORT: String(ports.recorder), SERVER_URL: `http://127.0.0.1:${port}` } },
   { name: 'web', cwd: 'web', args: ['build/index.js'], health: `http://127.0.0.1:${ports.web}/health`, env: { PORT: String(ports.web), HOST: '127.0.0.1', ...behindProxyEnv(`http://127.0.0.1:${port}`) } },
 ];
 

@@ -1,6 +1,12 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { build } from '../src/app';
-import { loadConfig } from '../src/config';
+import { loadConfig as load } from '../src/config';
+
+/** A data directory of the test's own: the recorder keeps its active lives and jobs there. */
+const loadConfig = (env: Record<string, string>) => load({ DATA_DIR: mkdtempSync(join(tmpdir(), 'podlive-recorder-health-')), ...env });
 
 describe('recorder /health', () => {
   it('is ok when FFmpeg has every codec and format recording needs', async () => {

@@ -12,6 +12,8 @@ export interface FilePublisherOptions {
   layers?: 1 | 3;
   /** Publish Opus too (default true). */
   audio?: boolean;
+  /** The host's user id (default `load-publisher`). */
+  userId?: string;
 }
 
 const AUDIO_PT = 100;

@@ -11,9 +11,10 @@ export interface HostPeerOptions {
   node: MediaNode;
   session: string;
   secret: string;
+  /** The host's user id, its token subject: how its peer is found in the room (default `load-publisher`). */
+  userId?: string;
 }
 
-/** The token subject of a headless host: how its peer is found in the room. */
 const HOST_SUB = 'load-publisher';
 
 /**
@@ -36,12 +37,13 @@ export class HostPeer {
   ) {}
 
   static async join(o: HostPeerOptions): Promise<HostPeer> {
-    const token = await signMediaToken(o.secret, { sid: o.session, sub: HOST_SUB, role: 'host', node: o.node.config.SFU_NODE_ID });
+    const sub = o.userId ?? HOST_SUB;
+    const token = await signMediaToken(o.secret, { sid: o.session, sub, role: 'host', node: o.node.config.SFU_NODE_ID });
     const signalling = await openSignalling({ url: o.node.url, token });
     let transport: types.PlainTransport | undefined;
     try {
       const room = o.node.rooms.get(o.session);
-      const peer = room && [...room.peers.values()].find((p) => p.claims.sub === HOST_SUB);
+      const peer = room && [...room.peers.values()].find((p) => p.claims.sub === sub);
       if (!room || !peer) throw new Error(`host peer not found in room ${o.session} after joining`);
       transport = await room.router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: true });
       const socket = createSocket('udp4');

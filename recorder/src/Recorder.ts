@@ -1,0 +1,137 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pRetry, { AbortError } from 'p-retry';
+import { createStorage, type Storage } from '@podlive/server/storage/index';
+import { createLogger } from '@podlive/shared/logger';
+import type { RecorderStartBody } from '@podlive/shared/recording';
+import type { RecorderConfig } from './config';
+import { finishRecording } from './finish/finish-job';
+import { bullFinishQueue, fileFinishQueue, type FinishQueue } from './finish/queue';
+import { LiveRecording } from './live/LiveRecording';
+import { ManifestStore, readManifest } from './live/manifest';
+
+const logger = createLogger('recorder').child({ module: 'Recorder' });
+
+/** How long the recorder keeps trying to join a live whose host has not reached the origin yet. */
+const JOIN_RETRIES = 12;
+
+/**
+ * Every live this recorder records, and the queue that finishes them. The lives being recorded
+ * are also written to a file, so a restarted recorder resumes them (numbering on from the manifest
+ * in storage); a live that ended meanwhile is closed and queued for finishing.
+ */
+export class Recorder {
+  readonly #live = new Map<string, { body: RecorderStartBody; recording: Promise<LiveRecording | undefined>; abort: AbortController }>();
+  readonly #activeFile: string;
+  #queue!: FinishQueue;
+
+  private constructor(
+    readonly config: RecorderConfig,
+    readonly storage: Storage,
+  ) {
+    this.#activeFile = join(config.RECORDER_WORK_DIR, 'active.json');
+  }
+
+  static async create(config: RecorderConfig, storage: Storage = createStorage({ storage: config.storage, publicUrl: config.PUBLIC_URL })): Promise<Recorder> {
+    const recorder = new Recorder(config, storage);
+    const finish = (sessionId: string) => finishRecording(sessionId, {
+      storage, secret: config.MEDIA_TOKEN_SECRET, serverUrl: config.SERVER_URL, ffmpegPath: config.FFMPEG_PATH,
+    }).then(() => undefined);
+    recorder.#queue = config.REDIS_URL
+      ? await bullFinishQueue(config.REDIS_URL, config.REDIS_PREFIX, finish, logger)
+      : await fileFinishQueue(join(config.RECORDER_WORK_DIR, 'finish-jobs.json'), finish, logger);
+    const active = await readFile(recorder.#activeFile, 'utf8').then((t) => JSON.parse(t) as RecorderStartBody[]).catch(() => []);
+    for (const body of active) recorder.#begin(body, true);
+    return recorder;
+  }
+
+  get queue(): FinishQueue {
+    return this.#queue;
+  }
+
+  /** Sessions being recorded. */
+  get sessions(): string[] {
+    return [...this.#live.keys()];
+  }
+
+  recording(sessionId: string): Promise<LiveRecording | undefined> | undefined {
+    return this.#live.get(sessionId)?.recording;
+  }
+
+  /** Records a live (or follows it to a new origin). */
+  async start(body: RecorderStartBody): Promise<void> {
+    const current = this.#live.get(body.sessionId);
+    if (current) {
+      current.body = body;
+      await this.#saveActive();
+      const recording = await current.recording;
+      await recording?.moveTo(body.node);
+      return;
+    }
+    this.#begin(body, false);
+    await this.#saveActive();
+  }
+
+  /** The live ended: flush, upload, queue the finishing job. Stopping an unknown live still queues it. */
+  async stop(sessionId: string): Promise<void> {
+    const entry = this.#live.get(sessionId);
+    this.#live.delete(sessionId);
+    await this.#saveActive();
+    entry?.abort.abort();
+    const recording = await entry?.recording;
+    if (recording) await recording.stop();
+    else if (!(await this.#closeManifest(sessionId))) return;
+    await this.#queue.add(sessionId);
+  }
+
+  async close(): Promise<void> {
+    for (const entry of this.#live.values()) {
+      entry.abort.abort();
+      void entry.recording.then((r) => r?.abandon());
+    }
+    await Promise.all([...this.#live.values()].map((e) => e.recording.catch(() => undefined)));
+    await this.#queue.close();
+  }
+
+  #begin(body: RecorderStartBody, resumed: boolean): void {
+    const abort = new AbortController();
+    const recording = (async () => {
+      const manifest = resumed ? ((await readManifest(this.storage, body.sessionId)) ?? undefined) : undefined;
+      try {
+        // The control plane calls as the live starts: the host may reach the origin a moment later.
+        return await pRetry(
+          () => {
+            if (abort.signal.aborted) throw new AbortError('stopped');
+            return LiveRecording.start({
+              start: body, storage: this.storage, secret: this.config.MEDIA_TOKEN_SECRET, workDir: this.config.RECORDER_WORK_DIR,
+              segmentSeconds: this.config.RECORDER_CHUNK_SECONDS, ffmpegPath: this.config.FFMPEG_PATH, ...(manifest ? { manifest } : {}),
+            });
+          },
+          { retries: JOIN_RETRIES, minTimeout: 250, maxTimeout: 5000, signal: abort.signal },
+        );
+      } catch (err) {
+        logger.warn({ sessionId: body.sessionId, err: (err as Error).message }, 'could not join the live');
+        // A resumed live that is gone ended while the recorder was down: finish what was captured.
+        if (resumed && !abort.signal.aborted && this.#live.get(body.sessionId)?.abort === abort) await this.stop(body.sessionId);
+        return undefined;
+      }
+    })();
+    this.#live.set(body.sessionId, { body, recording, abort });
+    logger.info({ sessionId: body.sessionId, node: body.node.id, resumed }, 'recording');
+  }
+
+  /** Marks a stored manifest ended (its recording was not running here); false when there is none. */
+  async #closeManifest(sessionId: string): Promise<boolean> {
+    const manifest = await readManifest(this.storage, sessionId);
+    if (!manifest) return false;
+    if (manifest.endedAt === null) await new ManifestStore(this.storage, manifest).end();
+    return true;
+  }
+
+  async #saveActive(): Promise<void> {
+    await mkdir(this.config.RECORDER_WORK_DIR, { recursive: true });
+    const tmp = `${this.#activeFile}.tmp`;
+    await writeFile(tmp, JSON.stringify([...this.#live.values()].map((e) => e.body)));
+    await rename(tmp, this.#activeFile);
+  }
+}

@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+
+/**
+ * The FFmpeg command line of one rendition run (FFmpeg 5.1), each flag with why it is there.
+ * Measured with a test source that, like Chromium, sends key frames only when asked (see
+ * test/capture.test.ts): start-up from spawn to writing is ~0.3–0.5 s once a key frame arrives.
+ */
+
+/** File names inside a rendition's work directory; the same names as the storage keys (shared/recording). */
+export const files = {
+  sdp: 'input.sdp',
+  /** FFmpeg's own playlist of one run: only what that run wrote. */
+  runPlaylist: (run: number) => `run-${run}.m3u8`,
+  /** Each run writes its own init segment: a restarted FFmpeg may describe the stream differently. */
+  init: (run: number) => `init-${run}.mp4`,
+  /** `%05d` is FFmpeg's pattern for `seg-00042.m4s`; numbering continues across runs (`-start_number`). */
+  segmentPattern: 'seg-%05d.m4s',
+  segment: (index: number) => `seg-${String(index).padStart(5, '0')}.m4s`,
+} as const;
+
+export const SEGMENT_NAME = /^seg-(\d+)\.m4s$/;
+
+export interface RunArgsOptions {
+  workDir: string;
+  run: number;
+  /** Number of this run's first segment. */
+  startIndex: number;
+  segmentSeconds: number;
+  audioBitrateKbps: number;
+}
+
+/** Options before `-i <sdp>`. */
+export function inputArgs(): string[] {
+  return [
+    '-hide_banner',
+    // FFmpeg's interactive commands read stdin; it must never wait on it or react to it.
+    '-nostdin',
+    // `info` prints "Stream mapping" (input probed: the run has started) and the progress lines
+    // whose `time=` drives key frame requests; fluent-ffmpeg reads both from stderr.
+    '-loglevel', 'info',
+    // The sdp demuxer opens rtp:// and udp:// URLs, which a file input may not do by default.
+    '-protocol_whitelist', 'file,udp,rtp',
+    // Without it FFmpeg probes 20 frames to guess a frame rate (~0.7 s at 30 fps) that nothing here
+    // uses: timestamps come from RTP and durations from the setts filter below. What remains of the
+    // probe is the SPS (from the first key frame) and 7 decoded frames (h264's reorder guess).
+    '-fpsprobesize', '0',
+    // UDP receive buffer (capped by net.core.rmem_max): a 720p key frame arrives as a burst of
+    // ~100 packets, and FFmpeg may be descheduled for a while on a busy machine.
+    '-buffer_size', String(2 * 1024 * 1024),
+  ];
+}
+
+/** Options after the input, then the output (FFmpeg's run playlist). */
+export function outputArgs(o: RunArgsOptions): string[] {
+  return [
+    // One video stream; audio when the SDP has one.
+    '-map', '0:v:0', '-map', '0:a:0?',
+    // The host's H.264 as it is: no re-encode.
+    '-c:v', 'copy',
+    // RTP gives H.264 a PTS but no DTS; for a copied stream FFmpeg then invents DTS by counting
+    // frames at the probed frame rate, which drifts from the PTS as soon as the browser's frame rate
+    // varies (and fails outright without a probed rate). Constrained baseline has no B-frames, so
+    // DTS = PTS. Durations: the distance to the next frame; without one the last sample of every
+    // fragment had duration 0 and the next segment's first frame landed one frame early.
+    '-bsf:v', 'setts=dts=PTS:duration=if(eq(NEXT_PTS\\,NOPTS)\\,PREV_OUTDURATION\\,NEXT_PTS-PTS)',
+    // Opus is not playable from fMP4 HLS by most players: AAC-LC (FFmpeg's native encoder).
+    '-c:a', 'aac', '-b:a', `${o.audioBitrateKbps}k`,
+    '-f', 'hls',
+    '-hls_segment_type', 'fmp4',
+    // Segments are cut at the first key frame at or after each multiple of hls_time (counted from
+    // the run's first packet); the Rendition asks the host for that key frame.
+    '-hls_time', String(o.segmentSeconds),
+    // EVENT: segments are only appended, never removed from FFmpeg's playlist.
+    '-hls_playlist_type', 'event',
+    // temp_file: segments and the playlist are written as `.tmp` and renamed when complete, so a
+    // segment listed in the playlist is whole. independent_segments: each starts with a key frame.
+    '-hls_flags', 'temp_file+independent_segments',
+    '-hls_fmp4_init_filename', files.init(o.run),
+    '-hls_segment_filename', join(o.workDir, files.segmentPattern),
+    '-start_number', String(o.startIndex),
+  ];
+}

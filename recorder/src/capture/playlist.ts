@@ -1,0 +1,91 @@
+/**
+ * HLS media playlists of a rendition: reading the one FFmpeg rewrites for its run, and writing the
+ * live one that spans every run (CMAF: fMP4 segments, one init segment per FFmpeg run).
+ */
+
+/** A segment as FFmpeg's playlist lists it. */
+export interface ListedSegment {
+  /** As written in the playlist (relative to it): `seg-00003.m4s`. */
+  uri: string;
+  durationSec: number;
+}
+
+export interface ParsedPlaylist {
+  /** The `#EXT-X-MAP` URI (the run's init segment), once FFmpeg has written it. */
+  map: string | undefined;
+  mediaSequence: number;
+  segments: ListedSegment[];
+  /** `#EXT-X-ENDLIST`: FFmpeg finished the run cleanly. */
+  ended: boolean;
+}
+
+/**
+ * Parses a media playlist. Tolerates a truncated last line (a reader racing a writer): a URI line
+ * is only taken after its `#EXTINF`, and an `#EXTINF` without a URI line yet is ignored.
+ */
+export function parseMediaPlaylist(text: string): ParsedPlaylist {
+  const result: ParsedPlaylist = { map: undefined, mediaSequence: 0, segments: [], ended: false };
+  let pending: number | undefined;
+  const lines = text.split(/\r?\n/);
+  // A last line without its newline may be cut short: only complete lines count.
+  if (!/\n$/.test(text)) lines.pop();
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (!line) continue;
+    if (line.startsWith('#EXTINF:')) {
+      const duration = Number.parseFloat(line.slice('#EXTINF:'.length));
+      pending = Number.isFinite(duration) ? duration : undefined;
+    } else if (line.startsWith('#EXT-X-MAP:')) {
+      result.map = /URI="([^"]+)"/.exec(line)?.[1];
+    } else if (line.startsWith('#EXT-X-MEDIA-SEQUENCE:')) {
+      result.mediaSequence = Number.parseInt(line.slice('#EXT-X-MEDIA-SEQUENCE:'.length), 10) || 0;
+    } else if (line === '#EXT-X-ENDLIST') {
+      result.ended = true;
+    } else if (!line.startsWith('#') && pending !== undefined) {
+      result.segments.push({ uri: line, durationSec: pending });
+      pending = undefined;
+    }
+  }
+  return result;
+}
+
+/** A segment of the live playlist: its URI, duration and the FFmpeg run (init segment) it belongs to. */
+export interface LiveSegment {
+  uri: string;
+  durationSec: number;
+  /** The init segment this segment decodes with. */
+  initUri: string;
+}
+
+export interface LivePlaylistOptions {
+  segments: readonly LiveSegment[];
+  /** The nominal segment length: the target duration is at least its ceiling plus one. */
+  segmentSeconds: number;
+  /** Media sequence number of the first segment. */
+  firstIndex: number;
+  /** The recording is over: `#EXT-X-ENDLIST`. */
+  ended: boolean;
+}
+
+/**
+ * The live playlist of a rendition (an EVENT playlist: segments are only ever appended). Where the
+ * init segment changes (FFmpeg restarted), a `#EXT-X-DISCONTINUITY` and the new `#EXT-X-MAP`.
+ * The target duration may not change while a playlist is live, so it starts one second above the
+ * nominal length (a segment runs a little long when its key frame comes late) and only grows if
+ * a segment was even longer.
+ */
+export function renderLivePlaylist(o: LivePlaylistOptions): string {
+  const target = Math.max(Math.ceil(o.segmentSeconds) + 1, ...o.segments.map((s) => Math.round(s.durationSec)));
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', `#EXT-X-TARGETDURATION:${target}`, `#EXT-X-MEDIA-SEQUENCE:${o.firstIndex}`, '#EXT-X-PLAYLIST-TYPE:EVENT', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  let map: string | undefined;
+  for (const s of o.segments) {
+    if (s.initUri !== map) {
+      if (map !== undefined) lines.push('#EXT-X-DISCONTINUITY');
+      lines.push(`#EXT-X-MAP:URI="${s.initUri}"`);
+      map = s.initUri;
+    }
+    lines.push(`#EXTINF:${s.durationSec.toFixed(6)},`, s.uri);
+  }
+  if (o.ended) lines.push('#EXT-X-ENDLIST');
+  return `${lines.join('\n')}\n`;
+}

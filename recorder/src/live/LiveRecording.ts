@@ -1,0 +1,262 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import ffmpeg from 'fluent-ffmpeg';
+import pRetry from 'p-retry';
+import type protooClient from 'protoo-client';
+import type { Storage } from '@podlive/server/storage/index';
+import type { ProducerInfo } from '@podlive/shared/protocol';
+import { createLogger } from '@podlive/shared/logger';
+import { recordingKeys, type RecorderStartBody, type RecordingManifest, type RenditionId } from '@podlive/shared/recording';
+import { Rendition, type InitSegment, type MediaSegment } from '../capture/Rendition';
+import { freeUdpPortPairs } from '../capture/ports';
+import { buildSdp, type SdpStream } from '../capture/sdp';
+import { renderLivePlaylist } from '../capture/playlist';
+import { files } from '../capture/ffmpeg-args';
+import { ManifestStore } from './manifest';
+import { joinAsRecorder } from './signalling';
+
+const logger = createLogger('recorder').child({ module: 'LiveRecording' });
+
+const probe = (path: string) => new Promise<ffmpeg.FfprobeData>((resolve, reject) => ffmpeg.ffprobe(path, (err: Error | null, data) => (err ? reject(err) : resolve(data))));
+
+export interface LiveRecordingOptions {
+  start: RecorderStartBody;
+  storage: Storage;
+  secret: string;
+  workDir: string;
+  segmentSeconds: number;
+  ffmpegPath: string;
+  /** What was already captured of this live (a restarted recorder continues it). */
+  manifest?: RecordingManifest;
+}
+
+interface PlainConsumer {
+  id: string;
+  kind: 'audio' | 'video';
+  rtpParameters: SdpStream['rtpParameters'];
+  spatialLayers: number;
+}
+
+interface Capture {
+  rendition: Rendition;
+  consumers: string[];
+}
+
+/**
+ * The recording of one live while it runs: joined to the origin as the `recorder` role, one
+ * Rendition (FFmpeg) per simulcast layer of the host's camera, each fed the host's layer and mic
+ * over PlainTransports. Every chunk is uploaded as soon as FFmpeg closes it, then the rendition's
+ * live playlist, then the manifest. When the host's producers change (a reconnect, another
+ * origin), the renditions restart on the new ones and number on (one discontinuity).
+ */
+export class LiveRecording {
+  readonly sessionId: string;
+  readonly #o: LiveRecordingOptions;
+  readonly #keys: ReturnType<typeof recordingKeys>;
+  readonly #manifest: ManifestStore;
+  readonly #producers = new Map<string, ProducerInfo>();
+  #captures = new Map<RenditionId, Capture>();
+  #peer: protooClient.Peer | undefined;
+  #node: RecorderStartBody['node'];
+  /** Serialises (re)starts and the stop: one change of the renditions at a time. */
+  #changing: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  private constructor(o: LiveRecordingOptions) {
+    this.#o = o;
+    this.sessionId = o.start.sessionId;
+    this.#node = o.start.node;
+    this.#keys = recordingKeys(this.sessionId);
+    this.#manifest = new ManifestStore(o.storage, o.manifest ?? {
+      sessionId: o.start.sessionId, hostId: o.start.hostId, startedAt: Date.now(), endedAt: null, renditions: {},
+    });
+  }
+
+  /** Joins the origin and starts recording once the host's camera is there. */
+  static async start(o: LiveRecordingOptions): Promise<LiveRecording> {
+    const recording = new LiveRecording(o);
+    await recording.#join(o.start.node);
+    return recording;
+  }
+
+  get node(): RecorderStartBody['node'] {
+    return this.#node;
+  }
+
+  get manifest(): RecordingManifest {
+    return this.#manifest.current;
+  }
+
+  /** The live moved to another origin: record from there. */
+  async moveTo(node: RecorderStartBody['node']): Promise<void> {
+    if (node.id === this.#node.id && node.url === this.#node.url) return;
+    this.#peer?.close();
+    this.#producers.clear();
+    await this.#join(node);
+  }
+
+  /** The live ended: FFmpeg flushes the chunk in progress, everything is uploaded, the manifest closed. */
+  stop(): Promise<void> {
+    this.#stopped = true;
+    return this.#change(async () => {
+      // Media must still flow while FFmpeg stops (see #stopCaptures): leave the node after.
+      await this.#stopCaptures();
+      this.#peer?.close();
+      await this.#manifest.end();
+      for (const r of Object.keys(this.#manifest.current.renditions) as RenditionId[]) await this.#uploadPlaylist(r, true);
+      logger.info({ sessionId: this.sessionId }, 'recording stopped');
+    });
+  }
+
+  /** Kills FFmpeg without flushing (the recorder is going down; a restarted one resumes). */
+  abandon(): void {
+    this.#stopped = true;
+    this.#peer?.close();
+    for (const { rendition } of this.#captures.values()) rendition.close();
+  }
+
+  async #join(node: RecorderStartBody['node']): Promise<void> {
+    this.#node = node;
+    const peer = await joinAsRecorder(this.#o.secret, node, this.sessionId);
+    this.#peer = peer;
+    const caps = await peer.request('getRouterRtpCapabilities');
+    const { producers } = (await peer.request('join', { rtpCapabilities: caps })) as { producers: ProducerInfo[] };
+    for (const p of producers) this.#producers.set(p.producerId, p);
+    peer.on('notification', (n) => {
+      if (n.method === 'newProducer') {
+        const info = n.data as ProducerInfo;
+        this.#producers.set(info.producerId, info);
+        if (info.userId === this.#o.start.hostId) this.#restart('the host has a new producer');
+      } else if (n.method === 'producerClosed') {
+        this.#producers.delete((n.data as { producerId: string }).producerId);
+      }
+    });
+    peer.on('close', () => {
+      if (this.#peer === peer && !this.#stopped) logger.warn({ sessionId: this.sessionId, node: node.id }, 'lost the origin; waiting to be told where the live went');
+    });
+    this.#restart('joined the origin');
+  }
+
+  #change(step: () => Promise<void>): Promise<void> {
+    this.#changing = this.#changing.then(step).catch((err: unknown) => {
+      logger.error({ sessionId: this.sessionId, err: (err as Error).message }, 'recording change failed');
+    });
+    return this.#changing;
+  }
+
+  /** (Re)starts every rendition on the host's current producers, numbering on. */
+  #restart(why: string): void {
+    void this.#change(async () => {
+      if (this.#stopped) return;
+      const host = [...this.#producers.values()].filter((p) => p.userId === this.#o.start.hostId);
+      const video = host.find((p) => p.kind === 'video');
+      const audio = host.find((p) => p.kind === 'audio');
+      if (!video || !audio) return; // recording begins once the host has camera and mic
+      await this.#stopCaptures();
+      logger.info({ sessionId: this.sessionId, why }, 'starting the renditions');
+      const peer = this.#peer;
+      if (!peer) return;
+      const first = await this.#consume(peer, video, 0);
+      const layers = Math.min(first.spatialLayers, 3);
+      const captures = new Map<RenditionId, Capture>();
+      try {
+        for (let layer = 0; layer < layers; layer++) {
+          const r = `r${layer}` as RenditionId;
+          captures.set(r, await this.#capture(peer, r, layer === 0 ? first : await this.#consume(peer, video, layer), audio));
+        }
+      } catch (err) {
+        for (const c of captures.values()) c.rendition.close();
+        throw err;
+      }
+      this.#captures = captures;
+    });
+  }
+
+  async #consume(peer: protooClient.Peer, producer: ProducerInfo, spatialLayer?: number): Promise<PlainConsumer & { port: number }> {
+    const [port] = await freeUdpPortPairs(1);
+    if (port === undefined) throw new Error('no free UDP port pair');
+    const consumer = (await peer.request('createPlainConsumer', {
+      producerId: producer.producerId, ip: '127.0.0.1', port, rtcpPort: port + 1, ...(spatialLayer === undefined ? {} : { spatialLayer }),
+    })) as PlainConsumer;
+    return { ...consumer, port };
+  }
+
+  async #capture(peer: protooClient.Peer, r: RenditionId, video: PlainConsumer & { port: number }, audioProducer: ProducerInfo): Promise<Capture> {
+    const audio = await this.#consume(peer, audioProducer);
+    const segments = this.#manifest.current.renditions[r]?.segments ?? [];
+    const last = segments.at(-1);
+    const rendition = await Rendition.start({
+      id: r,
+      sdp: buildSdp([{ kind: 'video', port: video.port, rtpParameters: video.rtpParameters }, { kind: 'audio', port: audio.port, rtpParameters: audio.rtpParameters }]),
+      workDir: join(this.#o.workDir, this.sessionId, r, String(Date.now())),
+      requestKeyFrame: async () => {
+        await peer.request('requestKeyFrame', { consumerId: video.id });
+      },
+      segmentSeconds: this.#o.segmentSeconds,
+      startIndex: last ? last.index + 1 : 0,
+      firstRun: last ? last.run + 1 : 0,
+      ffmpegPath: this.#o.ffmpegPath,
+    });
+    rendition.on('init', (init) => this.#init(r, init));
+    rendition.on('segment', (segment) => this.#segment(r, segment));
+    // FFmpeg listens: the resume's key frame is the one it starts from.
+    for (const c of [video, audio]) await peer.request('resumeConsumer', { consumerId: c.id });
+    return { rendition, consumers: [video.id, audio.id] };
+  }
+
+  async #stopCaptures(): Promise<void> {
+    const captures = [...this.#captures.values()];
+    this.#captures = new Map();
+    await Promise.all(captures.map(async ({ rendition, consumers }) => {
+      // FFmpeg acts on SIGINT when it next reads a packet: stop it while media still flows.
+      await rendition.stop();
+      for (const consumerId of consumers) await this.#peer?.request('closeConsumer', { consumerId }).catch(() => undefined);
+    }));
+    await this.#uploads;
+  }
+
+  #uploads: Promise<void> = Promise.resolve();
+
+  /**
+   * Storage work runs one step after another, in the order FFmpeg finished the files (a chunk is
+   * in storage before the playlist lists it), each retried with backoff; a step that still fails
+   * is logged and the next goes on (a missing chunk is a gap, not a stopped recording).
+   */
+  #queue(what: string, step: () => Promise<void>): Promise<void> {
+    this.#uploads = this.#uploads
+      .then(() => pRetry(step, { retries: 4, minTimeout: 200, factor: 2 }))
+      .catch((err: unknown) => logger.error({ sessionId: this.sessionId, what, err: (err as Error).message }, 'storage step failed'));
+    return this.#uploads;
+  }
+
+  #init(r: RenditionId, init: InitSegment): void {
+    void this.#queue(`init ${r}/${init.run}`, async () => {
+      await this.#o.storage.put(this.#keys.init(r, init.run), await readFile(init.path), 'video/mp4');
+      const video = (await probe(init.path)).streams.find((st) => st.codec_type === 'video');
+      if (video?.width && video.height) this.#manifest.setVideo(r, video.width, video.height);
+    });
+  }
+
+  #segment(r: RenditionId, segment: MediaSegment): void {
+    void this.#queue(`chunk ${r}/${segment.index}`, async () => {
+      await this.#o.storage.put(this.#keys.segment(r, segment.index), await readFile(segment.path), 'video/iso.segment');
+    });
+    void this.#queue(`playlist ${r}/${segment.index}`, async () => {
+      await this.#manifest.add(r, { index: segment.index, run: segment.run, durationSec: segment.durationSec, bytes: segment.bytes, at: Date.now() });
+      await this.#uploadPlaylist(r, false);
+    });
+  }
+
+  /** The rendition's live playlist from the manifest (every run so far), and the master over all renditions. */
+  async #uploadPlaylist(r: RenditionId, ended: boolean): Promise<void> {
+    const segments = this.#manifest.current.renditions[r]?.segments ?? [];
+    const text = renderLivePlaylist({
+      segments: segments.map((s) => ({ uri: files.segment(s.index), durationSec: s.durationSec, initUri: files.init(s.run) })),
+      segmentSeconds: this.#o.segmentSeconds,
+      firstIndex: segments[0]?.index ?? 0,
+      ended,
+    });
+    await this.#o.storage.put(this.#keys.livePlaylist(r), Buffer.from(text), 'application/vnd.apple.mpegurl');
+    await this.#o.storage.put(this.#keys.liveMaster, Buffer.from(this.#manifest.masterPlaylist()), 'application/vnd.apple.mpegurl');
+  }
+}

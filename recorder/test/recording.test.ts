@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MediaNode } from '@podlive/sfu';
+import { loadConfig as sfuConfig } from '@podlive/sfu/config';
+import { freeRtcPortBase } from '@podlive/shared/testing/ports';
+import { recordingKeys, recordingFinishedBody, SERVER_CONTROL_ID, type RecordingFinishedBody } from '@podlive/shared/recording';
+import { verifyControlToken } from '@podlive/shared/tokens';
+import { FilePublisher } from '../../sfu/load/file-publisher';
+import { loadConfig, type RecorderConfig } from '../src/config';
+import { Recorder } from '../src/Recorder';
+
+const SECRET = 'recorder-test-secret-recorder-test-secret';
+const CHUNK_SECONDS = 2;
+
+/** Stands in for the control plane's PUT /internal/recordings/:id: keeps what a valid control token sent. */
+async function controlPlane(): Promise<{ server: Server; url: string; finished: Map<string, RecordingFinishedBody>; refused: number }> {
+  const state = { finished: new Map<string, RecordingFinishedBody>(), refused: 0 };
+  const server = createServer((req, res) => {
+    void (async () => {
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      const sessionId = /^\/internal\/recordings\/([\w-]+)$/.exec(req.url ?? '')?.[1];
+      if (req.method !== 'PUT' || !sessionId || !(await verifyControlToken(SECRET, token, SERVER_CONTROL_ID))) {
+        state.refused++;
+        return res.writeHead(401).end();
+      }
+      state.finished.set(sessionId, recordingFinishedBody.parse(JSON.parse((await buffer(req)).toString('utf8'))));
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return Object.assign(state, { server, url: `http://127.0.0.1:${port}` });
+}
+
+async function until<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const ffprobe = async (path: string) => JSON.parse((await promisify(execFile)('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', path])).stdout) as {
+  streams: { codec_type: string; codec_name: string; width?: number; height?: number }[];
+  format: { duration: string };
+};
+
+describe('recording a live: chunks while it runs, an MP4 per simulcast layer when it ends', () => {
+  let node: MediaNode;
+  let publisher: FilePublisher;
+  let recorder: Recorder;
+  let plane: Awaited<ReturnType<typeof controlPlane>>;
+  let config: RecorderConfig;
+  const sessionId = randomUUID();
+  const hostId = randomUUID();
+
+  beforeAll(async () => {
+    plane = await controlPlane();
+    node = await MediaNode.start(sfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'rec-node', MEDIA_TOKEN_SECRET: SECRET, RTC_PORT_BASE: String(await freeRtcPortBase(1)) }));
+    publisher = await FilePublisher.start({ node, session: sessionId, secret: SECRET, userId: hostId });
+    const dataDir = await mkdtemp(join(tmpdir(), 'podlive-recorder-'));
+    config = loadConfig({ DATA_DIR: dataDir, MEDIA_TOKEN_SECRET: SECRET, SERVER_URL: plane.url, RECORDER_CHUNK_SECONDS: String(CHUNK_SECONDS) });
+    recorder = await Recorder.create(config);
+  }, 60_000);
+
+  afterAll(async () => {
+    await recorder?.close();
+    publisher?.close();
+    await node?.close();
+    plane?.server.close();
+  });
+
+  it('uploads chunks of every rendition during the live, then finishes it into MP4s, a thumbnail and the result', { timeout: 90_000 }, async () => {
+    const startedAt = Date.now();
+    await recorder.start({ sessionId, hostId, node: { id: 'rec-node', url: node.url } });
+    const live = await until(() => recorder.recording(sessionId), 'the recording', 5000);
+    const recording = await live;
+    expect(recording).toBeDefined();
+    // Three simulcast layers → three renditions, each with ≥ 3 chunks in storage while the live runs.
+    const keys = recordingKeys(sessionId);
+    await until(() => {
+      const r = recording!.manifest.renditions;
+      return ['r0', 'r1', 'r2'].every((id) => (r[id as 'r0']?.segments.length ?? 0) >= 3) ? true : undefined;
+    }, '3 chunks per rendition', 30_000);
+    for (const r of ['r0', 'r1', 'r2'] as const) {
+      const chunk = await recorder.storage.get(keys.segment(r, 0));
+      expect((await buffer(chunk!.body)).length, `first chunk of ${r}`).toBeGreaterThan(1000);
+      const playlist = await recorder.storage.get(keys.livePlaylist(r));
+      expect((await buffer(playlist!.body)).toString()).toMatch(/#EXT-X-MAP:URI="init-0.mp4"[\s\S]*seg-00000.m4s/);
+    }
+    const master = await recorder.storage.get(keys.liveMaster);
+    expect((await buffer(master!.body)).toString()).toMatch(/RESOLUTION=1280x720[\s\S]*RESOLUTION=640x360[\s\S]*RESOLUTION=320x180/);
+
+    const recordedSec = (Date.now() - startedAt) / 1000;
+    await recorder.stop(sessionId);
+    const result = await until(() => plane.finished.get(sessionId), 'the finished recording at the control plane', 60_000);
+    expect(result.status).toBe('ready');
+    expect(result.renditions.map((r) => `${r.name} ${r.width}x${r.height}`)).toEqual(['720p 1280x720', '360p 640x360', '180p 320x180']);
+    // Everything from the first key frame to the stop: within a couple of seconds of the wall time.
+    expect(result.durationSec).toBeGreaterThan(recordedSec - 3);
+    expect(result.durationSec).toBeLessThanOrEqual(Math.ceil(recordedSec) + 1);
+    expect(plane.refused).toBe(0);
+
+    const dir = await mkdtemp(join(tmpdir(), 'podlive-recorder-check-'));
+    for (const r of result.renditions) {
+      const file = join(dir, `${r.name}.mp4`);
+      await writeFile(file, await buffer((await recorder.storage.get(r.key))!.body));
+      const info = await ffprobe(file);
+      expect(info.streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort()).toEqual(['audio:aac', 'video:h264']);
+      expect(info.streams.find((s) => s.codec_type === 'video')?.height).toBe(r.height);
+    }
+    const thumbnail = await recorder.storage.get(result.thumbnailKey!);
+    const jpeg = await buffer(thumbnail!.body);
+    expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
+  });
+});
