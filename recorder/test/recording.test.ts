@@ -15,6 +15,7 @@ import { verifyControlToken } from '@podlive/shared/tokens';
 import { FilePublisher } from '../../sfu/load/file-publisher';
 import { loadConfig, type RecorderConfig } from '../src/config';
 import { Recorder } from '../src/Recorder';
+import { readManifest } from '../src/live/manifest';
 
 const SECRET = 'recorder-test-secret-recorder-test-secret';
 const CHUNK_SECONDS = 2;
@@ -121,5 +122,32 @@ describe('recording a live: chunks while it runs, an MP4 per simulcast layer whe
     const thumbnail = await recorder.storage.get(result.thumbnailKey!);
     const jpeg = await buffer(thumbnail!.body);
     expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
+  });
+
+  it('a recorder killed mid-live is resumed by the next one: numbering goes on, nothing uploaded is lost, the job finishes', { timeout: 90_000 }, async () => {
+    const sid = randomUUID();
+    const host = randomUUID();
+    const second = await FilePublisher.start({ node, session: sid, secret: SECRET, userId: host, layers: 1 });
+    try {
+      await recorder.start({ sessionId: sid, hostId: host, node: { id: 'rec-node', url: node.url } });
+      const first = await (await until(() => recorder.recording(sid), 'the recording', 5000));
+      await until(() => ((first!.manifest.renditions.r0?.segments.length ?? 0) >= 2 ? true : undefined), '2 chunks', 30_000);
+      // Down without flushing, as a crash would (FFmpeg killed, the chunk in progress lost).
+      await recorder.close();
+      const before = (await readManifest(recorder.storage, sid))!.renditions.r0!.segments;
+      recorder = await Recorder.create(config);
+      const resumed = await (await until(() => recorder.recording(sid), 'the resumed recording', 5000));
+      await until(() => ((resumed!.manifest.renditions.r0?.segments.length ?? 0) >= before.length + 2 ? true : undefined), '2 more chunks', 30_000);
+      const segments = resumed!.manifest.renditions.r0!.segments;
+      expect(segments.slice(0, before.length)).toEqual(before);
+      expect(segments.map((x) => x.index)).toEqual(segments.map((_, i) => i));
+      expect(new Set(segments.map((x) => x.run)).size).toBe(2);
+      await recorder.stop(sid);
+      const result = await until(() => plane.finished.get(sid), 'the finished recording', 60_000);
+      const recorded = segments.reduce((n, x) => n + x.durationSec, 0);
+      expect(result.durationSec).toBeGreaterThanOrEqual(Math.floor(recorded));
+    } finally {
+      second.close();
+    }
   });
 });

@@ -24,9 +24,10 @@ export interface FinishQueue {
 
 export const FINISH_ATTEMPTS = 6;
 export const FINISH_BACKOFF_MS = 1000;
-const QUEUE = 'recording-finish';
+export const FINISH_QUEUE = 'recording-finish';
+const QUEUE = FINISH_QUEUE;
 
-export async function bullFinishQueue(redisUrl: string, prefix: string, process: FinishProcessor, log: Logger): Promise<FinishQueue> {
+export async function bullFinishQueue(redisUrl: string, prefix: string, process: FinishProcessor, log: Logger, backoffMs = FINISH_BACKOFF_MS): Promise<FinishQueue> {
   // BullMQ's workers block on Redis: their connection must not give up on a slow command.
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const bullPrefix = `${prefix}bull`;
@@ -39,7 +40,7 @@ export async function bullFinishQueue(redisUrl: string, prefix: string, process:
     async add(sessionId) {
       // The job id is the session: adding it again while it exists is a no-op.
       await queue.add('finish', { sessionId }, {
-        jobId: `finish-${sessionId}`, attempts: FINISH_ATTEMPTS, backoff: { type: 'exponential', delay: FINISH_BACKOFF_MS },
+        jobId: `finish-${sessionId}`, attempts: FINISH_ATTEMPTS, backoff: { type: 'exponential', delay: backoffMs },
         removeOnComplete: true, removeOnFail: 1000,
       });
     },
@@ -59,7 +60,7 @@ export async function bullFinishQueue(redisUrl: string, prefix: string, process:
 }
 
 /** The in-process queue: one job at a time, pending session ids written to `file` before they run. */
-export async function fileFinishQueue(file: string, process: FinishProcessor, log: Logger): Promise<FinishQueue> {
+export async function fileFinishQueue(file: string, process: FinishProcessor, log: Logger, backoffMs = FINISH_BACKOFF_MS): Promise<FinishQueue> {
   const pending: string[] = await readFile(file, 'utf8').then((text) => JSON.parse(text) as string[]).catch(() => []);
   let running: Promise<void> = Promise.resolve();
   let closed = false;
@@ -73,7 +74,7 @@ export async function fileFinishQueue(file: string, process: FinishProcessor, lo
       if (closed) return;
       try {
         await pRetry(() => process(sessionId), {
-          retries: FINISH_ATTEMPTS - 1, factor: 2, minTimeout: FINISH_BACKOFF_MS,
+          retries: FINISH_ATTEMPTS - 1, factor: 2, minTimeout: backoffMs,
           onFailedAttempt: ({ error, attemptNumber }) => log.warn({ sessionId, attempt: attemptNumber, err: error.message }, 'finishing a recording failed'),
         });
       } catch (err) {
