@@ -17,7 +17,7 @@ type App = ReturnType<typeof build>;
 export interface Stack {
   /** The one origin the browser uses: the control plane, which proxies pages to the web app. */
   url: string;
-  /** DATA_DIR of the control plane (mail lands in its outbox/). */
+  /** DATA_DIR of the control plane (mail lands in its outbox/, objects in storage/). */
   dataDir: string;
   /** The 6-digit code of the newest mail in the outbox sent to `to`. */
   latestCode(to: string): Promise<string>;
@@ -37,8 +37,11 @@ export interface StackOptions {
   replicas?: number;
 }
 
-/** The media token secret the control plane and the test's SFU node share. */
-const MEDIA_TOKEN_SECRET = 'stack-media-secret-stack-media-secret-0123';
+/**
+ * The media token secret of the control plane (unless `serverEnv` names another), shared with the
+ * test's SFU node; tests sign control tokens with it to act as the recorder.
+ */
+export const MEDIA_TOKEN_SECRET = 'stack-media-secret-stack-media-secret-0123';
 const SFU_NODE_ID = 'local';
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -59,11 +62,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   try {
     db = await createTestDb('postgres');
-    const env: Record<string, string> = { DATA_DIR: dataDir, WEB_URL: `http://127.0.0.1:${webPort}`, PUBLIC_URL: `http://127.0.0.1:${apiPort}` };
+    const env: Record<string, string> = { DATA_DIR: dataDir, WEB_URL: `http://127.0.0.1:${webPort}`, PUBLIC_URL: `http://127.0.0.1:${apiPort}`, MEDIA_TOKEN_SECRET };
     if (options.media) {
       const rtcPortBase = String(await freeRtcPortBase(1));
       node = await MediaNode.start(loadSfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', RTC_PORT_BASE: rtcPortBase, MEDIA_TOKEN_SECRET, SFU_NODE_ID }));
-      Object.assign(env, { SFU_URL: node.url, SFU_NODE_ID, SFU_PUBLIC_WS_URL: node.url.replace(/^http/, 'ws'), MEDIA_TOKEN_SECRET });
+      Object.assign(env, { SFU_URL: node.url, SFU_NODE_ID, SFU_PUBLIC_WS_URL: node.url.replace(/^http/, 'ws') });
     }
     Object.assign(env, options.serverEnv);
     const config = loadConfig(env);

@@ -1,3 +1,4 @@
+import type Hls from 'hls.js';
 import type { MediaSession } from './MediaSession';
 import type { FrameClock } from './frames';
 
@@ -16,11 +17,14 @@ import type { FrameClock } from './frames';
  *   what a viewer sees of a node kill or a drain: `reset()` just before, wait until `count` grows
  *   again well after (frames are back), then read `maxGapMs`; the gap that spans the event ends at
  *   the first frame after it, so it is included.
+ * - `window.podliveHls` (recording page only): the hls.js player of the recording (`levels`,
+ *   `currentLevel`), or null while there is none (Safari's own HLS, or an error stopped it).
  */
 export interface PodliveTestHooks {
   podliveMedia?: MediaSession;
   podliveNode?: string | null;
   podliveFrames?: FrameClock;
+  podliveHls?: Hls | null;
 }
 
 export function exposeForTests(hooks: PodliveTestHooks): void {

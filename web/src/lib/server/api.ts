@@ -19,7 +19,7 @@ export class ApiFailure extends Error {
 }
 
 export interface ApiRequest {
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Sent as JSON, or as-is when it is FormData (multipart). */
   body?: unknown;
   /** Access token, sent as `Authorization: Bearer`. */
