@@ -8,6 +8,9 @@ import { createTestDb, type TestDb } from '@podlive/db/testing';
 import { freeRtcPortBase, freeTcpPort } from '@podlive/shared/testing/ports';
 import { MediaNode } from '@podlive/sfu';
 import { loadConfig as loadSfuConfig } from '@podlive/sfu/config';
+import { build as buildRecorder } from '@podlive/recorder/app';
+import { loadConfig as loadRecorderConfig } from '@podlive/recorder/config';
+import { Recorder } from '@podlive/recorder/Recorder';
 import { startWebServer, type WebServer } from './web-server';
 import { behindProxyEnv } from '../behind-proxy.js';
 
@@ -23,6 +26,8 @@ export interface Stack {
   latestCode(to: string): Promise<string>;
   /** The in-process SFU node the control plane places lives on (`media: true`). */
   node: MediaNode | undefined;
+  /** The recorder (`recorder` option). */
+  recorder: Recorder | undefined;
   /** Every control plane replica's URL (the first is `url`, the one pages use). */
   replicaUrls: string[];
   stop(): Promise<void>;
@@ -35,6 +40,11 @@ export interface StackOptions {
   serverEnv?: Record<string, string>;
   /** Control plane replicas on the same database (default 1); pages use the first. */
   replicas?: number;
+  /**
+   * Also run the recorder in this process (needs `media`), with the control plane's storage (its
+   * DATA_DIR, or the S3 settings in `serverEnv`) and this environment added (e.g. chunk length).
+   */
+  recorder?: Record<string, string>;
 }
 
 /**
@@ -52,8 +62,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const others: App[] = [];
   let web: WebServer | undefined;
   let node: MediaNode | undefined;
+  let recorderApp: Awaited<ReturnType<typeof buildRecorder>> | undefined;
+  let recorder: Recorder | undefined;
   const stop = async () => {
     await web?.stop();
+    await recorderApp?.close();
     await app?.close();
     for (const other of others) await other.close();
     await node?.close();
@@ -69,6 +82,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       Object.assign(env, { SFU_URL: node.url, SFU_NODE_ID, SFU_PUBLIC_WS_URL: node.url.replace(/^http/, 'ws') });
     }
     Object.assign(env, options.serverEnv);
+    if (options.recorder) {
+      const recorderPort = await freeTcpPort();
+      const recorderConfig = loadRecorderConfig({ ...env, ...options.recorder, RECORDER_PORT: String(recorderPort), SERVER_URL: `http://127.0.0.1:${apiPort}` });
+      recorder = await Recorder.create(recorderConfig);
+      recorderApp = await buildRecorder(recorderConfig, recorder);
+      await recorderApp.listen({ host: '127.0.0.1', port: recorderPort });
+      env.RECORDER_URL = `http://127.0.0.1:${recorderPort}`;
+    }
     const config = loadConfig(env);
     app = build(config, { db: databaseHandle(db) });
     await app.listen({ host: '127.0.0.1', port: apiPort });
@@ -82,7 +103,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       replicaUrls.push(await other.listen({ host: '127.0.0.1', port: 0 }));
     }
     web = await startWebServer({ port: webPort, env: behindProxyEnv(url) });
-    return { url, replicaUrls, dataDir, latestCode: (to) => latestCode(join(dataDir, 'outbox'), to), node, stop };
+    return { url, replicaUrls, dataDir, latestCode: (to) => latestCode(join(dataDir, 'outbox'), to), node, recorder, stop };
   } catch (err) {
     await stop().catch(() => {});
     throw err;
