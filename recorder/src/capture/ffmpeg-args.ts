@@ -29,6 +29,26 @@ export interface RunArgsOptions {
   audioBitrateKbps: number;
 }
 
+/**
+ * The setts expressions of the video (commas escaped for FFmpeg's bitstream filter list).
+ *
+ * The first frame of every run reaches the filter without a PTS: FFmpeg 5.1's H.264 parser, which
+ * assembles frames from the RTP demuxer's NAL units, cannot look up the timestamp of its very first
+ * frame (its packets have no byte position). `dts=PTS` gave that frame no DTS and a duration of
+ * NEXT_PTS - NOPTS (an overflow: "Packet with invalid duration", "Timestamps are unset", the
+ * muxer then making timestamps up, which FFmpeg warns will stop working). Worse, the DTS FFmpeg
+ * invents for it is the start of the input's timeline, and with the first frame's PTS unknown that
+ * start is the second frame's PTS unless another stream's first packet sets it earlier: with video
+ * only always, with audio when FFmpeg had read none yet (seen once in ~40 runs on a loaded
+ * machine). The key frame and the next frame then shared a timestamp: two video samples at DTS 0
+ * in the run's first segment. Such a frame is placed one frame (at 30 fps: the rate is unknown)
+ * before the next, which it precedes in any case.
+ */
+export const VIDEO_TIMESTAMPS = {
+  ts: 'if(eq(PTS\\,NOPTS)\\,if(eq(NEXT_PTS\\,NOPTS)\\,DTS\\,NEXT_PTS-1/(30*TB))\\,PTS)',
+  duration: 'if(eq(NEXT_PTS\\,NOPTS)\\,PREV_OUTDURATION\\,if(eq(PTS\\,NOPTS)\\,1/(30*TB)\\,NEXT_PTS-PTS))',
+} as const;
+
 /** Options before `-i <sdp>`. */
 export function inputArgs(): string[] {
   return [
@@ -60,9 +80,10 @@ export function outputArgs(o: RunArgsOptions): string[] {
     // RTP gives H.264 a PTS but no DTS; for a copied stream FFmpeg then invents DTS by counting
     // frames at the probed frame rate, which drifts from the PTS as soon as the browser's frame rate
     // varies (and fails outright without a probed rate). Constrained baseline has no B-frames, so
-    // DTS = PTS. Durations: the distance to the next frame; without one the last sample of every
-    // fragment had duration 0 and the next segment's first frame landed one frame early.
-    '-bsf:v', 'setts=dts=PTS:duration=if(eq(NEXT_PTS\\,NOPTS)\\,PREV_OUTDURATION\\,NEXT_PTS-PTS)',
+    // DTS = PTS (`ts` sets both). Durations: the distance to the next frame; without one the last
+    // sample of every fragment had duration 0 and the next segment's first frame landed one frame
+    // early. See VIDEO_TIMESTAMPS for the first frame of a run, which comes without a PTS.
+    '-bsf:v', `setts=ts=${VIDEO_TIMESTAMPS.ts}:duration=${VIDEO_TIMESTAMPS.duration}`,
     // Opus is not playable from fMP4 HLS by most players: AAC-LC (FFmpeg's native encoder).
     '-c:a', 'aac', '-b:a', `${o.audioBitrateKbps}k`,
     '-f', 'hls',

@@ -37,9 +37,20 @@ export async function ffprobe(path: string): Promise<ProbeResult> {
   return JSON.parse(stdout) as ProbeResult;
 }
 
-/** FFmpeg decodes the whole file: the error lines it printed (none for a clean file). */
+/**
+ * FFmpeg decodes the whole file: the error lines it printed (none for a clean file).
+ *
+ * The decoded frames keep the file's own timestamps (`-enc_time_base -1`: the stream's 1/90000).
+ * By default FFmpeg would re-time them for the null muxer onto a grid of the guessed frame rate
+ * (1/30 s) and reject two frames rounded onto the same tick ("non monotonically increasing dts to
+ * muxer ... 14 >= 14"), then stop decoding. Live RTP timestamps are not on such a grid: FFmpeg's
+ * RTP demuxer re-anchors each stream on every RTCP sender report (A/V sync), which moves the
+ * video by a few ms, more on a loaded machine; and the video starts 21 ms (AAC priming) after the
+ * audio, 0.63 frame off the grid, so a step back of 4.3 ms already collided. Frames that truly
+ * share a timestamp still fail here, as they should.
+ */
 export async function decodeErrors(path: string): Promise<string[]> {
-  const { stderr } = await promisify(execFile)('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-i', path, '-f', 'null', '-']);
+  const { stderr } = await promisify(execFile)('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-i', path, '-fps_mode', 'passthrough', '-enc_time_base', '-1', '-f', 'null', '-']);
   return stderr.split('\n').filter((l) => l.trim());
 }
 
