@@ -150,4 +150,53 @@ describe('recording a live: chunks while it runs, an MP4 per simulcast layer whe
       second.close();
     }
   });
+
+  it('a guest who joins and leaves mid-live is heard in the recording, only while on stage', { timeout: 90_000 }, async () => {
+    const sid = randomUUID();
+    const host = randomUUID();
+    const hostPub = await FilePublisher.start({ node, session: sid, secret: SECRET, userId: host, layers: 1 });
+    let guest: FilePublisher | undefined;
+    try {
+      await recorder.start({ sessionId: sid, hostId: host, node: { id: 'rec-node', url: node.url } });
+      const live = await (await until(() => recorder.recording(sid), 'the recording', 5000));
+      const chunks = () => live!.manifest.renditions.r0?.segments.length ?? 0;
+      await until(() => (chunks() >= 2 ? true : undefined), '2 chunks with the host alone', 30_000);
+      // The guest's voice is a 2 kHz tone, the host's 440 Hz: a band-pass tells them apart.
+      guest = await FilePublisher.start({ node, session: sid, secret: SECRET, userId: randomUUID(), layers: 1, toneHz: 2000 });
+      const joined = chunks();
+      await until(() => (chunks() >= joined + 3 ? true : undefined), '3 chunks with the guest', 30_000);
+      guest.close();
+      guest = undefined;
+      const left = chunks();
+      await until(() => (chunks() >= left + 3 ? true : undefined), '3 chunks after the guest left', 30_000);
+      const segments = [...live!.manifest.renditions.r0!.segments];
+      await recorder.stop(sid);
+      const result = await until(() => plane.finished.get(sid), 'the finished recording', 60_000);
+
+      // Runs: host alone, with the guest, alone again (a new run when the voices change).
+      const runs = [...new Set(segments.map((x) => x.run))];
+      expect(runs).toHaveLength(3);
+      const spans: [number, number][] = [];
+      let t = 0;
+      for (const run of runs) {
+        const length = segments.filter((x) => x.run === run).reduce((n, x) => n + x.durationSec, 0);
+        spans.push([t, t + length]);
+        t += length;
+      }
+      const file = join(await mkdtemp(join(tmpdir(), 'podlive-recorder-guest-')), 'r.mp4');
+      await writeFile(file, await buffer((await recorder.storage.get(result.renditions[0]!.key))!.body));
+      /** Mean level (dB) of the 2 kHz band over the middle of a span. */
+      const guestBand = async ([from, to]: [number, number]) => {
+        const { stderr } = await promisify(execFile)('ffmpeg', ['-hide_banner', '-ss', String(from + 1), '-t', String(Math.max(0.5, to - from - 2)), '-i', file, '-af', 'bandpass=f=2000:width_type=h:w=300,volumedetect', '-f', 'null', '-']);
+        return Number(/mean_volume: (-?[\d.]+) dB/.exec(stderr)?.[1]);
+      };
+      const [before, during, after] = await Promise.all(spans.map(guestBand));
+      console.info(`[recording] 2 kHz band: host alone ${before} dB, with the guest ${during} dB, after ${after} dB`);
+      expect(during).toBeGreaterThan(before! + 20);
+      expect(during).toBeGreaterThan(after! + 20);
+    } finally {
+      guest?.close();
+      hostPub.close();
+    }
+  });
 });

@@ -14,6 +14,8 @@ export interface FilePublisherOptions {
   audio?: boolean;
   /** The host's user id (default `load-publisher`). */
   userId?: string;
+  /** Frequency of its audio tone (default 440 Hz). */
+  toneHz?: number;
 }
 
 const AUDIO_PT = 100;
@@ -85,7 +87,7 @@ export class FilePublisher {
     if (!o.node) throw new TypeError('node is required (a started MediaNode)');
     if (typeof o.session !== 'string' || !o.session) throw new TypeError('session must be a non-empty string');
     if (typeof o.secret !== 'string' || !o.secret) throw new TypeError('secret must be a non-empty string');
-    const media = await prepareHostMedia();
+    const media = await prepareHostMedia(o.toneHz === undefined ? {} : { toneHz: o.toneHz });
     const host = await HostPeer.join(o);
     try {
       const chosen = layers === 3 ? media.layers : media.layers.slice(-1);

@@ -37,6 +37,8 @@ export interface HostMediaOptions {
   layers?: LayerSpec[];
   /** Where encoded clips are kept (default `os.tmpdir()/podlive-host-media`). */
   cacheDir?: string;
+  /** Frequency of the audio tone (default 440 Hz): two hosts told apart by ear, or by a band-pass filter. */
+  toneHz?: number;
 }
 
 export interface HostMedia {
@@ -76,20 +78,22 @@ export function prepareHostMedia(o: HostMediaOptions = {}): Promise<HostMedia> {
   }
   if (!Number.isInteger(fps) || fps < 1 || fps > 60) throw new TypeError(`fps must be an integer from 1 to 60, got ${fps}`);
   if (layers.length === 0) throw new TypeError('at least one video layer is needed');
-  const params = { FORMAT_VERSION, seconds, fps, layers, AUDIO_KBPS };
+  const toneHz = o.toneHz ?? 440;
+  if (!Number.isInteger(toneHz) || toneHz < 20 || toneHz > 20_000) throw new TypeError(`toneHz must be an integer from 20 to 20000, got ${toneHz}`);
+  const params = { FORMAT_VERSION, seconds, fps, layers, AUDIO_KBPS, ...(toneHz === 440 ? {} : { toneHz }) };
   const hash = createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 16);
   const dir = join(o.cacheDir ?? join(tmpdir(), 'podlive-host-media'), hash);
   let pending = prepared.get(dir);
   if (!pending) {
-    pending = load(dir, seconds, fps, layers);
+    pending = load(dir, seconds, fps, layers, toneHz);
     prepared.set(dir, pending);
     pending.catch(() => prepared.delete(dir));
   }
   return pending;
 }
 
-async function load(dir: string, seconds: number, fps: number, layers: LayerSpec[]): Promise<HostMedia> {
-  if (!(await exists(dir))) await encode(dir, seconds, fps, layers);
+async function load(dir: string, seconds: number, fps: number, layers: LayerSpec[], toneHz: number): Promise<HostMedia> {
+  if (!(await exists(dir))) await encode(dir, seconds, fps, layers, toneHz);
   const read = await Promise.all(layers.map(async (spec, i) => ({ spec, frames: accessUnits(await readFile(join(dir, `layer${i}.h264`))) })));
   const frames = seconds * fps;
   for (const layer of read) {
@@ -104,7 +108,7 @@ async function load(dir: string, seconds: number, fps: number, layers: LayerSpec
 }
 
 /** One ffmpeg run into a temporary directory, renamed into place (concurrent processes race safely). */
-async function encode(dir: string, seconds: number, fps: number, layers: LayerSpec[]): Promise<void> {
+async function encode(dir: string, seconds: number, fps: number, layers: LayerSpec[], toneHz: number): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await mkdir(tmp, { recursive: true });
   const split = layers.map((_, i) => `[v${i}]`).join('');
@@ -118,7 +122,7 @@ async function encode(dir: string, seconds: number, fps: number, layers: LayerSp
   const args = [
     '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
     '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=${fps}:duration=${seconds}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+    '-f', 'lavfi', '-i', `sine=frequency=${toneHz}:sample_rate=48000:duration=${seconds}`,
     '-filter_complex', `[0:v]split=${layers.length}${split};${scale}`,
     ...video,
     '-map', '1:a', '-c:a', 'libopus', '-b:a', `${AUDIO_KBPS}k`, '-ac', '2', '-ar', '48000',

@@ -328,7 +328,7 @@ export class Rendition extends SafeEmitter<RenditionEvents> {
     const command = ffmpeg(join(this.#o.workDir, files.sdp))
       .setFfmpegPath(this.#o.ffmpegPath)
       .inputOptions(inputArgs())
-      .outputOptions(outputArgs({ workDir: this.#o.workDir, run: number, startIndex: this.#nextIndex, segmentSeconds: this.#o.segmentSeconds, audioBitrateKbps: this.#o.audioBitrateKbps }))
+      .outputOptions(outputArgs({ workDir: this.#o.workDir, run: number, startIndex: this.#nextIndex, segmentSeconds: this.#o.segmentSeconds, audioBitrateKbps: this.#o.audioBitrateKbps, audioInputs: (this.#o.sdp.match(/^m=audio /gm) ?? []).length }))
       .output(join(this.#o.workDir, files.runPlaylist(number)));
     let exited!: () => void;
     const run: Run = {

@@ -27,6 +27,17 @@ export interface RunArgsOptions {
   startIndex: number;
   segmentSeconds: number;
   audioBitrateKbps: number;
+  /** Audio streams in the SDP: the host's mic first, then guests' (mixed into one programme track). */
+  audioInputs?: number;
+}
+
+/** How to map the audio: the one stream as it is, or every stream mixed into `[programme]`. */
+function audioMapping(inputs: number): string[] {
+  if (inputs <= 1) return ['-map', '0:a:0?'];
+  const labels = Array.from({ length: inputs }, (_, i) => `[0:a:${i}]`).join('');
+  // normalize=0: each voice keeps its level (amix would otherwise scale every input by 1/n).
+  // duration=longest: a guest who stops sending does not end the programme.
+  return ['-filter_complex', `${labels}amix=inputs=${inputs}:duration=longest:normalize=0[programme]`, '-map', '[programme]'];
 }
 
 /**
@@ -73,8 +84,9 @@ export function inputArgs(): string[] {
 /** Options after the input, then the output (FFmpeg's run playlist). */
 export function outputArgs(o: RunArgsOptions): string[] {
   return [
-    // One video stream; audio when the SDP has one.
-    '-map', '0:v:0', '-map', '0:a:0?',
+    // One video stream; audio when the SDP has one (guests' voices mixed in: an encode, but audio is
+    // transcoded to AAC anyway).
+    '-map', '0:v:0', ...audioMapping(o.audioInputs ?? 1),
     // The host's H.264 as it is: no re-encode.
     '-c:v', 'copy',
     // RTP gives H.264 a PTS but no DTS; for a copied stream FFmpeg then invents DTS by counting

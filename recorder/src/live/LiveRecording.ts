@@ -44,10 +44,12 @@ interface Capture {
 
 /**
  * The recording of one live while it runs: joined to the origin as the `recorder` role, one
- * Rendition (FFmpeg) per simulcast layer of the host's camera, each fed the host's layer and mic
- * over PlainTransports. Every chunk is uploaded as soon as FFmpeg closes it, then the rendition's
- * live playlist, then the manifest. When the host's producers change (a reconnect, another
- * origin), the renditions restart on the new ones and number on (one discontinuity).
+ * Rendition (FFmpeg) per simulcast layer of the host's camera, each fed the host's layer, the
+ * host's mic and every guest's mic (mixed) over PlainTransports. Every chunk is uploaded as soon
+ * as FFmpeg closes it, then the rendition's live playlist, then the manifest. When what is
+ * recorded changes (the host reconnects or moves to another origin, a guest starts or stops
+ * speaking), the renditions restart on the new producers and number on: one discontinuity, about
+ * half a second of media. Guests' video is not recorded (it would need a composited encode).
  */
 export class LiveRecording {
   readonly sessionId: string;
@@ -126,15 +128,24 @@ export class LiveRecording {
       if (n.method === 'newProducer') {
         const info = n.data as ProducerInfo;
         this.#producers.set(info.producerId, info);
-        if (info.userId === this.#o.start.hostId) this.#restart('the host has a new producer');
+        if (this.#recorded(info)) this.#restart(info.userId === this.#o.start.hostId ? 'the host has a new producer' : 'a guest speaks');
       } else if (n.method === 'producerClosed') {
-        this.#producers.delete((n.data as { producerId: string }).producerId);
+        const { producerId } = n.data as { producerId: string };
+        const info = this.#producers.get(producerId);
+        this.#producers.delete(producerId);
+        // A guest who left: the mix must not wait for their voice.
+        if (info && info.userId !== this.#o.start.hostId && this.#recorded(info)) this.#restart('a guest left');
       }
     });
     peer.on('close', () => {
       if (this.#peer === peer && !this.#stopped) logger.warn({ sessionId: this.sessionId, node: node.id }, 'lost the origin; waiting to be told where the live went');
     });
     this.#restart('joined the origin');
+  }
+
+  /** In the recording: the host's camera (one layer per rendition) and every voice on stage. */
+  #recorded(info: ProducerInfo): boolean {
+    return info.kind === 'audio' || info.userId === this.#o.start.hostId;
   }
 
   #change(step: () => Promise<void>): Promise<void> {
@@ -148,10 +159,13 @@ export class LiveRecording {
   #restart(why: string): void {
     void this.#change(async () => {
       if (this.#stopped) return;
-      const host = [...this.#producers.values()].filter((p) => p.userId === this.#o.start.hostId);
+      const producers = [...this.#producers.values()];
+      const host = producers.filter((p) => p.userId === this.#o.start.hostId);
       const video = host.find((p) => p.kind === 'video');
       const audio = host.find((p) => p.kind === 'audio');
       if (!video || !audio) return; // recording begins once the host has camera and mic
+      // The host's voice first, then the guests' (mixed into the programme audio).
+      const voices = [audio, ...producers.filter((p) => p.kind === 'audio' && p.userId !== this.#o.start.hostId)];
       await this.#stopCaptures();
       logger.info({ sessionId: this.sessionId, why }, 'starting the renditions');
       const peer = this.#peer;
@@ -162,7 +176,7 @@ export class LiveRecording {
       try {
         for (let layer = 0; layer < layers; layer++) {
           const r = `r${layer}` as RenditionId;
-          captures.set(r, await this.#capture(peer, r, layer === 0 ? first : await this.#consume(peer, video, layer), audio));
+          captures.set(r, await this.#capture(peer, r, layer === 0 ? first : await this.#consume(peer, video, layer), voices));
         }
       } catch (err) {
         for (const c of captures.values()) c.rendition.close();
@@ -181,13 +195,17 @@ export class LiveRecording {
     return { ...consumer, port };
   }
 
-  async #capture(peer: protooClient.Peer, r: RenditionId, video: PlainConsumer & { port: number }, audioProducer: ProducerInfo): Promise<Capture> {
-    const audio = await this.#consume(peer, audioProducer);
+  async #capture(peer: protooClient.Peer, r: RenditionId, video: PlainConsumer & { port: number }, voices: ProducerInfo[]): Promise<Capture> {
+    const audios = [];
+    for (const voice of voices) audios.push(await this.#consume(peer, voice));
     const segments = this.#manifest.current.renditions[r]?.segments ?? [];
     const last = segments.at(-1);
     const rendition = await Rendition.start({
       id: r,
-      sdp: buildSdp([{ kind: 'video', port: video.port, rtpParameters: video.rtpParameters }, { kind: 'audio', port: audio.port, rtpParameters: audio.rtpParameters }]),
+      sdp: buildSdp([
+        { kind: 'video', port: video.port, rtpParameters: video.rtpParameters },
+        ...audios.map((audio) => ({ kind: 'audio' as const, port: audio.port, rtpParameters: audio.rtpParameters })),
+      ]),
       workDir: join(this.#o.workDir, this.sessionId, r, String(Date.now())),
       requestKeyFrame: async () => {
         await peer.request('requestKeyFrame', { consumerId: video.id });
@@ -200,8 +218,8 @@ export class LiveRecording {
     rendition.on('init', (init) => this.#init(r, init));
     rendition.on('segment', (segment) => this.#segment(r, segment));
     // FFmpeg listens: the resume's key frame is the one it starts from.
-    for (const c of [video, audio]) await peer.request('resumeConsumer', { consumerId: c.id });
-    return { rendition, consumers: [video.id, audio.id] };
+    for (const c of [video, ...audios]) await peer.request('resumeConsumer', { consumerId: c.id });
+    return { rendition, consumers: [video.id, ...audios.map((a) => a.id)] };
   }
 
   async #stopCaptures(): Promise<void> {
