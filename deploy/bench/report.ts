@@ -10,13 +10,21 @@ const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 const START = '<!-- bench:start -->';
 const END = '<!-- bench:end -->';
 
-interface Step { viewers: number; consumers: number; workerCpuPercent: number; packetsOutPerSec: number; workerRssMiB: number; rssKiBPerConsumer: number; loss: number; testerCpuPercent: number; stopReason?: string }
-interface Capacity { atStep: number; consumersMeasured: number; workerCpuPercent: number; consumersPerCore: number; packetsOutPerSecPerCore: number; rssKiBPerConsumer: number; extrapolated: boolean }
-interface Fanout { video: { steps: Step[]; capacity: Capacity | null }; listen: { steps: Step[]; capacity: Capacity | null }; listenVsVideoConsumersPerCore: number | null }
+interface Throttle { periods: number; throttled: number; throttledPercent: number; throttledMsPerSec: number; cgroupCpuPercent: number }
+interface Step { viewers: number; consumers: number; quota?: number | null; workerCpuPercent: number; cpuOfQuotaPercent?: number | null; packetsOutPerSec: number; workerRssMiB: number; rssKiBPerConsumer: number; loss: number; testerCpuPercent: number; otherCpuPercent?: number; stealPercent?: number; throttle?: Throttle | null; stopReason?: string }
+interface Capacity { atStep: number; consumersMeasured: number; workerCpuPercent: number; quota?: number | null; cpuOfQuotaPercent?: number | null; consumersPerCore: number; packetsOutPerSecPerCore: number; rssKiBPerConsumer: number; basis?: 'saturated' | 'below saturation' | 'extrapolated'; extrapolated: boolean }
+interface Linear { consumersPerCore: number; packetsOutPerSecPerCore: number }
+interface FanoutMode { reference?: Step; linear?: Linear; steps: Step[]; capacity: Capacity | null; ratioToLinear?: number | null; ceiling?: Step | null; ceilingLinear?: Linear | null; ratioToCeilingLinear?: number | null }
+interface Fanout { quota?: { share: number; periodUs: number; cgroupVersion?: number } | null; contention?: string[]; video: FanoutMode; listen: FanoutMode; listenVsVideoConsumersPerCore: number | null }
+type Mode = 'video' | 'listen';
 interface G2g { oneNode: Summary & { unreadable: number }; crossNode: (Summary & { unreadable: number }) | null; ratioCrossToOne: { p50: number; p95: number; p99: number } | null }
 interface Stage { n: number; invitesAccepted: number; eventsReceived: number; inviteToEventMs: Summary }
 interface Cp { endpoints: (Summary & { endpoint: string; rate: number; seconds: number; errors: number; achievedRate: number })[]; ws: { requested: number; held: number; errors: number; serverRssBeforeMiB: number; serverRssAfterMiB: number; kiBPerConnection: number } }
 interface Join { tokenToFirstFrameMs: Summary; navigationToFirstFrameMs: Summary }
+interface Rec {
+  live: { renditions: number; ffmpegProcesses: number; ffmpegCpuPercentOfCore: number; nodeProcessCpuPercentOfCore: number; stopMs: number };
+  tenMinutes: { durationSec: number; sizeBytes: number; renditions: string[]; finishMs: number; endLiveToPlayableMs: number; endLiveToAllRenditionsMs: number } | null;
+}
 
 const p = (s: Summary | undefined) => (s && s.n ? `p50 ${s.p50} · p95 ${s.p95} · p99 ${s.p99} ms (n=${s.n})` : 'not measured');
 const machineLine = (m: Machine) => `${m.cpuModel}, ${m.cores} cores, ${m.memGiB} GiB, ${m.os}, Node ${m.node}, commit ${m.commit}, ${m.date.slice(0, 16).replace('T', ' ')} UTC`;
@@ -49,22 +57,49 @@ export async function writeReport(): Promise<void> {
   section(fan, '1. Fan-out capacity per worker core');
   const fd = fan?.data as Fanout | null | undefined;
   if (fd) {
+    const pct = (share: number | null | undefined) => (share ? `${Math.round(share * 1000) / 10} %` : 'none');
+    const stepRow = (s: Step, label?: string) => (s.consumers === 0
+      ? `| ${s.viewers} | — | ${pct(s.quota)} | — | — | — | — | — | — | ${s.testerCpuPercent} | — | ${s.stopReason ?? ''}; no SFU sample |`
+      : `| ${s.viewers} | ${s.consumers} | ${label ?? pct(s.quota)} | ${s.workerCpuPercent}${s.cpuOfQuotaPercent != null ? ` (${s.cpuOfQuotaPercent} % of quota)` : ''} | ${s.throttle ? `${s.throttle.throttledPercent} % · ${s.throttle.throttledMsPerSec} ms/s` : '—'} | ${s.packetsOutPerSec} | ${s.workerRssMiB} | ${s.rssKiBPerConsumer} | ${Math.round(s.loss * 10000) / 100} | ${s.testerCpuPercent} | ${s.otherCpuPercent ?? '—'}${s.stealPercent ? ` (steal ${s.stealPercent})` : ''} | ${s.stopReason ?? ''} |`);
     for (const mode of ['video', 'listen'] as const) {
-      md.push(`**${mode === 'video' ? 'Video (H.264 + Opus)' : 'Listen mode (Opus only)'}**`, '', '| viewers | consumers | worker CPU % of a core | packets/s out | worker RSS MiB | KiB/consumer | loss % | tester CPU % | stop |', '|---|---|---|---|---|---|---|---|---|');
-      for (const s of fd[mode].steps) md.push(s.consumers === 0 ? `| ${s.viewers} | — | — | — | — | — | — | ${s.testerCpuPercent} | ${s.stopReason ?? ''}; the tester ended before the 5 s window (joins were still pending), so this step has no SFU sample |` : `| ${s.viewers} | ${s.consumers} | ${s.workerCpuPercent} | ${s.packetsOutPerSec} | ${s.workerRssMiB} | ${s.rssKiBPerConsumer} | ${Math.round(s.loss * 10000) / 100} | ${s.testerCpuPercent} | ${s.stopReason ?? ''} |`);
-      const c = fd[mode].capacity;
+      const m = fd[mode];
+      md.push(`**${mode === 'video' ? 'Video (H.264 + Opus)' : 'Listen mode (Opus only)'}**`, '', '| viewers | consumers | worker quota | worker CPU % of a core | throttled periods · time | packets/s out | worker RSS MiB | KiB/consumer | loss % | tester CPU % | other CPU % | stop |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
+      // Without a quota the reference step is the ramp's first step already.
+      if (m.reference && fd.quota) md.push(stepRow(m.reference, 'none (reference)'));
+      for (const s of m.steps) md.push(stepRow(s));
+      if (m.ceiling) md.push(stepRow(m.ceiling, "none (tester's ceiling)"));
+      const c = m.capacity;
       if (c) {
-        md.push('', `Per core: **${c.consumersPerCore} consumers**, **${c.packetsOutPerSecPerCore} packets/s out**, **${c.rssKiBPerConsumer} KiB per consumer** (from ${c.consumersMeasured} consumers at ${c.workerCpuPercent} % of the core${c.extrapolated ? ', scaled linearly to 100 %' : ''}).`, '');
-        rows.push(`| Fan-out, ${mode === 'video' ? 'video' : 'listen'}: consumers per worker core | ${c.consumersPerCore}${c.extrapolated ? ' (extrapolated)' : ''} · ${c.packetsOutPerSecPerCore} pkt/s · ${c.rssKiBPerConsumer} KiB/consumer |`);
+        const how = c.basis === 'saturated'
+          ? `measured: ${c.consumersMeasured} consumers saturated the worker confined to ${pct(c.quota)} of a core (${c.workerCpuPercent} % of a core = ${c.cpuOfQuotaPercent} % of its quota), ÷ the quota`
+          : c.basis === 'below saturation'
+            ? `a lower bound: the last clean step, ${c.consumersMeasured} consumers at ${c.cpuOfQuotaPercent} % of a ${pct(c.quota)} quota, ÷ the quota (the worker did not reach 90 % of its quota at a clean step)`
+            : `extrapolated: ${c.consumersMeasured} consumers at ${c.workerCpuPercent} % of an unconfined core, scaled linearly to 100 %`;
+        md.push('', `Per core: **${c.consumersPerCore} consumers**, **${c.packetsOutPerSecPerCore} packets/s out**, **${c.rssKiBPerConsumer} KiB per consumer** (${how}).`);
+        if (m.reference && m.linear && c.basis !== 'extrapolated') {
+          md.push(`Cross-check: the unconfined reference step (${m.reference.consumers} consumers at ${m.reference.workerCpuPercent} % of a core) scaled linearly gives ${m.linear.consumersPerCore} consumers and ${m.linear.packetsOutPerSecPerCore} packets/s per core; measured ÷ linear = **×${m.ratioToLinear}**.`);
+        }
+        if (m.ceiling && m.ceilingLinear && c.basis !== 'extrapolated') {
+          md.push(`Unconfined at the tester's ceiling (${m.ceiling.consumers} consumers at ${m.ceiling.workerCpuPercent} % of a core, loss ${Math.round(m.ceiling.loss * 10000) / 100} %) scaled linearly: ${m.ceilingLinear.consumersPerCore} consumers and ${m.ceilingLinear.packetsOutPerSecPerCore} packets/s per core; measured ÷ that = **×${m.ratioToCeilingLinear}**.`);
+        }
+        md.push('');
+        const note = c.basis === 'saturated' ? `saturated at a ${pct(c.quota)} quota${m.ratioToLinear != null ? `; linear extrapolations: ${m.linear?.consumersPerCore} from ${m.reference?.consumers} consumers${m.ceiling ? `, ${m.ceilingLinear?.consumersPerCore} from ${m.ceiling.consumers}` : ''}` : ''}` : c.basis === 'below saturation' ? 'lower bound, quota not saturated' : 'extrapolated linearly';
+        rows.push(`| Fan-out, ${mode}: consumers per worker core | ${c.consumersPerCore} (${note}) · ${c.packetsOutPerSecPerCore} pkt/s · ${c.rssKiBPerConsumer} KiB/consumer |`);
       }
     }
+    for (const c of fd.contention ?? []) md.push(`- **${c}**`);
+    if (fd.contention?.length) md.push('');
+    md.push('Memory per consumer is the worker RSS growth from before the first viewer (a fresh worker per mode), over the consumers of that step; it includes each viewer\'s WebRtcTransport (in listen mode one consumer per transport, in video mode two).', '');
     if (fd.listenVsVideoConsumersPerCore !== null) {
-      md.push('Memory per consumer is the worker RSS growth over the ramp; the listen ramp runs after the video ramp on the same worker, whose RSS does not shrink back, so its figure is a lower bound.', '');
       md.push(`Listen / video consumers per core: **×${fd.listenVsVideoConsumersPerCore}** (same run).`, '');
       rows.push(`| Fan-out: listen / video consumers per core | ×${fd.listenVsVideoConsumersPerCore} |`);
     }
-    const series = (k: 'workerCpuPercent' | 'packetsOutPerSec') => (['video', 'listen'] as const).map((m) => ({ name: m, points: fd[m].steps.filter((s) => s.consumers > 0).map((s): [number, number] => [s.consumers, s[k]]) }));
-    md.push(await plot('fanout-cpu', lineChart('Worker CPU vs consumers (one worker)', 'consumers', '% of one core', series('workerCpuPercent'))), '');
+    const confined = (m: Mode) => fd[m].steps.filter((s) => s.consumers > 0);
+    const series = (k: 'workerCpuPercent' | 'packetsOutPerSec') => (['video', 'listen'] as const).map((m) => ({ name: m, points: confined(m).map((s): [number, number] => [s.consumers, s[k]]) }));
+    const quota = fd.quota?.share;
+    const maxConsumers = Math.max(...(['video', 'listen'] as const).flatMap((m) => confined(m).map((s) => s.consumers)), 1);
+    const cpuSeries = quota ? [...series('workerCpuPercent'), { name: `quota (${pct(quota)})`, points: [[0, quota * 100], [maxConsumers, quota * 100]] as [number, number][] }] : series('workerCpuPercent');
+    md.push(await plot('fanout-cpu', lineChart(`Worker CPU vs consumers (one worker${quota ? `, confined to ${pct(quota)} of a core` : ''})`, 'consumers', '% of one core', cpuSeries)), '');
     md.push(await plot('fanout-packets', lineChart('Packets/s out vs consumers', 'consumers', 'packets/s', series('packetsOutPerSec'))), '');
   } else rows.push('| Fan-out | not measured (see report) |');
 
@@ -118,6 +153,18 @@ export async function writeReport(): Promise<void> {
     rows.push(`| Join time: token request → first decoded frame | ${p(jd.tokenToFirstFrameMs)} |`);
   } else rows.push('| Join time | not measured (see report) |');
 
+  const rec = results.get('recording');
+  section(rec, '6. Recording');
+  const rd = rec?.data as Rec | null | undefined;
+  if (rd) {
+    md.push(`- while recording a live with ${rd.live.renditions} renditions: FFmpeg ${rd.live.ffmpegCpuPercentOfCore} % of a core in all (${rd.live.ffmpegProcesses} processes; the recorder's JavaScript shares a process measured at ${rd.live.nodeProcessCpuPercentOfCore} % with the node and the publisher)`);
+    md.push(`- End Live → playable (HLS, last chunks uploaded): ${rd.live.stopMs} ms`);
+    if (rd.tenMinutes) md.push(`- 10-minute live: the finishing job took ${rd.tenMinutes.finishMs} ms (${rd.tenMinutes.renditions.join(', ')}; ${Math.round(rd.tenMinutes.sizeBytes / 1e6)} MB of MP4); End Live → all renditions ready ≈ ${rd.tenMinutes.endLiveToAllRenditionsMs} ms`);
+    md.push('');
+    rows.push(`| Recording: recorder CPU per live (${rd.live.renditions} renditions) | ${rd.live.ffmpegCpuPercentOfCore} % of a core (FFmpeg) |`);
+    rows.push(`| Recording, 10-minute live: End Live → playable / all renditions ready | ${rd.live.stopMs} ms / ${rd.tenMinutes ? `${rd.tenMinutes.endLiveToAllRenditionsMs} ms` : 'not measured'} |`);
+  } else rows.push('| Recording | not measured (see report) |');
+
   await writeFile(`${HERE}REPORT.md`, `${md.join('\n')}\n`);
   const table = [
     START,
@@ -131,7 +178,7 @@ export async function writeReport(): Promise<void> {
   const readme = await readFile(README, 'utf8');
   const next = readme.includes(START)
     ? readme.replace(new RegExp(`${START}[\\s\\S]*?${END}`), table)
-    : readme.replace('\n## Tests\n', `\n## Benchmarks\n\n\`npm run bench\` (not part of \`npm test\`; about 10 minutes) runs \`deploy/bench/run.ts\`: fan-out per worker core, glass-to-glass latency, stage invite, control plane, join time. Every figure is from one run on the machine named below.\n\n${table}\n\n## Tests\n`);
+    : readme.replace('\n## Tests\n', `\n## Benchmarks\n\n\`npm run bench\` (not part of \`npm test\`; about 10 minutes) runs \`deploy/bench/run.ts\`: fan-out per worker core, glass-to-glass latency, stage invite, control plane, join time, recording. Every figure is from one run on the machine named below.\n\n${table}\n\n## Tests\n`);
   await writeFile(README, next);
   process.stderr.write(`[bench] wrote ${HERE}REPORT.md and the README table\n`);
 }
