@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { text } from 'node:stream/consumers';
+import { buffer, text } from 'node:stream/consumers';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../src/app';
@@ -176,6 +176,23 @@ describe('S3Storage.deletePrefix over more than one listing page', () => {
       expect(await s3.storage.get(keys[1004] ?? '')).toBeNull();
       expect(await s3.storage.deletePrefix(`${root}/`)).toBe(0);
       expect(await s3.storage.get(`${root}-kept/a.txt`)).not.toBeNull();
+    } finally {
+      await s3.close();
+    }
+  }, 60_000);
+});
+
+describe('S3Storage: a large stream is uploaded in parts, never whole in memory', () => {
+  it('stores 20 MiB from a stream (lib-storage Upload, 8 MiB parts) and reads back the same bytes', async () => {
+    const s3 = await startS3rverProcess();
+    try {
+      const key = `tests/${randomBytes(6).toString('hex')}/big.mp4`;
+      const bytes = randomBytes(20 * 1024 * 1024);
+      // A stream of 1 MiB chunks, as a file read would give.
+      await s3.storage.put(key, Readable.from(Array.from({ length: 20 }, (_, i) => bytes.subarray(i * 1024 * 1024, (i + 1) * 1024 * 1024))), 'video/mp4');
+      const object = await s3.storage.get(key);
+      expect(object?.size).toBe(bytes.length);
+      expect((await buffer(object!.body)).equals(bytes)).toBe(true);
     } finally {
       await s3.close();
     }

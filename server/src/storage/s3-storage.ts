@@ -1,12 +1,15 @@
 import {
   DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import type { Config } from '../config';
 import { assertValidKey, assertValidPrefix } from './key';
 import type { Storage, StoredObject } from './storage';
+
+/** Part size of multipart uploads (S3's minimum is 5 MiB). */
+export const MULTIPART_PART_BYTES = 8 * 1024 * 1024;
 
 export type S3StorageOptions = Omit<Extract<Config['storage'], { kind: 's3' }>, 'kind'>;
 
@@ -39,12 +42,14 @@ export class S3Storage implements Storage {
 
   async put(key: string, body: Buffer | Readable, contentType: string): Promise<void> {
     assertValidKey(key);
-    // PutObject needs the length up front; a stream is read into memory first. Objects here are
-    // small (images, 30 s chunks); large uploads would want multipart (@aws-sdk/lib-storage).
-    const bytes = Buffer.isBuffer(body) ? body : await buffer(body);
-    await this.#client.send(
-      new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: bytes, ContentType: contentType, ContentLength: bytes.length }),
-    );
+    if (Buffer.isBuffer(body)) {
+      await this.#client.send(new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, ContentType: contentType, ContentLength: body.length }));
+      return;
+    }
+    // A stream (a recording's MP4: hundreds of MB) goes up in parts, never whole in memory:
+    // lib-storage's Upload sends one PutObject when it fits in the first part, else a multipart
+    // upload (8 MiB parts, 4 at a time), aborted on failure.
+    await new Upload({ client: this.#client, params: { Bucket: this.#bucket, Key: key, Body: body, ContentType: contentType }, partSize: MULTIPART_PART_BYTES, queueSize: 4 }).done();
   }
 
   async get(key: string): Promise<StoredObject | null> {
