@@ -17,7 +17,7 @@ describe('control endpoint', () => {
     const peer = await connect(node.url, `token=${await token({ sid: 'live-1', role: 'viewer' })}`);
     const notified = new Promise((resolve) => peer.on('notification', (n) => n.method === 'roomClosed' && resolve(n.data)));
     const status = await fetch(`${node.url}/control/rooms/live-1`, { headers: { authorization: `Bearer ${await signControlToken(SECRET, 'node-t')}` } });
-    expect(await status.json()).toEqual({ roomId: 'live-1', peers: { host: 0, guest: 0, viewer: 1 } });
+    expect(await status.json()).toEqual({ roomId: 'live-1', peers: { host: 0, guest: 0, viewer: 1, recorder: 0 } });
     const closed = new Promise<void>((resolve) => peer.on('close', () => resolve()));
     expect((await close('live-1', await signControlToken(SECRET, 'node-t'))).status).toBe(204);
     expect(await notified).toEqual({ reason: 'ended' });
