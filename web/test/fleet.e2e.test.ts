@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { ConsumerStats } from '../src/lib/media/MediaSession';
 import type { FrameClock } from '../src/lib/media/frames';
-import { startStack, type Stack } from './stack';
+import { signIn, startStack, type Stack } from './stack';
 import { openBrowser, type BrowserHarness } from './browser';
 import { goLiveFromStudio } from './studio';
 import { FleetNodes, type LoadReportLike } from './fleet-nodes';
 
-const PASSWORD = 'correct horse battery staple';
 const SECRET = 'fleet-e2e-media-secret-fleet-e2e-media-secret';
 /** Viewers per edge per live: low, so four viewers already need two edges. */
 const EDGE_LIMIT = 3;
@@ -49,18 +48,7 @@ describe('the SFU fleet (4 node processes, 2 control plane replicas, Redis, Chro
     await nodes.close();
   });
 
-  async function signIn(page: Page, handle: string, path: string): Promise<string> {
-    const email = `${handle}@example.com`;
-    const post = (p: string, body: unknown) => fetch(`${stack.url}/api/auth/${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await post('register', { email, password: PASSWORD, handle, displayName: handle.replace(/_/g, ' ') })).status).toBe(201);
-    expect((await post('verify-otp', { email, code: await stack.latestCode(email), purpose: 'verify_email' })).ok).toBe(true);
-    await page.goto(`/login?redirectTo=${encodeURIComponent(path)}`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`**${path}`);
-    return ((await (await fetch(`${stack.url}/api/users/${handle}`)).json()) as { id: string }).id;
-  }
+  const signedIn = (page: Page, handle: string, path: string) => signIn(stack, page, { handle, displayName: handle.replace(/_/g, ' '), path });
 
   const nodeOf = (page: Page) => page.evaluate(() => (window as TestWindow).podliveNode ?? null);
   const consumers = (page: Page) => page.evaluate(() => (window as TestWindow).podliveMedia?.consumerStats() ?? Promise.resolve([] as ConsumerStats[]));
@@ -89,14 +77,14 @@ describe('the SFU fleet (4 node processes, 2 control plane replicas, Redis, Chro
 
   it('host on the origin; viewers fill one edge, then another; a guest called from an edge is seen on every edge', { timeout: 240_000 }, async () => {
     host = await browser.newPage();
-    hostId = await signIn(host, 'fleet_host', '/studio');
+    hostId = await signedIn(host, 'fleet_host', '/studio');
     sessionId = await goLiveFromStudio(host, 'Fleet night');
     await expect.poll(() => nodeOf(host), { timeout: 10_000 }).not.toBeNull();
     origin = (await nodeOf(host))!;
 
     // Edge A: the guest-to-be, a Chromium viewer and a headless one (through the second replica).
     guest = await browser.newPage();
-    guestId = await signIn(guest, 'fleet_guest', `/live/${sessionId}`);
+    guestId = await signedIn(guest, 'fleet_guest', `/live/${sessionId}`);
     await expect.poll(() => nodeOf(guest), { timeout: 20_000 }).not.toBeNull();
     edgeA = (await nodeOf(guest))!;
     expect(edgeA).not.toBe(origin);

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { InboundStats } from '../src/lib/media/MediaSession';
-import { startStack, type Stack } from './stack';
+import { PASSWORD, signIn, startStack, type Stack } from './stack';
 import { openBrowser, type BrowserHarness } from './browser';
 import { goLiveFromStudio } from './studio';
 
 /** Where screenshots go (looked at by hand): /tmp by default. */
 const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
-const PASSWORD = 'correct horse battery staple';
 
 type MediaWindow = { podliveMedia?: { inboundStats(): Promise<InboundStats>; consumers: Map<string, { kind: string }>; transportId(direction: 'recv'): Promise<string | undefined> } };
 
@@ -27,23 +26,13 @@ describe('going live from /studio and watching on /live/:id (control plane + a r
 
   const newPage = () => browser.newPage();
 
-  const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-
-  /** Registers and verifies through the API (faster than the pages), then logs in through /login. */
-  async function signedInHost(handle: string): Promise<Page> {
-    const email = `${handle}@example.com`;
-    const post = (path: string, body: unknown) =>
-      fetch(`${stack.url}/api/auth/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await post('register', { email, password: PASSWORD, handle, displayName: `Host ${handle}` })).status).toBe(201);
-    expect((await post('verify-otp', { email, code: await stack.latestCode(email), purpose: 'verify_email' })).ok).toBe(true);
+  const signedInHost = async (handle: string) => {
     const page = await newPage();
-    await page.goto('/login?redirectTo=/studio');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL('**/studio');
+    await signIn(stack, page, { handle, displayName: `Host ${handle}`, path: '/studio' });
     return page;
-  }
+  };
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 
   const stats = async (page: Page) => (await page.evaluate(() => (window as MediaWindow).podliveMedia?.inboundStats() ?? null))!;
   const videoConsumers = (page: Page) => page.evaluate(() => [...((window as MediaWindow).podliveMedia?.consumers.values() ?? [])].filter((c) => c.kind === 'video').length);

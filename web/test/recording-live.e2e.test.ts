@@ -5,14 +5,12 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import { recordingKeys, type Recording, type RenditionId } from '@podlive/shared/recording';
 import { startS3rverProcess, type S3rverProcess } from '../../server/test/s3rver-process';
-import { startStack, type Stack } from './stack';
+import { signIn, startStack, type Stack } from './stack';
 import { openBrowser, type BrowserHarness } from './browser';
 import { goLiveFromStudio } from './studio';
 
-const PASSWORD = 'correct horse battery staple';
 const LIVE_SECONDS = 95;
 
 interface Probe {
@@ -47,20 +45,11 @@ describe.each([
     await bucket?.close();
   });
 
-  async function signedInHost(handle: string): Promise<Page> {
-    const email = `${handle}@example.com`;
-    const post = (path: string, body: unknown) =>
-      fetch(`${stack.url}/api/auth/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await post('register', { email, password: PASSWORD, handle, displayName: `Host ${handle}` })).status).toBe(201);
-    expect((await post('verify-otp', { email, code: await stack.latestCode(email), purpose: 'verify_email' })).ok).toBe(true);
+  const signedInHost = async (handle: string) => {
     const page = await browser.newPage();
-    await page.goto('/login?redirectTo=/studio');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL('**/studio');
+    await signIn(stack, page, { handle, displayName: `Host ${handle}`, path: '/studio' });
     return page;
-  }
+  };
 
   it('chunks land during the live; after End Live the recording is ready within 10 s, complete, and the host is told', { timeout: 240_000 }, async () => {
     const handle = s3 ? 'rec_s3' : 'rec_local';

@@ -11,6 +11,7 @@ import { loadConfig as loadSfuConfig } from '@podlive/sfu/config';
 import { build as buildRecorder } from '@podlive/recorder/app';
 import { loadConfig as loadRecorderConfig } from '@podlive/recorder/config';
 import { Recorder } from '@podlive/recorder/Recorder';
+import type { Page } from 'playwright-core';
 import { startWebServer, type WebServer } from './web-server';
 import { behindProxyEnv } from '../behind-proxy.js';
 
@@ -108,6 +109,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await stop().catch(() => {});
     throw err;
   }
+}
+
+/** The password every e2e account gets. */
+export const PASSWORD = 'correct horse battery staple';
+
+/**
+ * A new account signed in on `page`: registered and verified through the API (faster than the
+ * pages), then logged in through /login, landing on `path`. Resolves with the user's id.
+ */
+export async function signIn(stack: Stack, page: Page, o: { handle: string; displayName: string; path: string }): Promise<string> {
+  const email = `${o.handle}@example.com`;
+  const post = (path: string, body: unknown) =>
+    fetch(`${stack.url}/api/auth/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const registered = await post('register', { email, password: PASSWORD, handle: o.handle, displayName: o.displayName });
+  if (registered.status !== 201) throw new Error(`registering ${o.handle}: HTTP ${registered.status}`);
+  const verified = await post('verify-otp', { email, code: await stack.latestCode(email), purpose: 'verify_email' });
+  if (!verified.ok) throw new Error(`verifying ${o.handle}: HTTP ${verified.status}`);
+  await page.goto(`/login?redirectTo=${encodeURIComponent(o.path)}`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`**${o.path}`);
+  return ((await (await fetch(`${stack.url}/api/users/${o.handle}`)).json()) as { id: string }).id;
 }
 
 /** Reads the outbox's .eml files newest first and returns the code of the first one to `to`. */

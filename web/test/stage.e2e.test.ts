@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { ConsumerStats, InboundStats } from '../src/lib/media/MediaSession';
-import { startStack, type Stack } from './stack';
+import { signIn, startStack, type Stack } from './stack';
 import { openBrowser, type BrowserHarness } from './browser';
 import { goLiveFromStudio } from './studio';
 
 /** Where screenshots go (looked at by hand): /tmp by default. */
 const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
-const PASSWORD = 'correct horse battery staple';
 /** Invites ring this long in this stack (short, so the expiry test is quick). */
 const INVITE_TTL_MS = 5000;
 
@@ -36,20 +35,8 @@ describe('calling a viewer onto the stage (control plane + a real SFU node)', ()
 
   const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false });
 
-  /** Registers and verifies through the API, then logs in through /login (landing on `path`); resolves with the user's id. */
-  async function signIn(page: Page, handle: string, path: string): Promise<string> {
-    const email = `${handle}@example.com`;
-    const post = (p: string, body: unknown) => fetch(`${stack.url}/api/auth/${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await post('register', { email, password: PASSWORD, handle, displayName: `${handle[0]!.toUpperCase()}${handle.slice(1).replace(/_/g, ' ')}` })).status).toBe(201);
-    expect((await post('verify-otp', { email, code: await stack.latestCode(email), purpose: 'verify_email' })).ok).toBe(true);
-    await page.goto(`/login?redirectTo=${encodeURIComponent(path)}`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`**${path}`);
-    const user = (await (await fetch(`${stack.url}/api/users/${handle}`)).json()) as { id: string };
-    return user.id;
-  }
+  const signedIn = (page: Page, handle: string, path: string) =>
+    signIn(stack, page, { handle, displayName: `${handle[0]!.toUpperCase()}${handle.slice(1).replace(/_/g, ' ')}`, path });
 
   const stats = async (page: Page) => (await page.evaluate(() => (window as MediaWindow).podliveMedia?.inboundStats() ?? null))!;
   const consumers = (page: Page) => page.evaluate(() => (window as MediaWindow).podliveMedia?.consumerStats() ?? Promise.resolve([] as ConsumerStats[]));
@@ -84,11 +71,11 @@ describe('calling a viewer onto the stage (control plane + a real SFU node)', ()
 
   it('host invites a watching viewer by handle; they accept; everyone hears them; mute; remove', { timeout: 180_000 }, async () => {
     host = await newPage();
-    hostId = await signIn(host, 'stage_host', '/studio');
+    hostId = await signedIn(host, 'stage_host', '/studio');
     sessionId = await goLiveFromStudio(host, 'Stage night');
 
     guest = await newPage();
-    guestId = await signIn(guest, 'stage_guest', `/live/${sessionId}`);
+    guestId = await signedIn(guest, 'stage_guest', `/live/${sessionId}`);
     viewers = await Promise.all([newPage(), newPage()]);
     await Promise.all(viewers.map((v) => v.goto(`/live/${sessionId}`)));
     await Promise.all([guest, ...viewers].map(decodes));
@@ -212,7 +199,7 @@ describe('calling a viewer onto the stage (control plane + a real SFU node)', ()
       navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
     });
     const denied = await newPage(context);
-    const deniedId = await signIn(denied, 'stage_shy', `/live/${sessionId}`);
+    const deniedId = await signedIn(denied, 'stage_shy', `/live/${sessionId}`);
     await decodes(denied);
     await invite(host, 'stage_shy');
     const dialog = denied.getByRole('dialog', { name: 'Stage invite' });
