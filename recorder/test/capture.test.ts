@@ -1,4 +1,5 @@
 import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -198,14 +199,15 @@ describe('capture: Rendition', () => {
     expect(cpu / cpuWindow, 'copying, not encoding, video').toBeLessThan(0.5);
   }, 30_000);
 
-  it('restarts a killed FFmpeg within 2 s: numbering goes on, earlier segments stay intact, only the segment in progress and the restart are missing', async () => {
+  it('restarts a killed FFmpeg within 2 s and salvages its segment in progress from the journal: one gap, under 2 s, nothing before it lost', async () => {
     const setup = await live('capture-kill');
-    rendition = await Rendition.start({ id: 'r0', sdp: setup.sdp, workDir: join(dir, 'r0'), segmentSeconds: SEGMENT_SECONDS, requestKeyFrame: setup.requestKeyFrame });
+    const workDir = join(dir, 'r0');
+    rendition = await Rendition.start({ id: 'r0', sdp: setup.sdp, workDir, segmentSeconds: SEGMENT_SECONDS, requestKeyFrame: setup.requestKeyFrame });
     const log = record(rendition);
     await setup.resume();
     await until('2 segments', () => log.segments.length >= 2, 10_000);
-    // Mid-segment: half a segment after the last cut.
-    await new Promise((resolve) => setTimeout(resolve, (SEGMENT_SECONDS * 1000) / 2));
+    // Mid-segment: most of a segment after the last cut, all of it still in FFmpeg's memory.
+    await new Promise((resolve) => setTimeout(resolve, SEGMENT_SECONDS * 1000 * 0.75));
     const before = [...log.segments];
     const first = rendition.run!;
     const killAt = Date.now();
@@ -213,44 +215,51 @@ describe('capture: Rendition', () => {
     process.kill(first.pid!, 'SIGKILL');
 
     const discontinuity = await until('discontinuity', () => log.events.find((e) => e.name === 'discontinuity'), 2000);
-    const restarted = await until('the new FFmpeg writing', () => log.events.find((e) => e.name === 'started' && (e.data as { run: number }).run === 1), 4000);
-    await until('2 segments after the restart', () => log.segments.filter((s) => s.run === 1).length >= 2, 10_000);
+    const restarted = await until('the new FFmpeg writing', () => log.events.find((e) => e.name === 'started' && (e.data as { run: number }).run === 2), 4000);
+    await until('2 segments after the restart', () => log.segments.filter((s) => s.run === 2).length >= 2, 10_000);
     await rendition.stop();
     await log.settled();
 
-    expect(discontinuity.data).toMatchObject({ previousRun: 0, run: 1, nextIndex: before.length, restartInMs: 0 });
+    expect(discontinuity.data).toMatchObject({ previousRun: 0, run: 2, salvage: { run: 1, index: before.length }, restartInMs: 0 });
     expect(rendition.run).toBeUndefined();
     const restartMs = restarted.at - killAt;
-    const relisten = log.events.find((e) => e.name === 'listening' && (e.data as { run: number }).run === 1)!;
+    const relisten = log.events.find((e) => e.name === 'listening' && (e.data as { run: number }).run === 2)!;
     expect(restartMs, 'new FFmpeg writing within 2 s of the kill').toBeLessThanOrEqual(2000);
 
-    // Numbering: one sequence across both runs; the first segment after the restart says so.
+    // Numbering: one sequence over the dead run, the salvaged segment (a run of its own: the
+    // journal's init) and the new run; each new init is a discontinuity.
+    const runOf = (index: number) => (index < before.length ? 0 : index === before.length ? 1 : 2);
     expect(log.segments.map((s) => s.index)).toEqual(log.segments.map((_, i) => i));
-    expect(log.segments.map((s) => s.run)).toEqual(log.segments.map((s) => (s.index < before.length ? 0 : 1)));
-    expect(log.segments.filter((s) => s.discontinuity).map((s) => s.index)).toEqual([before.length]);
-    expect(log.inits.map((i) => i.run)).toEqual([0, 1]);
+    expect(log.segments.map((s) => s.run)).toEqual(log.segments.map((s) => runOf(s.index)));
+    expect(log.segments.filter((s) => s.discontinuity).map((s) => s.index)).toEqual([before.length, before.length + 1]);
+    expect(log.inits.map((i) => i.run)).toEqual([0, 1, 2]);
+    expect(existsSync(join(workDir, 'journal-0.mp4')), 'the dead run\'s journal is gone once salvaged').toBe(false);
 
     // Segments finished before the kill are untouched and whole.
     for (const s of before) {
       expect(await readFile(s.path)).toEqual(log.bytes.get(s.path));
       expect(await boxesOf(s.path)).toContain('mdat');
     }
-    const run0 = before.flatMap((s) => frameNumbersIn(log.bytes.get(s.path)!));
-    const run1 = log.segments.filter((s) => s.run === 1).flatMap((s) => frameNumbersIn(log.bytes.get(s.path)!));
-    expect(run0).toEqual(run0.map((_, i) => run0[0]! + i));
-    expect(run1).toEqual(run1.map((_, i) => run1[0]! + i));
-    const lostInProgress = (frameAtKill - run0.at(-1)! - 1) / FPS;
-    const lostToRestart = (run1[0]! - frameAtKill) / FPS;
-    expect(lostInProgress, 'lost: the segment in progress').toBeLessThanOrEqual(SEGMENT_SECONDS + 0.7);
-    expect(lostToRestart, 'lost: the restart').toBeLessThanOrEqual(2);
+    const framesOf = (run: number) => log.segments.filter((s) => s.run === run).flatMap((s) => frameNumbersIn(log.bytes.get(s.path)!));
+    const [run0, salvaged, run2] = [framesOf(0), framesOf(1), framesOf(2)];
+    // Nothing before the gap is lost: the salvaged frames follow the dead run's last chunk.
+    const beforeGap = [...run0, ...salvaged];
+    expect(beforeGap).toEqual(beforeGap.map((_, i) => run0[0]! + i));
+    expect(run2).toEqual(run2.map((_, i) => run2[0]! + i));
+    const salvagedSec = salvaged.length / FPS;
+    const lostAtKill = (frameAtKill - salvaged.at(-1)! - 1) / FPS;
+    const gapSec = (run2[0]! - salvaged.at(-1)! - 1) / FPS;
+    expect(salvagedSec, 'the segment in progress, salvaged').toBeGreaterThanOrEqual(SEGMENT_SECONDS * 0.75 - 0.75);
+    expect(lostAtKill, 'lost: what the journal had not flushed (every 500 ms)').toBeLessThanOrEqual(0.75);
+    expect(gapSec, 'the one gap: from the last journal flush to the new FFmpeg\'s first frame').toBeLessThanOrEqual(2);
 
-    for (const [run, segments] of [[0, before], [1, log.segments.filter((s) => s.run === 1)]] as const) {
-      const joined = await joinRun(dir, log.inits[run]!, [...segments], `run-${run}.mp4`);
+    for (const [run, frames] of [[0, run0], [1, salvaged], [2, run2]] as const) {
+      const joined = await joinRun(dir, log.inits[run]!, log.segments.filter((s) => s.run === run), `run-${run}.mp4`);
       const probe = await ffprobe(joined);
       expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
       // No two frames share a timestamp, the first of a run included (it comes without a PTS).
       const video = probe.packets.filter((p) => p.codec_type === 'video');
-      expect(video.length).toBe((run === 0 ? run0 : run1).length);
+      expect(video.length).toBe(frames.length);
       expect(video.every((p) => p.pts === p.dts)).toBe(true);
       const steps = video.slice(1).map((p, i) => p.dts - video[i]!.dts);
       expect(Math.min(...steps), `run ${run}: smallest DTS step`).toBeGreaterThan(0);
@@ -258,8 +267,8 @@ describe('capture: Rendition', () => {
       expect(errors, `decoding run ${run}: ${errors.join(' | ')}`).toEqual([]);
     }
     const playlist = rendition.playlist();
-    expect(playlist.match(/#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="init-1.mp4"/g)).toHaveLength(1);
-    console.log(`[capture] killed FFmpeg: exit seen after ${discontinuity.at - killAt} ms, new FFmpeg listening after ${relisten.at - killAt} ms, writing after ${restartMs} ms; lost ${lostInProgress.toFixed(2)} s in progress + ${lostToRestart.toFixed(2)} s to the restart`);
+    expect(playlist.match(/#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="init-[12].mp4"/g)).toHaveLength(2);
+    console.log(`[capture] killed FFmpeg: exit seen after ${discontinuity.at - killAt} ms, new FFmpeg listening after ${relisten.at - killAt} ms, writing after ${restartMs} ms; salvaged ${salvagedSec.toFixed(2)} s from the journal, lost ${lostAtKill.toFixed(2)} s at the kill; one gap of ${gapSec.toFixed(2)} s`);
   }, 30_000);
 
   it('loses no frame while FFmpeg stalls for 1.5 s: its 2 MiB UDP buffer holds the packets', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +103,8 @@ describe('recording a live: chunks while it runs, an MP4 per simulcast layer whe
 
     const recordedSec = (Date.now() - startedAt) / 1000;
     await recorder.stop(sessionId);
+    // Once uploaded, the local chunks, playlists and journals are gone.
+    expect(await readdir(join(config.RECORDER_WORK_DIR, sessionId), { recursive: true }).then((names) => names.filter((n) => /\.(m4s|mp4|m3u8)$/.test(n)))).toEqual([]);
     const result = await until(() => plane.finished.get(sessionId), 'the finished recording at the control plane', 60_000);
     expect(result.status).toBe('ready');
     expect(result.renditions.map((r) => `${r.name} ${r.width}x${r.height}`)).toEqual(['720p 1280x720', '360p 640x360', '180p 320x180']);

@@ -6,7 +6,9 @@ import ffmpeg from 'fluent-ffmpeg';
 import { createLogger } from '@podlive/shared/logger';
 import { RECORDING_CHUNK_SECONDS } from '@podlive/shared/recording';
 import { SafeEmitter } from './emitter';
-import { files, inputArgs, outputArgs, SEGMENT_NAME } from './ffmpeg-args';
+import { files, inputArgs, outputArgs, outputTarget, SEGMENT_NAME } from './ffmpeg-args';
+import { fileSampleCount, topLevelBoxes, videoTrackId } from './fmp4';
+import { salvageJournal } from './journal';
 import { parseMediaPlaylist, renderLivePlaylist, type LiveSegment } from './playlist';
 import { waitUntilBound } from './ports';
 import { sendRtcpBye } from './rtcp';
@@ -58,7 +60,12 @@ export interface MediaSegment {
   path: string;
   durationSec: number;
   bytes: number;
-  /** First segment of a run that follows an FFmpeg crash: media before it is missing. */
+  /**
+   * First segment of a run after another run: it comes with a new init segment, and its
+   * timestamps do not continue the previous run's. After an FFmpeg crash, the chunk salvaged from
+   * the dead run's journal is one (it continues the media), the new FFmpeg's first chunk the next
+   * (media before it is missing: the time the new FFmpeg took to start).
+   */
   discontinuity: boolean;
   /** The last segment of the recording (flushed by stop()). */
   final: boolean;
@@ -75,8 +82,8 @@ export interface DiscontinuityEvent {
   /** The run that died and the one that replaces it. */
   previousRun: number;
   run: number;
-  /** Index the next segment will have: every segment below it is complete and was emitted. */
-  nextIndex: number;
+  /** The run number and index the chunk salvaged from the dead run's journal gets, if any. */
+  salvage: { run: number; index: number };
   reason: string;
   /** When the new FFmpeg starts (0 unless FFmpeg keeps dying right after start). */
   restartInMs: number;
@@ -94,28 +101,38 @@ export interface RenditionEvents {
   close: [{ reason: 'stopped' | 'closed' }];
 }
 
-interface Run {
+/** What the emitted segments of one run (an FFmpeg's, or a salvage's) have told so far. */
+interface Listing {
   number: number;
   startIndex: number;
+  /** Segments of this run emitted so far (= cuts FFmpeg made). */
+  listed: number;
+  /** Media time (s, run-relative) at the end of the last emitted segment. */
+  mediaEnd: number;
+  /** Video samples in the emitted segments (NaN once one could not be counted). */
+  videoSamples: number;
+  /** Latest correspondence between the run's media time (s) and the wall clock (ms). */
+  clock: { media: number; wall: number } | undefined;
+  /** When the key frame for the next boundary was last asked for. */
+  boundaryAskedAt: number | undefined;
+}
+
+interface Run extends Listing {
   command: ffmpeg.FfmpegCommand;
   spawnedAt: number;
   pid: number | undefined;
   started: boolean;
   exited: boolean;
   exit: Promise<void>;
-  /** Segments of this run emitted so far (= cuts FFmpeg made). */
-  listed: number;
-  /** Media time (s, run-relative) at the end of the last emitted segment. */
-  mediaEnd: number;
-  /** Latest correspondence between the run's media time (s) and the wall clock (ms). */
-  clock: { media: number; wall: number } | undefined;
-  /** When the key frame for the next boundary was last asked for. */
-  boundaryAskedAt: number | undefined;
   stderrTail: string[];
   abort: AbortController;
 }
 
 type State = 'running' | 'stopping' | 'closed';
+
+const listing = (number: number, startIndex: number): Listing => ({
+  number, startIndex, listed: 0, mediaEnd: 0, videoSamples: 0, clock: undefined, boundaryAskedAt: undefined,
+});
 
 const QUICK_FAILURE_MS = 10_000;
 /** stop(): how long FFmpeg gets to act on its SIGINT before its input is ended with RTCP BYEs. */
@@ -134,8 +151,10 @@ const BYE_AFTER_MS = 250;
  *
  * When FFmpeg exits unexpectedly, the segments it listed are emitted, a `discontinuity` is
  * announced and a new run starts at once (after quick repeated failures, with a backoff capped at
- * 2 s), numbering on from the last complete segment (`-start_number`) with its own init segment.
- * What is lost is the segment in progress and the time the new FFmpeg takes to start.
+ * 2 s), numbering on (`-start_number`) with its own init segment. Meanwhile the segment that was
+ * in progress is salvaged from the dead run's journal (journal.ts) and emitted as a run of its
+ * own. What is lost is the last half second before the kill (the journal's flush interval) and the
+ * time the new FFmpeg takes to start.
  *
  * Create the consumers paused, and resume them once start() resolved (FFmpeg is listening): the
  * resume's key frame is the one FFmpeg starts from. A paused consumer ignores key frame requests.
@@ -211,6 +230,11 @@ export class Rendition extends SafeEmitter<RenditionEvents> {
     return this.#o.id;
   }
 
+  /** Where this rendition's FFmpeg writes (its owner removes it once everything is uploaded). */
+  get workDir(): string {
+    return this.#o.workDir;
+  }
+
   get closed(): boolean {
     return this.#state === 'closed';
   }
@@ -272,6 +296,7 @@ export class Rendition extends SafeEmitter<RenditionEvents> {
         clearTimeout(kill);
       }
       if (run) await this.#scan(run, true);
+      if (run) await rm(join(this.#o.workDir, files.journal(run.number)), { force: true });
       this.#finish('stopped');
     })();
     return this.#stopping;
@@ -325,16 +350,17 @@ export class Rendition extends SafeEmitter<RenditionEvents> {
     if (!(await isExecutable(this.#o.ffmpegPath))) throw new Error(`FFmpeg not found or not executable: ${this.#o.ffmpegPath}`);
     if (this.#state !== 'running') return;
     const number = this.#nextRun++;
-    const command = ffmpeg(join(this.#o.workDir, files.sdp))
+    const args = { run: number, startIndex: this.#nextIndex, segmentSeconds: this.#o.segmentSeconds, audioBitrateKbps: this.#o.audioBitrateKbps, audioInputs: (this.#o.sdp.match(/^m=audio /gm) ?? []).length };
+    // In the work directory: the output names are relative (see ffmpeg-args.ts, hlsOptions).
+    const command = ffmpeg(join(this.#o.workDir, files.sdp), { cwd: this.#o.workDir })
       .setFfmpegPath(this.#o.ffmpegPath)
       .inputOptions(inputArgs())
-      .outputOptions(outputArgs({ workDir: this.#o.workDir, run: number, startIndex: this.#nextIndex, segmentSeconds: this.#o.segmentSeconds, audioBitrateKbps: this.#o.audioBitrateKbps, audioInputs: (this.#o.sdp.match(/^m=audio /gm) ?? []).length }))
-      .output(join(this.#o.workDir, files.runPlaylist(number)));
+      .outputOptions(outputArgs(args))
+      .output(outputTarget(args));
     let exited!: () => void;
     const run: Run = {
-      number, startIndex: this.#nextIndex, command, spawnedAt: performance.now(), pid: undefined, started: false, exited: false,
-      exit: new Promise<void>((resolve) => (exited = resolve)), listed: 0, mediaEnd: 0, clock: undefined, boundaryAskedAt: undefined,
-      stderrTail: [], abort: new AbortController(),
+      ...listing(number, this.#nextIndex), command, spawnedAt: performance.now(), pid: undefined, started: false, exited: false,
+      exit: new Promise<void>((resolve) => (exited = resolve)), stderrTail: [], abort: new AbortController(),
     };
     this.#run = run;
     const event = (): RunEvent => ({ run: number, pid: run.pid, afterMs: Math.round(performance.now() - run.spawnedAt) });
@@ -430,15 +456,18 @@ export class Rendition extends SafeEmitter<RenditionEvents> {
 
   /** Reads the run's playlist (one reader at a time) and emits what it newly lists. */
   #scan(run: Run, final = false): Promise<void> {
-    this.#scanning = this.#scanning.then(() => this.#emitListed(run, final)).catch((err: unknown) => {
+    this.#scanning = this.#scanning.then(() => this.#emitListed(run, { final })).catch((err: unknown) => {
       logger.error({ rendition: this.id, run: run.number, err }, 'cannot read the run playlist');
     });
     return this.#scanning;
   }
 
-  async #emitListed(run: Run, final: boolean): Promise<void> {
-    // While stopping, the scan after FFmpeg's exit emits what is left, the last one marked final.
-    if (this.#state === 'stopping' && !final) return;
+  /**
+   * Emits what a run's playlist newly lists. While stopping, only the scan after FFmpeg's exit
+   * does (`final`: the last segment is marked so), and a salvage (`salvage`), which comes before it.
+   */
+  async #emitListed(run: Listing, { final = false, salvage = false }: { final?: boolean; salvage?: boolean }): Promise<void> {
+    if (this.#state === 'stopping' && !final && !salvage) return;
     let text: string;
     try {
       text = await readFile(join(this.#o.workDir, files.runPlaylist(run.number)), 'utf8');
@@ -452,12 +481,15 @@ export class Rendition extends SafeEmitter<RenditionEvents> {
       const match = SEGMENT_NAME.exec(listed.uri);
       if (!match) throw new Error(`unexpected segment name ${listed.uri}`);
       const path = join(this.#o.workDir, listed.uri);
-      const [bytes, initBytes] = await Promise.all([fileSize(path), i === 0 ? fileSize(join(this.#o.workDir, initUri)) : 0]);
+      const initPath = join(this.#o.workDir, initUri);
+      const [bytes, initBytes] = await Promise.all([fileSize(path), i === 0 ? fileSize(initPath) : 0]);
+      if (i === 0) run.videoSamples = await this.#videoSamples(path, initPath);
+      else if (!Number.isNaN(run.videoSamples)) run.videoSamples += await this.#videoSamples(path, initPath);
       if (this.#state === 'closed') return;
-      if (i === 0) this.safeEmit('init', { run: run.number, path: join(this.#o.workDir, initUri), bytes: initBytes });
+      if (i === 0) this.safeEmit('init', { run: run.number, path: initPath, bytes: initBytes });
       const index = Number(match[1]);
-      if (index !== this.#nextIndex) logger.warn({ rendition: this.id, index, expected: this.#nextIndex }, 'segment numbering jumped');
-      this.#nextIndex = index + 1;
+      if (index !== run.startIndex + i) logger.warn({ rendition: this.id, index, expected: run.startIndex + i }, 'segment numbering jumped');
+      this.#nextIndex = Math.max(this.#nextIndex, index + 1);
       run.listed = i + 1;
       run.mediaEnd += listed.durationSec;
       run.clock = { media: run.mediaEnd, wall: Date.now() };
@@ -471,7 +503,41 @@ export class Rendition extends SafeEmitter<RenditionEvents> {
       logger.info({ rendition: this.id, index, run: run.number, durationSec: segment.durationSec, bytes }, 'segment complete');
       this.safeEmit('segment', segment);
     }
-    this.#scheduleKeyFrame(run);
+    if (this.#run === run) this.#scheduleKeyFrame(this.#run);
+  }
+
+  /** Video samples in a segment (the salvage's measure of where a run's chunks end); NaN if unknown. */
+  async #videoSamples(segment: string, init: string): Promise<number> {
+    try {
+      const moov = (await topLevelBoxes(init, ['moov'])).find((b) => b.type === 'moov')?.data;
+      const track = moov && videoTrackId(moov);
+      return track === undefined ? Number.NaN : await fileSampleCount(segment, track);
+    } catch (err) {
+      logger.warn({ rendition: this.id, segment, err }, 'cannot count the video samples of a segment');
+      return Number.NaN;
+    }
+  }
+
+  /**
+   * The dead run's segment in progress, from its journal, emitted as a run of its own; after the
+   * dead run's segments (one reader at a time), before the new run's. The journal goes either way.
+   */
+  #salvage(dead: Run, to: { run: number; index: number }): Promise<void> {
+    const journal = join(this.#o.workDir, files.journal(dead.number));
+    this.#scanning = this.#scanning.then(async () => {
+      const startedAt = performance.now();
+      if (Number.isNaN(dead.videoSamples) || this.#state === 'closed') return;
+      const salvaged = await salvageJournal({ workDir: this.#o.workDir, journal, videoSamplesBefore: dead.videoSamples, ...to, ffmpegPath: this.#o.ffmpegPath });
+      if (!salvaged) {
+        logger.warn({ rendition: this.id, run: dead.number }, 'nothing to salvage from the journal');
+        return;
+      }
+      await this.#emitListed(listing(to.run, to.index), { salvage: true });
+      logger.info({ rendition: this.id, run: dead.number, videoSamples: salvaged.samples, ms: Math.round(performance.now() - startedAt) }, 'salvaged the segment in progress from the journal');
+    }).catch((err: unknown) => {
+      logger.error({ rendition: this.id, run: dead.number, err }, 'cannot salvage the segment in progress');
+    }).finally(() => Promise.all([journal, join(this.#o.workDir, files.salvage(to.run))].map((f) => rm(f, { force: true }))));
+    return this.#scanning;
   }
 
   async #exited(run: Run, err: Error | undefined): Promise<void> {
@@ -491,8 +557,12 @@ export class Rendition extends SafeEmitter<RenditionEvents> {
     if (this.#state !== 'running') return;
     this.#quickFailures = lived < QUICK_FAILURE_MS || !run.started ? this.#quickFailures + 1 : 0;
     const restartInMs = this.#restartDelay();
-    this.safeEmit('discontinuity', { previousRun: run.number, run: this.#nextRun, nextIndex: this.#nextIndex, reason, restartInMs });
+    // The salvage gets the next run number and index whether or not it finds anything: the new
+    // FFmpeg starts now, not after it.
+    const salvage = { run: this.#nextRun++, index: this.#nextIndex++ };
+    this.safeEmit('discontinuity', { previousRun: run.number, run: this.#nextRun, salvage, reason, restartInMs });
     this.#restartIn(restartInMs);
+    void this.#salvage(run, salvage);
   }
 
   /** At once after a crash; after repeated quick failures 250 ms, doubling up to 2 s. */

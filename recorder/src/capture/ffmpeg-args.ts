@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-
 /**
  * The FFmpeg command line of one rendition run (FFmpeg 5.1), each flag with why it is there.
  * Measured with a test source that, like Chromium, sends key frames only when asked (see
@@ -16,12 +14,15 @@ export const files = {
   /** `%05d` is FFmpeg's pattern for `seg-00042.m4s`; numbering continues across runs (`-start_number`). */
   segmentPattern: 'seg-%05d.m4s',
   segment: (index: number) => `seg-${String(index).padStart(5, '0')}.m4s`,
+  /** What a run also writes, flushed every half second, for a salvage if it dies (journal.ts). */
+  journal: (run: number) => `journal-${run}.mp4`,
+  /** The journal's tail after a run died: the salvage run's input. */
+  salvage: (run: number) => `salvage-${run}.mp4`,
 } as const;
 
 export const SEGMENT_NAME = /^seg-(\d+)\.m4s$/;
 
 export interface RunArgsOptions {
-  workDir: string;
   run: number;
   /** Number of this run's first segment. */
   startIndex: number;
@@ -81,7 +82,45 @@ export function inputArgs(): string[] {
   ];
 }
 
-/** Options after the input, then the output (FFmpeg's run playlist). */
+/**
+ * The HLS muxer's options, for a run and for a salvage. Paths are relative: FFmpeg runs in the
+ * work directory, and the tee muxer's option syntax would need any `:` or `|` in a path escaped.
+ */
+function hlsOptions(o: { run: number; startIndex: number; segmentSeconds: number }): [string, string][] {
+  return [
+    ['hls_segment_type', 'fmp4'],
+    // Segments are cut at the first key frame at or after each multiple of hls_time (counted from
+    // the run's first packet); the Rendition asks the host for that key frame.
+    ['hls_time', String(o.segmentSeconds)],
+    // EVENT: segments are only appended, never removed from FFmpeg's playlist.
+    ['hls_playlist_type', 'event'],
+    // temp_file: segments and the playlist are written as `.tmp` and renamed when complete, so a
+    // segment listed in the playlist is whole. independent_segments: each starts with a key frame.
+    ['hls_flags', 'temp_file+independent_segments'],
+    ['hls_fmp4_init_filename', files.init(o.run)],
+    ['hls_segment_filename', files.segmentPattern],
+    ['start_number', String(o.startIndex)],
+  ];
+}
+
+/**
+ * The journal (journal.ts): the same packets as a fragmented MP4, a fragment at every key frame
+ * (so every cut of the HLS output starts one) and at least every 500 ms, each written through
+ * (flush_packets) so that a killed FFmpeg leaves it on disk. delay_moov: the moov needs the H.264
+ * parameter sets, which come with the first key frame, not from the SDP. onfail=ignore: a journal
+ * that cannot be written must not stop the recording.
+ */
+const JOURNAL_OPTIONS: [string, string][] = [
+  ['f', 'mp4'],
+  ['onfail', 'ignore'],
+  ['movflags', '+frag_keyframe+empty_moov+delay_moov+default_base_moof'],
+  ['frag_duration', '500000'],
+  ['flush_packets', '1'],
+];
+
+const teeSlave = (options: [string, string][], target: string) => `[${options.map(([k, v]) => `${k}=${v}`).join(':')}]${target}`;
+
+/** Options after the input; the output is outputTarget(). */
 export function outputArgs(o: RunArgsOptions): string[] {
   return [
     // One video stream; audio when the SDP has one (guests' voices mixed in: an encode, but audio is
@@ -98,18 +137,18 @@ export function outputArgs(o: RunArgsOptions): string[] {
     '-bsf:v', `setts=ts=${VIDEO_TIMESTAMPS.ts}:duration=${VIDEO_TIMESTAMPS.duration}`,
     // Opus is not playable from fMP4 HLS by most players: AAC-LC (FFmpeg's native encoder).
     '-c:a', 'aac', '-b:a', `${o.audioBitrateKbps}k`,
-    '-f', 'hls',
-    '-hls_segment_type', 'fmp4',
-    // Segments are cut at the first key frame at or after each multiple of hls_time (counted from
-    // the run's first packet); the Rendition asks the host for that key frame.
-    '-hls_time', String(o.segmentSeconds),
-    // EVENT: segments are only appended, never removed from FFmpeg's playlist.
-    '-hls_playlist_type', 'event',
-    // temp_file: segments and the playlist are written as `.tmp` and renamed when complete, so a
-    // segment listed in the playlist is whole. independent_segments: each starts with a key frame.
-    '-hls_flags', 'temp_file+independent_segments',
-    '-hls_fmp4_init_filename', files.init(o.run),
-    '-hls_segment_filename', join(o.workDir, files.segmentPattern),
-    '-start_number', String(o.startIndex),
+    // Two outputs of the same packets (encoded once): the HLS chunks and the journal.
+    '-f', 'tee',
   ];
+}
+
+/** The tee muxer's output: FFmpeg's run playlist (HLS, fMP4 chunks) and the run's journal. */
+export function outputTarget(o: RunArgsOptions): string {
+  return `${teeSlave([['f', 'hls'], ...hlsOptions(o)], files.runPlaylist(o.run))}|${teeSlave(JOURNAL_OPTIONS, files.journal(o.run))}`;
+}
+
+/** Options of the salvage remux (journal.ts): the journal's tail as one chunk, copied. */
+export function salvageArgs(o: { run: number; startIndex: number }): string[] {
+  // hls_time: longer than any tail, so the whole tail is one chunk.
+  return ['-map', '0', '-c', 'copy', '-f', 'hls', ...hlsOptions({ ...o, segmentSeconds: 86_400 }).flatMap(([k, v]) => [`-${k}`, v])];
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import pRetry from 'p-retry';
@@ -231,6 +231,8 @@ export class LiveRecording {
       for (const consumerId of consumers) await this.#peer?.request('closeConsumer', { consumerId }).catch(() => undefined);
     }));
     await this.#uploads;
+    // Everything is in storage (or failed for good, logged): the local copies go.
+    await Promise.all(captures.map(({ rendition }) => rm(rendition.workDir, { recursive: true, force: true })));
   }
 
   #uploads: Promise<void> = Promise.resolve();
