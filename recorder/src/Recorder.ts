@@ -1,10 +1,11 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pRetry, { AbortError } from 'p-retry';
 import { createStorage, type Storage } from '@podlive/server/storage/index';
 import { createLogger } from '@podlive/shared/logger';
 import type { RecorderStartBody } from '@podlive/shared/recording';
 import type { RecorderConfig } from './config';
+import { killOrphanFfmpegs } from './capture/orphans';
 import { finishRecording } from './finish/finish-job';
 import { bullFinishQueue, fileFinishQueue, type FinishQueue } from './finish/queue';
 import { LiveRecording } from './live/LiveRecording';
@@ -40,6 +41,7 @@ export class Recorder {
     recorder.#queue = config.REDIS_URL
       ? await bullFinishQueue(config.REDIS_URL, config.REDIS_PREFIX, finish, logger)
       : await fileFinishQueue(join(config.RECORDER_WORK_DIR, 'finish-jobs.json'), finish, logger);
+    await clearLeftovers(config.RECORDER_WORK_DIR);
     const active = await readFile(recorder.#activeFile, 'utf8').then((t) => JSON.parse(t) as RecorderStartBody[]).catch(() => []);
     for (const body of active) recorder.#begin(body, true);
     return recorder;
@@ -134,4 +136,18 @@ export class Recorder {
     await writeFile(tmp, JSON.stringify([...this.#live.values()].map((e) => e.body)));
     await rename(tmp, this.#activeFile);
   }
+}
+
+const SESSION_DIR = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i;
+
+/**
+ * What a recorder that died left: its FFmpegs (killed), and its lives' work directories. Every
+ * chunk it had uploaded is in storage; a chunk it had not is lost either way (a resumed live goes
+ * on from the manifest). Only directories named like a session are removed.
+ */
+async function clearLeftovers(workDir: string): Promise<void> {
+  const pids = await killOrphanFfmpegs(workDir);
+  if (pids.length > 0) logger.warn({ pids }, 'killed the FFmpegs a previous recorder left running');
+  const dirs = (await readdir(workDir, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory() && SESSION_DIR.test(d.name));
+  await Promise.all(dirs.map((d) => rm(join(workDir, d.name), { recursive: true, force: true })));
 }
