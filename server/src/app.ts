@@ -124,6 +124,8 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
     app.register(internalRecordingRoutes, { prefix: '/internal', recordings, controlSecret: config.secrets.mediaToken });
   }
 
-  app.register(webProxy, { upstream: config.webUrl, reserved: OWN_PREFIXES });
+  // A presigned URL tells where storage serves objects from (an S3 endpoint, or this server).
+  const mediaOrigins = async () => [new URL(await storage.signedUrl('csp/origin', 60)).origin];
+  app.register(webProxy, { upstream: config.webUrl, reserved: OWN_PREFIXES, mediaOrigins });
   return app;
 }

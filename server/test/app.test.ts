@@ -19,14 +19,14 @@ interface Seen {
 }
 
 /** A stand-in for the SvelteKit process: records each request and answers with a page. */
-async function startUpstream() {
+async function startUpstream(extraHeaders: Record<string, string> = {}) {
   const seen: Seen[] = [];
   const server = http.createServer((request, response) => {
     let body = '';
     request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
     request.on('end', () => {
       seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body });
-      response.writeHead(request.url === '/missing' ? 404 : 200, { 'content-type': 'text/html', 'set-cookie': 'theme=dark; Path=/' });
+      response.writeHead(request.url === '/missing' ? 404 : 200, { 'content-type': 'text/html', 'set-cookie': 'theme=dark; Path=/', ...extraHeaders });
       response.end(`<h1>web ${request.method} ${request.url}</h1>`);
     });
   });
@@ -138,5 +138,21 @@ describe('app without its dependencies', () => {
     await app.close();
     expect(response.statusCode).toBe(502);
     expect(response.json()).toEqual({ error: { code: 'BAD_GATEWAY', message: 'The web app is not reachable' } });
+  });
+
+  it('adds the storage’s origin to the media directives of the pages’ CSP (presigned S3 URLs of private recordings)', async () => {
+    const policy = "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; img-src 'self' data: blob:; script-src 'self' 'nonce-abc'";
+    const web = await startUpstream({ 'content-security-policy': policy });
+    const s3 = { AWS_S3_BUCKET: 'podlive', AWS_ACCESS_KEY_ID: 'key', AWS_SECRET_ACCESS_KEY: 'secret', AWS_ENDPOINT_URL_S3: 'http://s3.example.test:9000' };
+    const app = build(await testConfig({ WEB_URL: web.url, ...s3 }), { logger: captureLogger().logger });
+    try {
+      const response = await app.inject({ method: 'GET', url: '/recordings/1' });
+      expect(response.headers['content-security-policy']).toBe(
+        "default-src 'self'; connect-src 'self' ws: wss: http://s3.example.test:9000; media-src 'self' blob: http://s3.example.test:9000; img-src 'self' data: blob: http://s3.example.test:9000; script-src 'self' 'nonce-abc'",
+      );
+    } finally {
+      await app.close();
+      await web.close();
+    }
   });
 });

@@ -7,10 +7,11 @@ import type { Room } from './Room';
 type Handlers = { [M in MediaRequestMethod]: (room: Room, peer: Peer, data: MediaRequestData<M>) => Promise<unknown> };
 
 /**
- * Caps what one publisher may send into the router: the three simulcast layers (150 k + 500 k +
- * 1.5 M) plus Opus, with headroom. (mediasoup's "incoming" is client → router.)
+ * Caps what one publisher may send into the router: a Full HD camera's three simulcast layers
+ * (700 k + 1.5 M + 3 M: web/src/lib/media/simulcast.ts) plus Opus, with headroom. Below the
+ * ladder's sum the browser never enables the top layer. (mediasoup's "incoming" is client → router.)
  */
-const MAX_PUBLISH_BITRATE = 3_000_000;
+const MAX_PUBLISH_BITRATE = 6_000_000;
 
 /** The router's capabilities without RTX (retransmission needs a feedback loop plain RTP lacks). */
 function plainCapabilities(caps: types.RtpCapabilities): types.RtpCapabilities {

@@ -3,7 +3,7 @@ import { MediaNode } from '@podlive/sfu';
 import { loadConfig } from '@podlive/sfu/config';
 import { signMediaToken, type MediaRole } from '@podlive/shared/tokens';
 import { freeRtcPortBase } from '@podlive/shared/testing/ports';
-import { launchChromium } from '@podlive/shared/testing/chromium';
+import { launchChromium, type FakeCamera } from '@podlive/shared/testing/chromium';
 import { startWebServer, type WebServer } from './web-server';
 
 const SECRET = 'media-rig-secret-media-rig-secret-media-rig';
@@ -18,9 +18,9 @@ export interface MediaRig {
   stop(): Promise<void>;
 }
 
-export async function startMediaRig(sessionId: string): Promise<MediaRig> {
+export async function startMediaRig(sessionId: string, { camera }: { camera?: FakeCamera } = {}): Promise<MediaRig> {
   const config = loadConfig({ SFU_PORT: '0', SFU_WORKERS: '1', RTC_PORT_BASE: String(await freeRtcPortBase(1)), MEDIA_TOKEN_SECRET: SECRET, SFU_NODE_ID: 'rig' });
-  const [node, web, browser] = await Promise.all([MediaNode.start(config), startWebServer(), launchChromium()]);
+  const [node, web, browser] = await Promise.all([MediaNode.start(config), startWebServer(), launchChromium({ camera })]);
   return {
     node,
     web,

@@ -6,7 +6,8 @@ import { startMediaRig, type MediaRig } from './media-rig';
 describe('media walking skeleton: a host page publishes, a viewer page decodes', () => {
   let rig: MediaRig;
   beforeAll(async () => {
-    rig = await startMediaRig('skeleton');
+    // A Full HD camera: the whole ladder (1080p, 720p, 480p).
+    rig = await startMediaRig('skeleton', { camera: '1080p' });
   });
   afterAll(() => rig?.stop());
 
@@ -23,13 +24,13 @@ describe('media walking skeleton: a host page publishes, a viewer page decodes',
     await expect.poll(async () => (await stats(viewer))!.video.framesDecoded, { timeout: 10_000 }).toBeGreaterThan(first.video.framesDecoded + 20);
     await expect.poll(async () => (await stats(viewer))!.audio.packetsReceived, { timeout: 10_000 }).toBeGreaterThan(first.audio.packetsReceived);
 
-    // On the node: the host's video producer is H.264 with three simulcast layers, and each
-    // layer carries packets.
+    // On the node: the host's video producer is H.264 with three simulcast layers (480p, 720p and
+    // 1080p from the 1080p camera), and each layer carries packets.
     const room = rig.node.rooms.get('skeleton')!;
     const hostPeer = [...room.peers.values()].find((p) => p.claims.role === 'host')!;
     const video = [...hostPeer.producers.values()].find((p) => p.kind === 'video')!;
     expect(video.rtpParameters.codecs[0]?.mimeType).toBe('video/H264');
-    expect(video.rtpParameters.encodings).toHaveLength(3);
+    expect(video.rtpParameters.encodings?.map((e) => [e.rid, e.scaleResolutionDownBy])).toEqual([['r0', 2.25], ['r1', 1.5], ['r2', 1]]);
     await expect
       .poll(async () => (await video.getStats()).filter((s) => s.packetCount > 0).map((s) => s.rid).sort(), { timeout: 15_000 })
       .toEqual(['r0', 'r1', 'r2']);

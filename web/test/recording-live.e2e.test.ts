@@ -87,6 +87,9 @@ describe.each([
     const readyAfterMs = Date.now() - ended;
     console.info(`[recording] ${handle}: live ${liveSeconds.toFixed(1)} s, ready ${readyAfterMs} ms after End Live, duration ${recording!.durationSec} s, renditions ${recording!.renditions.map((x) => x.name).join(' ')}`);
     expect(Math.abs(recording!.durationSec! - liveSeconds)).toBeLessThanOrEqual(1);
+    // The test camera is an HD webcam: the ladder's 720p and 480p layers (Chromium's encoder keeps
+    // widths even: 1280 / 1.5 → 852), each a rendition.
+    expect(recording!.renditions.map((x) => `${x.name} ${x.width}x${x.height}`)).toEqual(['720p 1280x720', '480p 852x480']);
 
     // The host was told, on the page they are on.
     await host.getByText('Your recording is ready').waitFor({ timeout: 10_000 });
@@ -112,7 +115,7 @@ describe.each([
       const worst = steps.filter((s) => s.at > pts[0]! + 2).reduce((w, s) => (s.step > w.step ? s : w));
       // Where chunks meet (and where the recording starts and ends) is what the recorder controls:
       // no frame may be missing there. Elsewhere the browser's encoder may skip frames under load.
-      const r = (`r${['180p', '360p', '720p'].indexOf(rendition.name)}`) as RenditionId;
+      const r = (Object.entries(live!.manifest.renditions) as [RenditionId, { height: number | null }][]).find(([, x]) => x.height === rendition.height)![0];
       const segments = live!.manifest.renditions[r]?.segments ?? [];
       const joins = segments.slice(0, -1).map((_, i) => segments.slice(0, i + 1).reduce((n, x) => n + x.durationSec, 0));
       const atJoins = joins.map((b) => steps.find((s) => s.at <= b + pts[0]! + 0.001 && s.at + s.step >= b + pts[0]! - 0.001)?.step ?? 0);

@@ -1,12 +1,15 @@
 import proxy from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors';
+import { widenCsp } from './csp';
 
 export interface WebProxyOptions {
   /** WEB_URL: the SvelteKit process. */
   upstream: string;
   /** Path prefixes this server owns; unknown paths under them are 404s, never proxied. */
   reserved: readonly string[];
+  /** Where media objects are served from besides this origin (storage's presigned URLs): added to the pages' CSP. */
+  mediaOrigins?: () => Promise<readonly string[]>;
 }
 
 const isUnder = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
@@ -15,9 +18,11 @@ const isUnder = (path: string, prefix: string) => path === prefix || path.starts
  * Sends every request no other route matched to the web app, so one origin serves the pages,
  * /api and /ws. Registered encapsulated: the proxy's raw-body content-type parsers stay in here
  * and do not replace the JSON parser of /api routes. The web app learns the public host and
- * scheme from X-Forwarded-Host / X-Forwarded-Proto (or its own ORIGIN setting).
+ * scheme from X-Forwarded-Host / X-Forwarded-Proto (or its own ORIGIN setting). The pages' CSP
+ * gets the storage's origin (see csp.ts).
  */
 export default async function webProxy(app: FastifyInstance, options: WebProxyOptions) {
+  const mediaOrigins = (await options.mediaOrigins?.()) ?? [];
   await app.register(proxy, {
     upstream: options.upstream,
     websocket: false,
@@ -32,6 +37,10 @@ export default async function webProxy(app: FastifyInstance, options: WebProxyOp
       onError: (reply, { error }) => {
         const timedOut = (error as { statusCode?: number }).statusCode === 504;
         reply.send(new ApiError(timedOut ? 'GATEWAY_TIMEOUT' : 'BAD_GATEWAY', { message: 'The web app is not reachable', cause: error }));
+      },
+      rewriteHeaders: (headers) => {
+        const policy = headers['content-security-policy'];
+        return typeof policy === 'string' ? { ...headers, 'content-security-policy': widenCsp(policy, mediaOrigins) } : headers;
       },
       rewriteRequestHeaders: (request, headers) => {
         const forwardedFor = headers['x-forwarded-for'];

@@ -4,6 +4,7 @@ import type { MediaNotifications, ProducerInfo } from '@podlive/shared/protocol'
 import { Signalling } from './signalling';
 import { watchTransport } from './recovery';
 import { readConsumerStats, readInboundStats, type ConsumerStats, type InboundStats } from './stats';
+import { simulcastEncodings } from './simulcast';
 
 export type { ConsumerStats, InboundStats };
 export type MediaState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -59,12 +60,6 @@ export interface MediaSessionOptions {
 /** The user a producer belongs to: the node names peers `<user id>#<random>`. */
 export const userOfPeer = (peerId: string): string => peerId.split('#')[0] ?? peerId;
 
-/** Three simulcast layers for a 16:9 camera: quarter, half and full resolution. */
-const SIMULCAST: types.RtpEncodingParameters[] = [
-  { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
-  { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
-  { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
-];
 
 /**
  * A browser's media in one live on one SFU node: publish (host, guest) and consume (everyone).
@@ -260,7 +255,7 @@ export class MediaSession {
     const producer =
       track.kind === 'audio'
         ? await transport.produce({ track, stopTracks: false, appData: { source: 'mic' } })
-        : await transport.produce({ track, stopTracks: false, encodings: SIMULCAST, codec: h264, appData: { source: 'camera' } });
+        : await transport.produce({ track, stopTracks: false, encodings: simulcastEncodings(track.getSettings().height), codec: h264, appData: { source: 'camera' } });
     this.producers.set(producer.id, producer);
     producer.observer.on('close', () => this.producers.delete(producer.id));
   }

@@ -1,6 +1,7 @@
 import type { WsEvent } from '@podlive/shared/live';
 import type { StageInvite, StageLeftReason } from '@podlive/shared/stage';
 import type { MediaSession } from '$lib/media/MediaSession';
+import { CAMERA_CONSTRAINTS } from '$lib/media/simulcast';
 import { RequestFailure } from '$lib/live/request';
 import { stageApi } from '$lib/stage/api';
 import { watchLevel } from '$lib/stage/level';
@@ -93,7 +94,7 @@ export class GuestStage {
       return;
     }
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: this.camera ? { width: 1280, height: 720 } : false });
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: this.camera ? CAMERA_CONSTRAINTS : false });
     } catch (err) {
       await stageApi.leave(this.sessionId, 'permission_denied').catch(() => undefined);
       this.#reset(
