@@ -13,7 +13,7 @@ export interface RateLimitRule {
   readonly windowSec: number;
 }
 
-export type RateLimitName = 'loginIp' | 'loginAccount' | 'register' | 'forgotPassword' | 'verifyOtp' | 'resendCode' | 'createLive' | 'stageInvite' | 'editRecording';
+export type RateLimitName = 'loginIp' | 'loginAccount' | 'register' | 'forgotPassword' | 'verifyOtp' | 'resendCode' | 'createLive' | 'stageInvite' | 'editRecording' | 'recordingView';
 
 export interface RateLimitConfig {
   /** Prefix of the Redis keys (REDIS_URL set); counters are shared by every replica. */
@@ -36,5 +36,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
     stageInvite: { max: 30, windowSec: 60 },
     /** Renaming, hiding and deleting recordings, per account. */
     editRecording: { max: 60, windowSec: 60 },
+    /** A view of a recording counts once per viewer (account or address) and recording an hour. */
+    recordingView: { max: 1, windowSec: 60 * 60 },
   },
 };

@@ -166,6 +166,36 @@ describe('rate limit', () => {
   });
 });
 
+describe('POST /api/recordings/:id/views', () => {
+  it('counts a play once an hour per viewer (account, or address signed out), never the owner’s, and only of what the caller may see', async () => {
+    const counted = await startHarness({ rateLimits: { ...generousLimits, rules: { ...generousLimits.rules, recordingView: { max: 1, windowSec: 3600 } } } }, { SFU_URL: 'http://127.0.0.1:9' });
+    try {
+      const [owner, viewer] = [await signUp(counted.app), await signUp(counted.app)];
+      const sessionId = await endedLive(counted.app, owner);
+      const id = (await reportFinished(counted.app, counted.config.secrets.mediaToken, sessionId, readyBody(sessionId))).json().id as string;
+      const play = async (who?: Account, remoteAddress = '127.0.0.1', recording = id) => {
+        const response = await counted.app.inject({ method: 'POST', url: `/api/recordings/${recording}/views`, remoteAddress, ...(who ? { headers: bearer(who.accessToken) } : {}) });
+        return response.statusCode === 200 ? response.json() : codeOf(response);
+      };
+      expect(await play(owner)).toEqual({ views: 0, counted: false });
+      expect(await play(viewer)).toEqual({ views: 1, counted: true });
+      expect(await play(viewer)).toEqual({ views: 1, counted: false });
+      expect(await play(undefined, '203.0.113.7')).toEqual({ views: 2, counted: true });
+      expect(await play(undefined, '203.0.113.7')).toEqual({ views: 2, counted: false });
+      expect(await play(undefined, '203.0.113.8')).toEqual({ views: 3, counted: true });
+      expect((await counted.app.inject({ method: 'GET', url: `/api/recordings/${id}` })).json().views).toBe(3);
+
+      // Made private: only the owner sees it, and their plays do not count.
+      expect((await counted.app.inject({ method: 'PATCH', url: `/api/recordings/${id}`, payload: { visibility: 'private' }, headers: bearer(owner.accessToken) })).statusCode).toBe(200);
+      expect(await play(undefined, '203.0.113.9')).toEqual([404, 'RECORDING_NOT_FOUND']);
+      expect(await play(owner)).toEqual({ views: 3, counted: false });
+      expect(await play(undefined, '127.0.0.1', 'not-an-id')).toEqual([400, 'VALIDATION_FAILED']);
+    } finally {
+      await counted.close();
+    }
+  });
+});
+
 describe('public and private URLs', () => {
   it('serves a public recording through stable URLs under which the playlists’ relative URIs resolve; never the manifest', async () => {
     const { sessionId, recording } = await readyRecording(host);

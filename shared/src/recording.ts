@@ -139,6 +139,15 @@ export const recordingPatchBody = z.strictObject({
 }).refine((b) => b.title !== undefined || b.visibility !== undefined, 'nothing to change');
 export type RecordingPatchBody = z.infer<typeof recordingPatchBody>;
 
+/**
+ * POST /api/recordings/:id/views answers this: the count, and whether this call added to it (a
+ * viewer — account, or address when signed out — counts once an hour per recording; the owner not).
+ */
+export interface RecordingViewResult {
+  views: number;
+  counted: boolean;
+}
+
 /** GET /api/users/:handle/recordings?cursor=&limit= */
 export const recordingsPageQuery = z.strictObject({
   cursor: z.string().max(200).optional(),

@@ -162,6 +162,18 @@ describe('recordings: the profile lists them, /recordings/:id plays them, the ow
     await host.locator('video').evaluate((v: HTMLVideoElement) => v.pause());
     await shot(host, 'recordings-page');
 
+    // The owner's plays are not views; a visitor's first play is, once (a reload does not add one).
+    expect(await host.getByTestId('views').textContent()).toBe('0 views');
+    const visitor = await browser.newPage();
+    for (let visit = 0; visit < 2; visit++) {
+      await visitor.goto(`/recordings/${id}`);
+      await play(visitor);
+      await expect.poll(() => visitor.getByTestId('views').textContent(), { timeout: 10_000 }).toBe('1 view');
+    }
+    await visitor.close();
+    await host.reload();
+    expect(await host.getByTestId('views').textContent()).toBe('1 view');
+
     // Renamed inline.
     await host.getByRole('button', { name: 'Rename' }).click();
     await host.getByLabel('Title').fill('A better title');

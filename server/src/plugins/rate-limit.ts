@@ -12,6 +12,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Makes a limiter for the rule `name` of config.rateLimits. */
     limiter: (name: RateLimitName, key: (request: FastifyRequest) => string | null) => Limiter;
+    /** Like limiter, for what is skipped rather than refused past the limit: whether this request is within it. */
+    allowance: (name: RateLimitName, key: (request: FastifyRequest) => string) => (request: FastifyRequest) => Promise<boolean>;
   }
 }
 
@@ -36,13 +38,21 @@ async function rateLimitPlugin(app: FastifyInstance) {
     ...(redis === undefined ? {} : { redis, nameSpace: `${app.config.redisPrefix}${rateLimits.namespace}` }),
   });
 
-  app.decorate('limiter', (name: RateLimitName, key: (request: FastifyRequest) => string | null): Limiter => {
+  const counter = (name: RateLimitName, key: (request: FastifyRequest) => string | null) => {
     const rule = rateLimits.rules[name];
-    const check = app.createRateLimit({
-      max: rule.max,
-      timeWindow: rule.windowSec * 1000,
-      keyGenerator: (request) => `${name}:${key(request) ?? ''}`,
-    });
+    return app.createRateLimit({ max: rule.max, timeWindow: rule.windowSec * 1000, keyGenerator: (request) => `${name}:${key(request) ?? ''}` });
+  };
+
+  app.decorate('allowance', (name: RateLimitName, key: (request: FastifyRequest) => string) => {
+    const check = counter(name, key);
+    return async (request: FastifyRequest) => {
+      const result = await check(request);
+      return result.isAllowed || !result.isExceeded;
+    };
+  });
+
+  app.decorate('limiter', (name: RateLimitName, key: (request: FastifyRequest) => string | null): Limiter => {
+    const check = counter(name, key);
     return async (request, reply) => {
       if (key(request) === null) return;
       const result = await check(request);

@@ -17,6 +17,7 @@ const tight = (namespace = DEFAULT_RATE_LIMITS.namespace): RateLimitConfig => ({
     createLive: { max: 2, windowSec: 60 },
     stageInvite: { max: 2, windowSec: 60 },
     editRecording: { max: 2, windowSec: 60 },
+    recordingView: { max: 1, windowSec: 60 },
   },
 });
 

@@ -11,6 +11,7 @@ import { deleteRecording, updateRecording } from './manage';
 import { findRecordingRow } from './present';
 import { rewritePlaylist } from './private-hls';
 import { getRecording, userRecordings } from './queries';
+import { countView } from './views';
 
 const recordingIdParams = z.strictObject({ id: z.uuid('Not a recording id') });
 const handleParams = z.strictObject({ handle: z.string() });
@@ -38,6 +39,13 @@ export default async function recordingRoutes(app: FastifyInstance, { recordings
   });
 
   app.get('/recordings/:id', async (request) => getRecording(ctx, idOf(request.params), request.caller?.id ?? null));
+
+  // The player reports a play; what counts as a view is countView's (and the allowance's) to say.
+  const viewAllowance = app.allowance('recordingView', (request) => `${idOf(request.params)}:${request.caller?.id ?? request.ip}`);
+  app.post('/recordings/:id/views', async (request) => {
+    const id = idOf(request.params);
+    return countView(ctx, id, request.caller?.id ?? null, () => viewAllowance(request));
+  });
 
   app.patch('/recordings/:id', owner, async (request) => {
     const id = idOf(request.params);

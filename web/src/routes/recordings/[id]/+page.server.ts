@@ -1,5 +1,5 @@
 import { error, redirect } from '@sveltejs/kit';
-import { type Recording, recordingPatchBody } from '@podlive/shared/recording';
+import { type Recording, type RecordingViewResult, recordingPatchBody } from '@podlive/shared/recording';
 import { api, ApiFailure, encodePath } from '$lib/server/api';
 import { invalid, refused, text, zodFields } from '$lib/server/forms';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
@@ -39,6 +39,14 @@ async function patch(event: RequestEvent, changes: Record<string, string>) {
 export const actions: Actions = {
   rename: async (event) => patch(event, { title: text(await event.request.formData(), 'title') }),
   visibility: async (event) => patch(event, { visibility: text(await event.request.formData(), 'visibility') }),
+  // The player's first play (fetched by the page, not a form): the API counts it or not.
+  view: async ({ params, locals }) => {
+    try {
+      return await api<RecordingViewResult>(`/api/recordings/${encodePath(params.id)}/views`, { method: 'POST', token: locals.accessToken });
+    } catch (err) {
+      return refused(err);
+    }
+  },
   delete: async (event) => {
     const { token, handle } = signedIn(event);
     try {
