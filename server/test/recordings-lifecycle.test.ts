@@ -3,9 +3,11 @@ import type { WsEvent } from '@podlive/shared/live';
 import { type Recording, recorderStartBody, recordingKeys } from '@podlive/shared/recording';
 import { signAccessToken } from '@podlive/shared/accounts';
 import { signControlToken, signMediaToken, verifyControlToken } from '@podlive/shared/tokens';
+import sharp from 'sharp';
+import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { bearer, post, signUp, startHarness } from './accounts/harness';
-import { createLive, startLive } from './live/harness';
+import { createLive, multipart, startLive } from './live/harness';
 import { endedLive, isStart, isStop, readyBody, reportFinished, seedObjects } from './recordings/harness';
 import { recorder, h, host, stranger, useRecordingsHarness, secret, get, codeOf, page, notificationsOf, rowOf, userSocket, barrier } from './recordings/setup';
 
@@ -164,6 +166,28 @@ describe('PUT /internal/recordings/:sessionId (the finishing job’s report)', (
     await startLive(h.app, owner, live);
     expect(codeOf(await reportFinished(h.app, secret(), live, readyBody(live)))).toEqual([409, 'CONFLICT']);
     await post(h.app, `/api/live/${live}/end`, {}, bearer(owner.accessToken));
+  });
+
+  it('takes the live’s own thumbnail (uploaded in the studio) over the first frame, as a copy that goes with the recording', async () => {
+    const owner = await signUp(h.app);
+    const id = await createLive(h.app, owner, { title: 'With a cover' });
+    const png = await sharp({ create: { width: 1280, height: 720, channels: 3, background: '#c33' } }).png().toBuffer();
+    const { payload, headers } = multipart('thumbnail', png);
+    const uploaded = await h.app.inject({ method: 'PUT', url: `/api/live/${id}/thumbnail`, payload, headers: { ...headers, ...bearer(owner.accessToken) } });
+    expect(uploaded.statusCode).toBe(200);
+    const liveThumbnail = (uploaded.json().thumbnailUrl as string).replace('/api/media/', '');
+    await startLive(h.app, owner, id);
+    await post(h.app, `/api/live/${id}/end`, {}, bearer(owner.accessToken));
+    await seedObjects(h.app.storage, id);
+
+    const recording = (await reportFinished(h.app, secret(), id, readyBody(id))).json() as Recording;
+    expect(recording.thumbnailUrl).toBe(`/api/media/${recordingKeys(id).cover}`);
+    const [cover, original] = await Promise.all([h.app.storage.get(recordingKeys(id).cover), h.app.storage.get(liveThumbnail)]);
+    expect(await buffer(cover!.body)).toEqual(await buffer(original!.body));
+    // Deleting the recording removes the copy, not the live's thumbnail.
+    expect((await h.app.inject({ method: 'DELETE', url: `/api/recordings/${recording.id}`, headers: bearer(owner.accessToken) })).statusCode).toBe(204);
+    expect(await h.app.storage.get(recordingKeys(id).cover)).toBeNull();
+    expect(await h.app.storage.get(liveThumbnail)).not.toBeNull();
   });
 
   it('makes the recording ready, notifies the host once (a stored notification and recording_ready on /ws), and a repeat changes nothing', async () => {

@@ -48,6 +48,8 @@ export function recordingKeys(sessionId: string) {
      */
     vodMp4: (name: string) => `${root}/vod/${name}.mp4`,
     thumbnail: `${root}/thumbnail.jpg`,
+    /** The live's own thumbnail (the one the host uploaded in the studio), copied: preferred to the first frame. */
+    cover: `${root}/cover.webp`,
   };
 }
 

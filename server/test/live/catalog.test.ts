@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RATE_LIMITS } from '../../src/config';
 import { bearer, countRows, post, signUp, startHarness, type Account, type Harness } from '../accounts/harness';
-import { createLive, openWs, startLive, until } from './harness';
+import { createLive, multipart, openWs, startLive, until } from './harness';
 
 let h: Harness;
 let host: Account;
@@ -16,16 +16,6 @@ afterAll(async () => {
 
 const get = (url: string) => h.app.inject({ method: 'GET', url });
 const inAnHour = () => new Date(Date.now() + 3600_000).toISOString();
-
-function multipart(field: string, bytes: Buffer) {
-  const boundary = 'x-boundary-x';
-  const payload = Buffer.concat([
-    Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${field}"; filename="t.png"\r\ncontent-type: image/png\r\n\r\n`),
-    bytes,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
-  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
-}
 
 describe('/api/live catalog', () => {
   it('creates a session (201) for a signed-in caller and serves it at GET /api/live/:id', async () => {

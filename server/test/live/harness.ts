@@ -111,3 +111,14 @@ export async function openWs(app: FastifyInstance, headers: Record<string, strin
 
 export const viewerCounts = (client: WsClient, sessionId: string, from = 0) =>
   client.events.slice(from).flatMap((e) => (e.type === 'viewer_count' && e.sessionId === sessionId ? [e.viewers] : []));
+
+/** A multipart/form-data body with one file field (an image upload: a live's thumbnail). */
+export function multipart(field: string, bytes: Buffer) {
+  const boundary = 'x-boundary-x';
+  const payload = Buffer.concat([
+    Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${field}"; filename="t.png"\r\ncontent-type: image/png\r\n\r\n`),
+    bytes,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}

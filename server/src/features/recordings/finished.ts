@@ -32,6 +32,24 @@ function checkKeys(sessionId: string, body: RecordingFinishedBody): void {
   if (Object.keys(fields).length > 0) throw new ApiError('VALIDATION_FAILED', { fields });
 }
 
+/**
+ * The live's thumbnail as the recording's, copied under the recording's root (deleting the
+ * recording then removes its copy, never the live's). Null when it cannot be read: the recorder's
+ * first frame stands in.
+ */
+async function copyCover(ctx: RecordingsContext, liveThumbnailKey: string, sessionId: string): Promise<string | null> {
+  const key = recordingKeys(sessionId).cover;
+  try {
+    const source = await ctx.storage.get(liveThumbnailKey);
+    if (source === null) return null;
+    await ctx.storage.put(key, source.body, source.contentType);
+    return key;
+  } catch (err) {
+    ctx.log.warn({ sessionId, err }, 'cannot copy the live’s thumbnail to its recording');
+    return null;
+  }
+}
+
 const renditionsOf = (body: RecordingFinishedBody): RecordingRendition[] =>
   body.renditions.map((r) => ({ name: r.name, key: r.key, playlistKey: r.playlistKey, width: r.width, height: r.height, bitrateKbps: r.bitrateKbps }));
 
@@ -54,7 +72,7 @@ const sameRenditions = (a: RecordingRendition[], b: RecordingRendition[]) =>
 export async function recordingFinished(ctx: RecordingsContext, sessionId: string, body: RecordingFinishedBody): Promise<Recording> {
   checkKeys(sessionId, body);
   const [live] = await ctx.db
-    .select({ hostId: liveSessions.hostId, title: liveSessions.title, status: liveSessions.status })
+    .select({ hostId: liveSessions.hostId, title: liveSessions.title, status: liveSessions.status, thumbnailKey: liveSessions.thumbnailKey })
     .from(liveSessions)
     .where(eq(liveSessions.id, sessionId));
   if (live === undefined) throw new ApiError('LIVE_NOT_FOUND');
@@ -67,7 +85,7 @@ export async function recordingFinished(ctx: RecordingsContext, sessionId: strin
     sizeBytes: body.sizeBytes,
     renditions: renditionsOf(body),
     masterKey: body.masterKey,
-    thumbnailKey: body.thumbnailKey,
+    thumbnailKey: body.status === 'ready' && live.thumbnailKey !== null ? ((await copyCover(ctx, live.thumbnailKey, sessionId)) ?? body.thumbnailKey) : body.thumbnailKey,
   };
   const { id, ready } = await ctx.db.transaction(async (tx) => {
     await tx.insert(recordings).values({ sessionId, ownerId: live.hostId, title: live.title }).onConflictDoNothing({ target: recordings.sessionId });
