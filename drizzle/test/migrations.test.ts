@@ -10,7 +10,8 @@ const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta/_journal.js
 
 const expectedTables = [
   'blocks', 'chat_bans', 'chat_messages', 'follows', 'live_sessions', 'notifications', 'one_time_codes',
-  'pinned_messages', 'recordings', 'refresh_token_families', 'reports', 'retired_refresh_tokens', 'stage_invites', 'users',
+  'pinned_messages', 'push_subscriptions', 'recordings', 'refresh_token_families', 'reports', 'retired_refresh_tokens', 'session_moderators',
+  'stage_invites', 'users',
 ];
 
 async function publicTables(db: Db): Promise<string[]> {

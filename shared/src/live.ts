@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { StageWsEvent } from './stage';
 import type { RecordingWsEvent } from './recording';
+import { chatSendMessage, type ChatWsEvent } from './chat';
+import type { NotificationWsEvent } from './social';
 
 /**
  * The live-session contract (/api/live and the app WebSocket /ws): request schemas, response
@@ -94,6 +96,7 @@ export const wsClientMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('subscribe'), sessionId: z.uuid(), watch: z.boolean().default(false) }),
   z.strictObject({ type: z.literal('unsubscribe'), sessionId: z.uuid() }),
   z.strictObject({ type: z.literal('ping') }),
+  chatSendMessage,
 ]);
 export type WsClientMessage = z.infer<typeof wsClientMessage>;
 
@@ -105,4 +108,6 @@ export type WsEvent =
   | { type: 'pong' }
   | { type: 'error'; code: string; message: string }
   | StageWsEvent
-  | RecordingWsEvent;
+  | RecordingWsEvent
+  | ChatWsEvent
+  | NotificationWsEvent;

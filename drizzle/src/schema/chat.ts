@@ -1,5 +1,5 @@
 import { relations, sql } from 'drizzle-orm';
-import { check, index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { check, index, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, timestamptz } from './columns';
 import { liveSessions } from './sessions';
 import { users } from './users';
@@ -16,6 +16,8 @@ export const chatMessages = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     body: text('body').notNull(),
+    /** The sender's id for this message (chat_send.clientId): a resend finds the stored one. */
+    clientId: uuid('client_id'),
     /** Set when a moderator or the author removes the message: the row stays for reports. */
     deletedAt: timestamptz('deleted_at'),
     createdAt: createdAt(),
@@ -24,6 +26,7 @@ export const chatMessages = pgTable(
     /** A session's chat in order (history on join, replay). */
     index('chat_messages_session_created_idx').on(t.sessionId, t.createdAt),
     index('chat_messages_user_idx').on(t.userId),
+    uniqueIndex('chat_messages_user_client_uniq').on(t.userId, t.clientId),
     check('chat_messages_body_check', sql`char_length(${t.body}) between 1 and 500`),
   ],
 );
@@ -49,3 +52,18 @@ export const pinnedMessagesRelations = relations(pinnedMessages, ({ one }) => ({
   session: one(liveSessions, { fields: [pinnedMessages.sessionId], references: [liveSessions.id] }),
   message: one(chatMessages, { fields: [pinnedMessages.messageId], references: [chatMessages.id] }),
 }));
+
+/** Users the host appointed to moderate one live's chat. */
+export const sessionModerators = pgTable(
+  'session_moderators',
+  {
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => liveSessions.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.userId] })],
+);

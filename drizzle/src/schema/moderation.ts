@@ -1,18 +1,20 @@
 import { relations, sql } from 'drizzle-orm';
-import { check, index, pgEnum, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { check, index, pgEnum, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, timestamptz } from './columns';
 import { liveSessions } from './sessions';
 import { users } from './users';
 
 /**
- * A user barred from chatting. With a session: in that live only (set by its host or a
- * moderator). Without: everywhere (set by staff).
+ * A user barred from chatting. With a host: in that host's lives (a ban, or a timeout with an
+ * expiry; set by the host or a moderator of one of their lives). With a session only: that live.
+ * With neither: everywhere (set by staff).
  */
 export const chatBans = pgTable(
   'chat_bans',
   {
     id: id(),
     sessionId: uuid('session_id').references(() => liveSessions.id, { onDelete: 'cascade' }),
+    hostId: uuid('host_id').references(() => users.id, { onDelete: 'cascade' }),
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
@@ -26,6 +28,7 @@ export const chatBans = pgTable(
     /** "Is this user banned here?" on every chat message. */
     index('chat_bans_user_session_idx').on(t.userId, t.sessionId),
     index('chat_bans_session_idx').on(t.sessionId),
+    index('chat_bans_host_user_idx').on(t.hostId, t.userId),
   ],
 );
 
@@ -55,6 +58,8 @@ export const reports = pgTable(
     index('reports_status_created_idx').on(t.status, t.createdAt),
     /** All reports about one thing. */
     index('reports_target_idx').on(t.targetKind, t.targetId),
+    /** One open report per reporter and target: a retried report is the same one. */
+    uniqueIndex('reports_open_reporter_target_uniq').on(t.reporterId, t.targetKind, t.targetId).where(sql`status = 'open'`),
     check('reports_reason_check', sql`char_length(${t.reason}) between 1 and 2000`),
   ],
 );

@@ -24,6 +24,8 @@ export const users = pgTable(
     /** The verified badge shown next to the handle (given by staff), not the email check. */
     verified: boolean('verified').notNull().default(false),
     emailVerified: boolean('email_verified').notNull().default(false),
+    /** Staff: may list reports (set by an operator in the database, never through the API). */
+    isAdmin: boolean('is_admin').notNull().default(false),
     /** Last handle change, so the server can limit how often a handle changes. */
     handleChangedAt: timestamptz('handle_changed_at'),
     createdAt: createdAt(),
