@@ -55,6 +55,16 @@ export class LiveSocket {
     this.#send({ type: 'unsubscribe', sessionId });
   }
 
+  /**
+   * Sends a chat message; false when the socket is not open (the caller keeps it pending and
+   * resends with the same clientId, which the server stores once).
+   */
+  sendChat(sessionId: string, clientId: string, body: string): boolean {
+    if (this.#socket?.readyState !== WebSocket.OPEN) return false;
+    this.#send({ type: 'chat_send', sessionId, clientId, body });
+    return true;
+  }
+
   /** Closes for good (no reconnect). Calling it twice does nothing. */
   close(): void {
     if (this.#closed) return;
