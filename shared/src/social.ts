@@ -86,3 +86,8 @@ export interface SearchSuggestions {
   users: { id: string; handle: string; displayName: string; avatarUrl: string | null }[];
   lives: { id: string; title: string; hostHandle: string }[];
 }
+
+/** GET /api/users/me/blocks: the users the caller blocked, newest first. */
+export interface BlockedUsers {
+  items: { id: string; handle: string; displayName: string; avatarUrl: string | null; blockedAt: string }[];
+}

@@ -3,6 +3,7 @@ import type { PublicUser } from '@podlive/shared/accounts';
 import type { RecordingsPage } from '@podlive/shared/recording';
 import { api, ApiFailure, encodePath } from '$lib/server/api';
 import { setFollowing } from '$lib/server/follow';
+import { hasBlocked } from '$lib/server/blocks';
 import { recordingsPage } from '$lib/server/recordings';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -33,6 +34,7 @@ export const load: PageServerLoad = async ({ params, locals, url }) => {
     recordingsProblem,
     isOwner: locals.user?.id === profile.id,
     signedIn: locals.user !== null,
+    isBlocked: locals.user !== null && locals.user.id !== profile.id && (await hasBlocked(profile.id, locals.accessToken)),
   };
 };
 
