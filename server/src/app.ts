@@ -7,6 +7,7 @@ import type { DatabaseHandle } from './db';
 import { createMailer, type Mailer } from './mail';
 import cookie from '@fastify/cookie';
 import authRoutes from './features/auth/routes';
+import chatRoutes from './features/chat/routes';
 import liveRoutes from './features/live/routes';
 import { FleetPlacement } from './features/live/fleet/placement';
 import { type Placement, SingleNodePlacement } from './features/live/placement';
@@ -15,6 +16,7 @@ import { liveRecording } from './features/recordings/live-hooks';
 import { recordingMediaAccess } from './features/recordings/queries';
 import recordingRoutes from './features/recordings/routes';
 import { createRecordings } from './features/recordings/service';
+import social from './features/social/plugin';
 import { endStage } from './features/stage/guests';
 import stageRoutes from './features/stage/routes';
 import { createStage } from './features/stage/service';
@@ -111,10 +113,12 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
         await api.register(database, { db: deps.db.db });
         await api.register(rateLimit);
         await api.register(authRoutes, { prefix: '/auth' });
+        await api.register(social, { recorded: recordings.recorder.enabled });
         await api.register(userRoutes, { prefix: '/users' });
         const stage = createStage(api, placement);
         await api.register(stageRoutes, { prefix: '/stage', stage });
         await api.register(liveRoutes, { prefix: '/live', placement, onEnded: (id) => endStage(stage, id), recording: liveRecording(recordings) });
+        await api.register(chatRoutes, { prefix: '/live' });
         await api.register(recordingRoutes, { recordings });
       }
     },

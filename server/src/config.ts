@@ -1,7 +1,9 @@
 import { devSecret, envSchemas, parseEnv } from '@podlive/shared/env';
 import { DEFAULT_REDIS_PREFIX } from '@podlive/shared/fleet';
 import { STAGE_INVITE_TTL_MS, STAGE_MAX_GUESTS } from '@podlive/shared/stage';
+import { createECDH } from 'node:crypto';
 import { join } from 'node:path';
+import webpush from 'web-push';
 import { z } from 'zod';
 
 /** Where objects live: a directory served by this server, or an S3 bucket. */
@@ -30,6 +32,16 @@ export type MailConfig =
       readonly pass: string | undefined;
       readonly from: string;
     };
+
+/** Web Push (VAPID): the application server's key pair, base64url, and who the push services may contact. */
+export interface PushConfig {
+  /** Uncompressed P-256 point (65 bytes): the browsers' `applicationServerKey`. */
+  readonly publicKey: string;
+  /** The P-256 private scalar (32 bytes). */
+  readonly privateKey: string;
+  /** `mailto:` or `https:` URL put in the VAPID JWT. */
+  readonly subject: string;
+}
 
 export {
   DEFAULT_PASSWORD_HASH, DEFAULT_RATE_LIMITS,
@@ -82,6 +94,12 @@ export interface Config {
   readonly recorderUrl: string | undefined;
   /** STAGE_MAX_GUESTS (default 4) and STAGE_INVITE_TTL_MS (default 30000): the stage of every live. */
   readonly stage: { readonly maxGuests: number; readonly inviteTtlMs: number };
+  /**
+   * VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY (both or neither; unset: a pair generated once per machine
+   * in DATA_DIR/secrets/VAPID_PRIVATE_KEY) and VAPID_SUBJECT (default PUBLIC_URL when https, else
+   * `mailto:no-reply@<its host>`).
+   */
+  readonly push: PushConfig;
   readonly passwordHash: PasswordHashConfig;
   readonly rateLimits: RateLimitConfig;
 }
@@ -90,6 +108,10 @@ const blankToUndefined = (value: unknown) => (typeof value === 'string' && value
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUndefined, schema);
 const secret = optional(z.string().min(32, 'must be at least 32 characters when set').optional());
 const text = envSchemas.optionalString;
+
+/** A base64url string (no padding) of exactly `bytes` bytes. */
+const base64urlBytes = (bytes: number, what: string) =>
+  z.string().trim().refine((s) => /^[\w-]+$/.test(s) && Buffer.from(s, 'base64url').length === bytes, `must be ${what}, base64url (${bytes} bytes)`);
 
 const envSchema = z
   .object({
@@ -122,6 +144,9 @@ const envSchema = z
     RECORDER_URL: optional(envSchemas.url.optional()),
     STAGE_MAX_GUESTS: optional(z.coerce.number().int().min(1).max(1000).default(STAGE_MAX_GUESTS)),
     STAGE_INVITE_TTL_MS: optional(z.coerce.number().int().min(100).max(10 * 60_000).default(STAGE_INVITE_TTL_MS)),
+    VAPID_PUBLIC_KEY: optional(base64urlBytes(65, 'an uncompressed P-256 public key').optional()),
+    VAPID_PRIVATE_KEY: optional(base64urlBytes(32, 'a P-256 private key').optional()),
+    VAPID_SUBJECT: optional(z.string().regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, 'must be a mailto: or https: URL').optional()),
   })
   .superRefine((env, ctx) => {
     const require = (name: keyof typeof env, because: string) => {
@@ -132,6 +157,8 @@ const envSchema = z
       require('AWS_SECRET_ACCESS_KEY', 'AWS_S3_BUCKET');
     }
     if (env.SMTP_USER !== undefined) require('SMTP_PASS', 'SMTP_USER');
+    if (env.VAPID_PUBLIC_KEY !== undefined) require('VAPID_PRIVATE_KEY', 'VAPID_PUBLIC_KEY');
+    if (env.VAPID_PRIVATE_KEY !== undefined) require('VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY');
     if (env.SFU_PLACEMENT === 'fleet' && env.REDIS_URL === undefined) {
       ctx.addIssue({ code: 'custom', path: ['SFU_PLACEMENT'], message: 'fleet needs REDIS_URL (the nodes register there)' });
     }
@@ -168,6 +195,21 @@ function mailConfig(env: Env, dataDir: string, publicUrl: string): MailConfig {
     pass: env.SMTP_PASS,
     from,
   };
+}
+
+/**
+ * The configured VAPID pair, or one generated once per DATA_DIR (only the private key is kept: the
+ * public key is derived from it), so one machine sends Web Push with no setup.
+ */
+function pushConfig(env: Env, dataDir: string, publicUrl: string): PushConfig {
+  const subject = env.VAPID_SUBJECT ?? (publicUrl.startsWith('https://') ? publicUrl : `mailto:no-reply@${new URL(publicUrl).hostname}`);
+  if (env.VAPID_PUBLIC_KEY !== undefined && env.VAPID_PRIVATE_KEY !== undefined) {
+    return { publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY, subject };
+  }
+  const privateKey = devSecret(dataDir, 'VAPID_PRIVATE_KEY', () => webpush.generateVAPIDKeys().privateKey);
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(Buffer.from(privateKey, 'base64url'));
+  return { publicKey: ecdh.getPublicKey().toString('base64url'), privateKey, subject };
 }
 
 /** A fleet needs the registry (REDIS_URL); naming one node (SFU_URL) says this is not a fleet. */
@@ -216,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sfuEdgeLimit: parsed.SFU_EDGE_LIMIT,
     recorderUrl: parsed.RECORDER_URL === undefined ? undefined : withoutTrailingSlash(parsed.RECORDER_URL),
     stage: { maxGuests: parsed.STAGE_MAX_GUESTS, inviteTtlMs: parsed.STAGE_INVITE_TTL_MS },
+    push: pushConfig(parsed, dataDir, publicUrl),
     passwordHash: DEFAULT_PASSWORD_HASH,
     rateLimits: DEFAULT_RATE_LIMITS,
   });

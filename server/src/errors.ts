@@ -38,6 +38,11 @@ export const errorRegistry = {
   USER_NOT_FOUND: { status: 404, message: 'No such user' },
   CANNOT_FOLLOW_SELF: { status: 400, message: 'You cannot follow yourself' },
   AVATAR_INVALID: { status: 400, message: 'The avatar must be a JPEG, PNG, WebP or GIF image' },
+  // Blocks, reports, push (features/social).
+  CANNOT_BLOCK_SELF: { status: 400, message: 'You cannot block yourself' },
+  FOLLOW_BLOCKED: { status: 403, message: 'You cannot follow this person' },
+  REPORT_TARGET_NOT_FOUND: { status: 404, message: 'What you are reporting does not exist' },
+  PUSH_SUBSCRIPTION_INVALID: { status: 400, message: 'This push subscription cannot be used' },
   // Lives (/api/live).
   LIVE_NOT_FOUND: { status: 404, message: 'No such live' },
   NOT_HOST: { status: 403, message: 'Only the host can do this' },
@@ -52,6 +57,7 @@ export const errorRegistry = {
   INVITE_PENDING: { status: 409, message: 'This person already has an invite ringing' },
   STAGE_FULL: { status: 409, message: 'The stage is full' },
   BLOCKED: { status: 403, message: 'You cannot invite this person' },
+  INVITEE_BLOCKED: { status: 403, message: 'You blocked this person: unblock them to invite them' },
   INVITE_NOT_FOUND: { status: 404, message: 'No such invite' },
   NOT_INVITEE: { status: 403, message: 'This invite is for someone else' },
   INVITE_ANSWERED: { status: 409, message: 'This invite was already answered' },
@@ -61,6 +67,12 @@ export const errorRegistry = {
   RECORDING_NOT_FOUND: { status: 404, message: 'No such recording' },
   NOT_RECORDING_OWNER: { status: 403, message: 'Only the owner of this recording can do this' },
   RECORDING_PROCESSING: { status: 409, message: 'The recording is still being processed, try again once it is ready' },
+  // Chat (/api/live/:id/chat, /api/live/:id/moderators).
+  CHAT_MESSAGE_NOT_FOUND: { status: 404, message: 'No such chat message in this live' },
+  NOT_MODERATOR: { status: 403, message: 'Only the host or a moderator of this live can do this' },
+  NOT_AUTHOR_OR_MODERATOR: { status: 403, message: 'Only the author, the host or a moderator can delete this message' },
+  CANNOT_RESTRICT: { status: 403, message: 'This person cannot be timed out or banned here' },
+  CANNOT_APPOINT: { status: 400, message: 'The host already moderates their own lives' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;

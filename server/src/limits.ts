@@ -13,7 +13,7 @@ export interface RateLimitRule {
   readonly windowSec: number;
 }
 
-export type RateLimitName = 'loginIp' | 'loginAccount' | 'register' | 'forgotPassword' | 'verifyOtp' | 'resendCode' | 'createLive' | 'stageInvite' | 'editRecording' | 'recordingView';
+export type RateLimitName = 'loginIp' | 'loginAccount' | 'register' | 'forgotPassword' | 'verifyOtp' | 'resendCode' | 'createLive' | 'stageInvite' | 'editRecording' | 'recordingView' | 'report';
 
 export interface RateLimitConfig {
   /** Prefix of the Redis keys (REDIS_URL set); counters are shared by every replica. */
@@ -38,5 +38,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
     editRecording: { max: 60, windowSec: 60 },
     /** A view of a recording counts once per viewer (account or address) and recording an hour. */
     recordingView: { max: 1, windowSec: 60 * 60 },
+    /** Reports filed, per account (a retried report counts too). */
+    report: { max: 20, windowSec: 60 * 60 },
   },
 };

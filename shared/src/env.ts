@@ -51,8 +51,9 @@ export const envSchemas = {
  * `<dataDir>/secrets/<name>` (mode 0600), so every process of one machine reads the same value
  * and restarts keep sessions valid. Safe when several processes start at once: the file appears
  * atomically (written aside, then hard-linked into place; the loser reads the winner's).
+ * `make` generates other kinds of secret the same way (a VAPID private key).
  */
-export function devSecret(dataDir: string, name: string): string {
+export function devSecret(dataDir: string, name: string, make: () => string = () => randomBytes(32).toString('base64url')): string {
   const file = join(dataDir, 'secrets', name);
   try {
     return readFileSync(file, 'utf8').trim();
@@ -61,7 +62,7 @@ export function devSecret(dataDir: string, name: string): string {
   }
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  writeFileSync(tmp, make(), { mode: 0o600 });
   try {
     linkSync(tmp, file);
   } catch (err) {

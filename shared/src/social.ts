@@ -61,7 +61,14 @@ export const reportBody = z.strictObject({
   reason: z
     .string()
     .transform((s) => s.normalize('NFC').trim())
-    .pipe(z.string().min(1, 'Say what is wrong').max(2000, 'At most 2000 characters')),
+    .pipe(
+      z
+        .string()
+        .min(1, 'Say what is wrong')
+        .max(2000, 'At most 2000 characters')
+        // Line breaks and tabs are fine in a reason; other control characters (NUL: Postgres text refuses it) are not.
+        .refine((s) => !/(?![\t\n\r])[\p{Cc}\u202A-\u202E\u2066-\u2069]/u.test(s), 'Contains characters that are not allowed'),
+    ),
 });
 export type ReportBody = z.infer<typeof reportBody>;
 

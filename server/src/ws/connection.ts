@@ -1,5 +1,6 @@
+import type { ChatSendMessage, ChatWsEvent } from '@podlive/shared/chat';
 import { type LiveStatus, type WsClientMessage, wsClientMessage, type WsEvent } from '@podlive/shared/live';
-import { sessionChannel, userChannel } from './events';
+import { sessionChannel, type UserMessage, userChannel } from './events';
 import type { HubClient, WsHub } from './hub';
 import type { ViewerCounts } from './viewer-counts';
 
@@ -15,6 +16,14 @@ export interface Socket {
 }
 const OPEN = 1;
 
+/** What a connection asks of chat (features/chat/socket.ts); absent without a database. */
+export interface ConnectionChat {
+  /** Handles a chat_send; resolves with the refusal for the sending connection, or null (acked through the bus). */
+  send(userId: string, message: ChatSendMessage): Promise<Extract<ChatWsEvent, { type: 'chat_refused' }> | null>;
+  /** The users `userId` blocked: their chat is not delivered to that user's connections. */
+  blockedIds(userId: string): Promise<ReadonlySet<string>>;
+}
+
 export interface ConnectionDeps {
   hub: WsHub;
   counts: ViewerCounts;
@@ -23,6 +32,7 @@ export interface ConnectionDeps {
   /** A session's status, null when there is none (without a database: every id is accepted). */
   statusOf?: (sessionId: string) => Promise<LiveStatus | null>;
   logger: { warn(obj: object, msg: string): void };
+  chat?: ConnectionChat | undefined;
 }
 
 /**
@@ -34,17 +44,36 @@ export class WsConnection implements HubClient {
   readonly #sessions = new Map<string, boolean>();
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Authors whose chat this connection's user blocked: filtered here, on delivery, on every replica. */
+  #blocked: ReadonlySet<string> = new Set();
 
   constructor(private readonly socket: Socket, private readonly deps: ConnectionDeps) {
     socket.on('message', (data, isBinary) => {
       this.#enqueue(() => this.#handle(isBinary ? null : Buffer.isBuffer(data) ? data.toString('utf8') : null));
     });
     socket.on('close', () => this.#enqueue(() => this.#close()));
-    if (deps.userId !== null) this.#enqueue(() => deps.hub.join(userChannel(deps.userId as string), this));
+    if (deps.userId !== null) {
+      // Joined before loading, so a block made meanwhile is followed by a reload, never lost.
+      this.#enqueue(() => deps.hub.join(userChannel(deps.userId as string), this));
+      this.#enqueue(() => this.#loadBlocks());
+    }
   }
 
-  send(event: WsEvent): void {
+  /**
+   * What the hub hands over from this connection's channels. The user channel also carries the
+   * internal `blocks_changed` (typed wider than HubClient's WsEvent for that reason): it reloads
+   * the blocks and is not sent on.
+   */
+  send(event: UserMessage): void {
+    if (event.type === 'blocks_changed') return this.#enqueue(() => this.#loadBlocks());
+    if (event.type === 'chat_message' && this.#blocked.has(event.message.author.id)) return;
     if (!this.#closed && this.socket.readyState === OPEN) this.socket.send(JSON.stringify(event));
+  }
+
+  async #loadBlocks(): Promise<void> {
+    const { chat, userId } = this.deps;
+    if (chat === undefined || userId === null || this.#closed) return;
+    this.#blocked = await chat.blockedIds(userId);
   }
 
   #enqueue(task: () => Promise<void>): void {
@@ -79,7 +108,18 @@ export class WsConnection implements HubClient {
         return this.#subscribe(message.sessionId, message.watch);
       case 'unsubscribe':
         return this.#unsubscribe(message.sessionId);
+      case 'chat_send':
+        return this.#chat(message);
     }
+  }
+
+  async #chat(message: ChatSendMessage): Promise<void> {
+    const { sessionId, clientId } = message;
+    const { chat, userId } = this.deps;
+    if (userId === null) return this.send({ type: 'chat_refused', sessionId, clientId, code: 'UNAUTHENTICATED', message: 'Sign in to chat' });
+    if (chat === undefined) return this.send({ type: 'chat_refused', sessionId, clientId, code: 'CHAT_CLOSED', message: 'Chat is not available here' });
+    const refused = await chat.send(userId, message);
+    if (refused !== null) this.send(refused);
   }
 
   async #subscribe(sessionId: string, watch: boolean): Promise<void> {

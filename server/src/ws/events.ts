@@ -13,6 +13,15 @@ export interface CountChanged {
 export type SessionMessage = WsEvent | CountChanged;
 
 /**
+ * Internal message on a user channel: the user's blocks changed, so each of their connections
+ * reloads whom it filters out of chat (never sent to clients; see WsConnection.send).
+ */
+export interface BlocksChanged {
+  type: 'blocks_changed';
+}
+export type UserMessage = WsEvent | BlocksChanged;
+
+/**
  * The one way to send /ws events: through the bus, so the replica holding the connection
  * delivers it (Redis pub/sub in a fleet, in-process on one machine).
  */
@@ -27,6 +36,11 @@ export class LiveEvents {
   /** To every connection of the user, on every replica. */
   toUser(userId: string, event: WsEvent): Promise<void> {
     return this.bus.publish(userChannel(userId), event);
+  }
+
+  /** After `userId` blocked or unblocked someone: their connections on every replica reload their blocks. */
+  blocksChanged(userId: string): Promise<void> {
+    return this.bus.publish(userChannel(userId), { type: 'blocks_changed' } satisfies BlocksChanged);
   }
 
   /** One event to many users (followers), published in parallel. */

@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import { randomUUID } from 'node:crypto';
 import { RedisBus } from '../bus';
 import { ApiError } from '../errors';
+import { createConnectionChat } from '../features/chat/socket';
 import { type CountStore, MemoryCountStore, RedisCountStore } from './count-store';
 import { WsConnection, type Socket } from './connection';
 import { LiveEvents, sessionChannel } from './events';
@@ -72,9 +73,12 @@ async function wsPlugin(app: FastifyInstance, options: WsPluginOptions) {
   });
   app.decorate('liveEvents', events);
   app.decorate('viewerCounts', counts);
+  // chat_send on /ws (and the blocks that filter chat) need the database.
+  const chat = db === undefined ? undefined : createConnectionChat({ db, events, redisUrl: app.config.redisUrl, prefix });
   app.addHook('onClose', async () => {
     counts.close();
     await store.close();
+    await chat?.close();
   });
 
   const statusOf =
@@ -101,6 +105,7 @@ async function wsPlugin(app: FastifyInstance, options: WsPluginOptions) {
         userId: request.caller?.id ?? null,
         ...(statusOf === undefined ? {} : { statusOf }),
         logger: request.log,
+        chat,
       });
     },
   });

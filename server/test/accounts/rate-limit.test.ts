@@ -18,6 +18,7 @@ const tight = (namespace = DEFAULT_RATE_LIMITS.namespace): RateLimitConfig => ({
     stageInvite: { max: 2, windowSec: 60 },
     editRecording: { max: 2, windowSec: 60 },
     recordingView: { max: 1, windowSec: 60 },
+    report: { max: 2, windowSec: 60 },
   },
 });
 

@@ -1,4 +1,5 @@
 import type { Db } from '@podlive/db';
+import type { LiveSession } from '@podlive/shared/live';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LiveEvents } from '../../ws/events';
 import type { ViewerCounts } from '../../ws/viewer-counts';
@@ -24,6 +25,14 @@ export interface LiveRecording {
   ended(live: RecordedLive): Promise<void>;
 }
 
+/**
+ * What followers get besides live_started on /ws (features/social: a stored notification, its
+ * /ws event, Web Push). Runs in the background: never throws, never delays going live.
+ */
+export interface FollowerNotices {
+  liveStarted(session: LiveSession, followerIds: readonly string[]): void;
+}
+
 /** What the live feature works with, passed explicitly (no reaching into the app). */
 export interface LiveContext {
   db: Db;
@@ -37,6 +46,8 @@ export interface LiveContext {
   onEnded?: (sessionId: string) => Promise<void>;
   /** Absent: lives are not recorded. */
   recording?: LiveRecording;
+  /** Absent: followers get the /ws event only. */
+  notices?: FollowerNotices;
 }
 
 /** Whether lives are recorded (and so have a live HLS playlist). */

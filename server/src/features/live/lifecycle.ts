@@ -99,12 +99,16 @@ export async function startLive(ctx: LiveContext, sessionId: string, callerId: s
   return { session, join: await hostJoin(ctx, node, row) };
 }
 
-/** live_started to the session's subscribers (a waiting viewer page) and to every follower's connections. */
+/**
+ * live_started to the session's subscribers (a waiting viewer page) and to every follower's
+ * connections; then, in the background, the followers' stored notifications and Web Push.
+ */
 async function announceStart(ctx: LiveContext, row: LiveRow, session: LiveSession): Promise<void> {
   const event = { type: 'live_started', session } as const;
   try {
-    const followers = await ctx.db.select({ id: follows.followerId }).from(follows).where(eq(follows.followeeId, row.host.id));
-    await Promise.all([ctx.events.toSession(session.id, event), ctx.events.toUsers(followers.map((f) => f.id), event)]);
+    const followers = (await ctx.db.select({ id: follows.followerId }).from(follows).where(eq(follows.followeeId, row.host.id))).map((f) => f.id);
+    ctx.notices?.liveStarted(session, followers);
+    await Promise.all([ctx.events.toSession(session.id, event), ctx.events.toUsers(followers, event)]);
   } catch (err) {
     ctx.log.error({ err, sessionId: session.id }, 'announcing live_started failed');
   }

@@ -33,6 +33,8 @@ export default async function liveRoutes(app: FastifyInstance, options: LiveRout
     log: app.log,
     ...(options.onEnded === undefined ? {} : { onEnded: options.onEnded }),
     ...(options.recording === undefined ? {} : { recording: options.recording }),
+    // The social plugin (registered before) tells followers beyond /ws: stored notifications, Web Push.
+    ...(app.hasDecorator('notifier') ? { notices: app.notifier } : {}),
   };
   const createLimit = app.limiter('createLive', (request) => request.caller?.id ?? null);
   const idOf = (params: unknown) => parseInput(liveIdParams, params).id;

@@ -1,17 +1,15 @@
 import { and, eq, liveSessions, notifications, recordings, sql, type RecordingRendition } from '@podlive/db';
 import { type Recording, type RecordingFinishedBody, recordingKeys } from '@podlive/shared/recording';
+import type { NotificationPayloads } from '@podlive/shared/social';
 import { ApiError, type ErrorFields } from '../../errors';
 import { isValidKey } from '../../storage';
+import { type NotificationRow, publishStored } from '../social/notifications';
 import type { RecordingsContext } from './context';
 import { findRecordingRow, toRecording } from './present';
 
 /** The notification kind (and its payload) for a recording that became playable. */
 export const RECORDING_READY = 'recording_ready';
-export interface RecordingReadyPayload extends Record<string, unknown> {
-  recordingId: string;
-  sessionId: string;
-  title: string;
-}
+export type RecordingReadyPayload = NotificationPayloads['recording_ready'] & Record<string, unknown>;
 
 /**
  * Every key the finishing job names must be one of the session's recording objects: the public
@@ -87,7 +85,7 @@ export async function recordingFinished(ctx: RecordingsContext, sessionId: strin
     masterKey: body.masterKey,
     thumbnailKey: body.status === 'ready' && live.thumbnailKey !== null ? ((await copyCover(ctx, live.thumbnailKey, sessionId)) ?? body.thumbnailKey) : body.thumbnailKey,
   };
-  const { id, ready } = await ctx.db.transaction(async (tx) => {
+  const { id, ready, notification } = await ctx.db.transaction(async (tx) => {
     await tx.insert(recordings).values({ sessionId, ownerId: live.hostId, title: live.title }).onConflictDoNothing({ target: recordings.sessionId });
     const [before] = await tx.select().from(recordings).where(eq(recordings.sessionId, sessionId)).for('update');
     if (before === undefined) throw new Error(`the recording of ${sessionId} vanished inside its transaction`);
@@ -100,11 +98,12 @@ export async function recordingFinished(ctx: RecordingsContext, sessionId: strin
       .set({ recordingId: before.id })
       .where(and(eq(liveSessions.id, sessionId), sql`${liveSessions.recordingId} is distinct from ${before.id}`));
     const becameReady = before.status !== 'ready' && wanted.status === 'ready';
+    let stored: NotificationRow | undefined;
     if (becameReady) {
       const payload: RecordingReadyPayload = { recordingId: before.id, sessionId, title: before.title };
-      await tx.insert(notifications).values({ userId: before.ownerId, kind: RECORDING_READY, payload });
+      [stored] = await tx.insert(notifications).values({ userId: before.ownerId, kind: RECORDING_READY, payload }).returning();
     }
-    return { id: before.id, ready: becameReady };
+    return { id: before.id, ready: becameReady, notification: stored };
   });
 
   const row = await findRecordingRow(ctx.db, id);
@@ -115,6 +114,8 @@ export async function recordingFinished(ctx: RecordingsContext, sessionId: strin
     await ctx.events
       .toUser(row.owner.id, { type: 'recording_ready', recording })
       .catch((err: unknown) => ctx.log.error({ err, recordingId: id }, 'publishing recording_ready failed'));
+    // The notifications menu's event, with the owner's unread count (never throws).
+    if (notification !== undefined) await publishStored(ctx.db, ctx.events, ctx.log, [notification]);
   }
   return recording;
 }

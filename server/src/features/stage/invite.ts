@@ -31,11 +31,12 @@ function checkHostedLive(row: LiveRow | undefined, callerId: string): LiveRow {
   return row;
 }
 
-/** The user by handle, and whether they blocked `hostId`. */
+/** The user by handle, whether they blocked `hostId`, and whether the host blocked them. */
 async function findInvitee(ctx: StageContext, handle: string, hostId: string) {
   const blockedHost = sql<boolean>`exists (select 1 from ${blocks} where ${and(eq(blocks.blockerId, users.id), eq(blocks.blockedId, hostId))})`;
+  const blockedByHost = sql<boolean>`exists (select 1 from ${blocks} where ${and(eq(blocks.blockerId, hostId), eq(blocks.blockedId, users.id))})`;
   const [row] = await ctx.db
-    .select({ id: users.id, handle: users.handle, displayName: users.displayName, avatarKey: users.avatarKey, blockedHost })
+    .select({ id: users.id, handle: users.handle, displayName: users.displayName, avatarKey: users.avatarKey, blockedHost, blockedByHost })
     .from(users)
     .where(equalsIgnoringCase(users.handle, handle))
     .limit(1);
@@ -63,7 +64,7 @@ async function insertInvite(ctx: StageContext, sessionId: string, hostId: string
 
 /**
  * POST /api/stage/invite: the host calls a viewer of the live by handle. The checks, in order:
- * the live and its host, the user, self, blocked, on stage, stage full, watching (a peer in the
+ * the live and its host, the user, self, blocked (either way), on stage, stage full, watching (a peer in the
  * room on one of the session's nodes: the invite is bound to that node). The partial unique index
  * on pending (session, invitee) refuses a second ringing invite, also under races (INVITE_PENDING).
  */
@@ -73,6 +74,7 @@ export async function createInvite(ctx: StageContext, hostId: string, sessionId:
   if (invitee === undefined) throw new ApiError('USER_NOT_FOUND');
   if (invitee.id === hostId) throw new ApiError('CANNOT_INVITE_SELF');
   if (invitee.blockedHost) throw new ApiError('BLOCKED');
+  if (invitee.blockedByHost) throw new ApiError('INVITEE_BLOCKED');
   const [guests, node] = await Promise.all([
     ctx.guests.list(sessionId),
     watchingNode(ctx, sessionId, live.session.originNodeId ?? '', invitee.id).catch((err: unknown) => {

@@ -1,4 +1,4 @@
-import { and, type Db, desc, eq, follows, liveSessions, sql, users } from '@podlive/db';
+import { and, blocks, type Db, desc, eq, follows, liveSessions, sql, users } from '@podlive/db';
 import type { Page, PublicUser } from '@podlive/shared/accounts';
 import { normalizeHandle } from '@podlive/shared/handles';
 import { toPublicUser } from './present';
@@ -17,6 +17,7 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
  * 0002): a row matches when either is similar (`%`), contains a similar word (`<%`), or starts
  * with the query. Rank: the best of similarity and word similarity over both fields, plus a boost
  * for an exact handle (+2), a handle prefix (+1) or a display-name prefix (+0.5); then followers.
+ * Users who blocked the viewer are left out.
  * The query is only ever a bound parameter.
  */
 export async function searchUsers(db: Db, params: SearchParams, viewerId: string | null): Promise<Page<PublicUser>> {
@@ -32,10 +33,12 @@ export async function searchUsers(db: Db, params: SearchParams, viewerId: string
     viewerId === null
       ? sql<null>`null`
       : sql<boolean>`exists (select 1 from ${follows} where ${and(eq(follows.followerId, viewerId), eq(follows.followeeId, users.id))})`;
+  // Someone who blocked the viewer doesn't show up in their search.
+  const visible = viewerId === null ? sql`true` : sql`not exists (select 1 from ${blocks} where ${and(eq(blocks.blockerId, users.id), eq(blocks.blockedId, viewerId))})`;
   const rows = await db
     .select({ user: users, isLive, isFollowing })
     .from(users)
-    .where(matches)
+    .where(and(matches, visible))
     .orderBy(desc(score), desc(users.followerCount), users.id)
     .limit(params.limit + 1)
     .offset((params.page - 1) * params.limit);

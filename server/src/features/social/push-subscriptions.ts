@@ -1,0 +1,47 @@
+import { and, type Db, eq, pushSubscriptions, sql } from '@podlive/db';
+import type { PushSubscriptionBody } from '@podlive/shared/social';
+import { ApiError } from '../../errors';
+
+/** A user's browsers beyond this many: the oldest subscriptions go. */
+export const MAX_SUBSCRIPTIONS_PER_USER = 20;
+
+const bytesOf = (base64url: string): Buffer | null => (/^[\w-]+=*$/.test(base64url) ? Buffer.from(base64url.replace(/=+$/, ''), 'base64url') : null);
+
+/**
+ * The keys must be what a browser makes (a P-256 point, a 16-byte secret), or no message could
+ * be encrypted for it. Push services are https; a plain http endpoint is accepted only on a
+ * development deployment (PUBLIC_URL http), so a production server never posts to arbitrary
+ * http addresses on a user's say-so.
+ */
+function check(body: PushSubscriptionBody, allowHttp: boolean): void {
+  const p256dh = bytesOf(body.keys.p256dh);
+  const auth = bytesOf(body.keys.auth);
+  const fields: Record<string, string> = {};
+  if (p256dh === null || p256dh.length !== 65 || p256dh[0] !== 4) fields['keys.p256dh'] = 'Must be an uncompressed P-256 public key, base64url';
+  if (auth === null || auth.length !== 16) fields['keys.auth'] = 'Must be 16 bytes, base64url';
+  if (!allowHttp && !body.endpoint.startsWith('https:')) fields.endpoint = 'Must be an https URL';
+  if (Object.keys(fields).length > 0) throw new ApiError('PUSH_SUBSCRIPTION_INVALID', { fields });
+}
+
+/**
+ * POST /api/push/subscriptions: one row per endpoint (a browser); subscribing again, or as
+ * another user on the same browser, replaces it. Keeps the user's newest MAX_SUBSCRIPTIONS_PER_USER.
+ */
+export async function saveSubscription(db: Db, userId: string, body: PushSubscriptionBody, allowHttp: boolean): Promise<void> {
+  check(body, allowHttp);
+  const keys = { userId, p256dh: body.keys.p256dh, auth: body.keys.auth };
+  await db.transaction(async (tx) => {
+    await tx.insert(pushSubscriptions).values({ endpoint: body.endpoint, ...keys }).onConflictDoUpdate({ target: pushSubscriptions.endpoint, set: { ...keys, createdAt: new Date() } });
+    await tx.delete(pushSubscriptions).where(
+      and(
+        eq(pushSubscriptions.userId, userId),
+        sql`${pushSubscriptions.id} not in (select id from ${pushSubscriptions} where user_id = ${userId} order by created_at desc limit ${MAX_SUBSCRIPTIONS_PER_USER})`,
+      ),
+    );
+  });
+}
+
+/** DELETE /api/push/subscriptions: the caller's subscription of that endpoint (someone else's stays). */
+export async function removeSubscription(db: Db, userId: string, endpoint: string): Promise<void> {
+  await db.delete(pushSubscriptions).where(and(eq(pushSubscriptions.userId, userId), eq(pushSubscriptions.endpoint, endpoint)));
+}
