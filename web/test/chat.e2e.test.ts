@@ -114,5 +114,13 @@ describe('live chat with moderation, and a follower told of Go Live', () => {
     expect(history.messages.map((m) => m.body)).not.toContain('Let me back in');
     expect(history.messages.map((m) => m.body)).not.toContain('Am I still here?');
     await expect.poll(() => bodies(host.page)).not.toContain('Let me back in');
+
+    // Unbanned, Bob chats again; Alice, made a moderator, gets the moderation actions.
+    await messageOf(host.page, 'Something rude').getByRole('button', { name: 'Unban' }).click();
+    await expect.poll(() => chat(bob.page).getByRole('status').count()).toBe(0);
+    await say(bob.page, 'Sorry about that');
+    await expect.poll(() => bodies(host.page)).toContain('Sorry about that');
+    await messageOf(host.page, 'Hello from Alice').getByRole('button', { name: 'Make moderator' }).click();
+    await expect.poll(() => messageOf(alice.page, 'Sorry about that').getByRole('button', { name: 'Pin' }).count()).toBe(1);
   });
 });

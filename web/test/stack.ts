@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { build } from '@podlive/server';
 import { loadConfig } from '@podlive/server/config';
 import { databaseHandle } from '@podlive/server/db';
+import { eq, users } from '@podlive/db';
 import { createTestDb, type TestDb } from '@podlive/db/testing';
 import { freeRtcPortBase, freeTcpPort } from '@podlive/shared/testing/ports';
 import { MediaNode } from '@podlive/sfu';
@@ -31,6 +32,8 @@ export interface Stack {
   recorder: Recorder | undefined;
   /** Every control plane replica's URL (the first is `url`, the one pages use). */
   replicaUrls: string[];
+  /** Makes the user staff, as an operator does in the database (there is no API for it). */
+  makeAdmin(userId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -104,7 +107,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       replicaUrls.push(await other.listen({ host: '127.0.0.1', port: 0 }));
     }
     web = await startWebServer({ port: webPort, env: behindProxyEnv(url) });
-    return { url, replicaUrls, dataDir, latestCode: (to) => latestCode(join(dataDir, 'outbox'), to), node, recorder, stop };
+    const testDb = db;
+    const makeAdmin = async (userId: string) => {
+      await testDb.db.update(users).set({ isAdmin: true }).where(eq(users.id, userId));
+    };
+    return { url, replicaUrls, dataDir, latestCode: (to) => latestCode(join(dataDir, 'outbox'), to), node, recorder, makeAdmin, stop };
   } catch (err) {
     await stop().catch(() => {});
     throw err;

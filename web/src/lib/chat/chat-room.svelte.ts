@@ -24,6 +24,8 @@ export class ChatRoom {
   pinned: ChatMessage | null = $state(null);
   canModerate = $state(false);
   restriction: ChatRestriction | null = $state(null);
+  /** Others timed out or banned while this page watched (moderators see Unban for them). */
+  restricted: Record<string, ChatRestriction> = $state({});
   /** Why the last message or action was refused, for the person who tried. */
   problem: string | null = $state(null);
   loaded = $state(false);
@@ -102,9 +104,12 @@ export class ChatRoom {
       case 'chat_pinned':
         this.pinned = chat.message;
         break;
-      case 'chat_restricted':
+      case 'chat_restricted': {
         if (chat.userId === this.userId) this.restriction = chat.restriction;
+        const { [chat.userId]: _previous, ...others } = this.restricted;
+        this.restricted = chat.restriction ? { ...others, [chat.userId]: chat.restriction } : others;
         break;
+      }
       case 'chat_moderator':
         if (chat.userId === this.userId) this.canModerate = chat.moderator;
         break;
