@@ -25,8 +25,8 @@ const CHAT_TRANSPORT_MAX = 8 * CHAT_MAX_LENGTH;
  * pasted text often carries them.
  */
 const INVISIBLE = /[\u00AD\u180E\u200B\u200C\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
-/** C0 and C1 controls (newlines and tabs included: chat is one line). */
-const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+/** C0 and C1 controls (newlines and tabs included: chat is one line), by their Unicode category. */
+const CONTROL = /\p{Cc}/u;
 
 /**
  * A chat message's text: Unicode-normalised (NFC), invisible characters removed, trimmed; then

@@ -1,5 +1,5 @@
 import type { ChatSendMessage, ChatWsEvent } from '@podlive/shared/chat';
-import { type LiveStatus, type WsClientMessage, wsClientMessage, type WsEvent } from '@podlive/shared/live';
+import { type LiveStatus, type WsClientMessage, wsClientMessage } from '@podlive/shared/live';
 import { sessionChannel, type UserMessage, userChannel } from './events';
 import type { HubClient, WsHub } from './hub';
 import type { ViewerCounts } from './viewer-counts';

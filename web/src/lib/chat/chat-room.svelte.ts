@@ -29,7 +29,8 @@ export class ChatRoom {
   /** Why the last message or action was refused, for the person who tried. */
   problem: string | null = $state(null);
   loaded = $state(false);
-  readonly #pending = new Map<string, Pending>();
+  /** Not rendered: a plain record keyed by clientId. */
+  readonly #pending: Record<string, Pending> = {};
 
   constructor(
     readonly sessionId: string,
@@ -41,8 +42,8 @@ export class ChatRoom {
     try {
       const state = await request<ChatState>(`/live/${this.sessionId}/chat`);
       // Events that came while loading are kept: the history is merged under them.
-      const seen = new Set(this.messages.map((m) => m.id));
-      this.messages = [...state.messages.filter((m) => !seen.has(m.id)), ...this.messages].slice(-CHAT_HISTORY_LIMIT * 2);
+      const seen = this.messages.map((m) => m.id);
+      this.messages = [...state.messages.filter((m) => !seen.includes(m.id)), ...this.messages].slice(-CHAT_HISTORY_LIMIT * 2);
       this.pinned = state.pinned;
       this.canModerate = state.canModerate;
       this.restriction = state.restriction;
@@ -61,15 +62,15 @@ export class ChatRoom {
     }
     this.problem = null;
     const pending: Pending = { clientId: crypto.randomUUID(), body: parsed.data, attempts: 0, timer: undefined };
-    this.#pending.set(pending.clientId, pending);
+    this.#pending[pending.clientId] = pending;
     this.#attempt(pending);
     return true;
   }
 
   #attempt(pending: Pending): void {
-    if (!this.#pending.has(pending.clientId)) return;
+    if (!(pending.clientId in this.#pending)) return;
     if (pending.attempts >= MAX_ATTEMPTS) {
-      this.#pending.delete(pending.clientId);
+      delete this.#pending[pending.clientId];
       this.problem = 'Your message could not be sent: the connection is down. Try again in a moment.';
       return;
     }
@@ -91,9 +92,8 @@ export class ChatRoom {
         if (!this.messages.some((m) => m.id === chat.message.id)) this.messages = [...this.messages, chat.message];
       // falls through: the pending send is settled either way
       case 'chat_refused': {
-        const pending = this.#pending.get(chat.clientId);
-        if (pending) clearTimeout(pending.timer);
-        this.#pending.delete(chat.clientId);
+        clearTimeout(this.#pending[chat.clientId]?.timer);
+        delete this.#pending[chat.clientId];
         if (chat.type === 'chat_refused') this.problem = chat.message;
         break;
       }
@@ -134,7 +134,9 @@ export class ChatRoom {
   }
 
   dispose(): void {
-    for (const pending of this.#pending.values()) clearTimeout(pending.timer);
-    this.#pending.clear();
+    for (const [clientId, pending] of Object.entries(this.#pending)) {
+      clearTimeout(pending.timer);
+      delete this.#pending[clientId];
+    }
   }
 }

@@ -9,3 +9,6 @@ export function formatDuration(totalSec: number): string {
 
 /** "3 watching", "1 watching". */
 export const watching = (viewers: number) => `${viewers.toLocaleString('en')} watching`;
+
+/** The time now as an ISO string (for state updated before the server's copy arrives). */
+export const nowIso = (): string => new Date().toISOString();

@@ -1,5 +1,6 @@
 import type { WsEvent } from '@podlive/shared/live';
 import type { AppNotification, NotificationsPage } from '@podlive/shared/social';
+import { nowIso } from '$lib/live/format';
 import { request } from '$lib/live/request';
 
 /** A followed host's live, announced by /ws while this page is open. */
@@ -53,7 +54,7 @@ export class Inbox {
   async markAllRead(): Promise<void> {
     try {
       await request('/notifications/read', { method: 'POST', body: { all: true } });
-      const now = new Date().toISOString();
+      const now = nowIso();
       this.items = this.items.map((n) => (n.readAt ? n : { ...n, readAt: now }));
       this.unread = 0;
     } catch (err) {
