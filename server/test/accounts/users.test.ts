@@ -121,12 +121,14 @@ describe('follows', () => {
     const fans: Account[] = [];
     for (let i = 0; i < 20; i++) fans.push(await signUp(h.app));
     const flipper = fans[0] as Account;
-    await Promise.all([
+    const responses = await Promise.all([
       ...fans.map((fan) => followReq('POST', target.id, fan.accessToken)),
       // The same user following and unfollowing in parallel, and crossed follows (target → fan).
       ...Array.from({ length: 10 }, (_, i) => followReq(i % 2 === 0 ? 'DELETE' : 'POST', target.id, flipper.accessToken)),
       ...fans.slice(0, 5).map((fan) => followReq('POST', fan.id, target.accessToken)),
     ]);
+    // Every race is answered (no deadlock surfacing as a 500).
+    expect(responses.map((r) => r.statusCode).filter((status) => status !== 200)).toEqual([]);
     const counts = await countsOf(target.id);
     expect(counts?.follower_count).toBe(counts?.followers);
     expect(counts?.following_count).toBe(counts?.following);

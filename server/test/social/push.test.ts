@@ -121,4 +121,24 @@ describe('Web Push', () => {
     for (const body of badKeys) expect(codeOf(await send(h.app, 'POST', '/api/push/subscriptions', user, body))).toEqual([400, 'PUSH_SUBSCRIPTION_INVALID']);
     expect(await subscriptionsOf(user)).toEqual([]);
   });
+
+  it('takes only browser push services as endpoints on a production deployment (https PUBLIC_URL): never an address of the user’s choosing', async () => {
+    const prod = await startHarness({}, { SFU_URL: 'http://127.0.0.1:9', PUBLIC_URL: 'https://podlive.example' });
+    try {
+      const user = await signUp(prod.app);
+      const keys = new BrowserKeys();
+      const status = async (endpoint: string) => {
+        const response = await send(prod.app, 'POST', '/api/push/subscriptions', user, keys.subscription(endpoint));
+        return response.statusCode === 201 ? 201 : codeOf(response);
+      };
+      for (const endpoint of ['https://fcm.googleapis.com/fcm/send/abc', 'https://updates.push.services.mozilla.com/wpush/v2/x', 'https://wns2-par02p.notify.windows.com/w/?token=x', 'https://web.push.apple.com/QGx']) {
+        expect(await status(endpoint), endpoint).toBe(201);
+      }
+      for (const endpoint of ['https://169.254.169.254/latest/meta-data', 'https://internal.podlive.example/admin', 'http://fcm.googleapis.com/fcm/send/abc', 'https://fcm.googleapis.com:8443/x', 'https://fcm.googleapis.com.evil.example/x', 'https://user:pw@fcm.googleapis.com/x']) {
+        expect(await status(endpoint), endpoint).toEqual([400, 'PUSH_SUBSCRIPTION_INVALID']);
+      }
+    } finally {
+      await prod.close();
+    }
+  });
 });

@@ -8,10 +8,23 @@ export const MAX_SUBSCRIPTIONS_PER_USER = 20;
 const bytesOf = (base64url: string): Buffer | null => (/^[\w-]+=*$/.test(base64url) ? Buffer.from(base64url.replace(/=+$/, ''), 'base64url') : null);
 
 /**
+ * The browsers' push services (Chrome, Firefox, Safari, Edge). The server posts to whatever
+ * endpoint a subscription names: anything else would let a user make it call internal addresses.
+ */
+const PUSH_SERVICES = ['fcm.googleapis.com', 'android.googleapis.com', 'updates.push.services.mozilla.com', 'web.push.apple.com'];
+const PUSH_SERVICE_SUFFIXES = ['.notify.windows.com', '.push.apple.com'];
+
+function isPushService(endpoint: string): boolean {
+  const url = new URL(endpoint);
+  if (url.protocol !== 'https:' || url.port !== '' || url.username !== '' || url.password !== '') return false;
+  return PUSH_SERVICES.includes(url.hostname) || PUSH_SERVICE_SUFFIXES.some((suffix) => url.hostname.endsWith(suffix));
+}
+
+/**
  * The keys must be what a browser makes (a P-256 point, a 16-byte secret), or no message could
- * be encrypted for it. Push services are https; a plain http endpoint is accepted only on a
- * development deployment (PUBLIC_URL http), so a production server never posts to arbitrary
- * http addresses on a user's say-so.
+ * be encrypted for it. The endpoint must be a known browser push service (https); any endpoint is
+ * accepted only on a development deployment (PUBLIC_URL http: tests play the push service), so a
+ * production server never posts to an address on a user's say-so.
  */
 function check(body: PushSubscriptionBody, allowHttp: boolean): void {
   const p256dh = bytesOf(body.keys.p256dh);
@@ -19,7 +32,7 @@ function check(body: PushSubscriptionBody, allowHttp: boolean): void {
   const fields: Record<string, string> = {};
   if (p256dh === null || p256dh.length !== 65 || p256dh[0] !== 4) fields['keys.p256dh'] = 'Must be an uncompressed P-256 public key, base64url';
   if (auth === null || auth.length !== 16) fields['keys.auth'] = 'Must be 16 bytes, base64url';
-  if (!allowHttp && !body.endpoint.startsWith('https:')) fields.endpoint = 'Must be an https URL';
+  if (!allowHttp && !isPushService(body.endpoint)) fields.endpoint = 'Must be a browser push service (https)';
   if (Object.keys(fields).length > 0) throw new ApiError('PUSH_SUBSCRIPTION_INVALID', { fields });
 }
 

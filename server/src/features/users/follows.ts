@@ -78,6 +78,11 @@ export async function unfollow(db: Db, followerId: string, followeeId: string): 
   if (followerId === followeeId) throw new ApiError('CANNOT_FOLLOW_SELF');
   const [target] = await db.select({ id: users.id }).from(users).where(eq(users.id, followeeId));
   if (target === undefined) throw new ApiError('USER_NOT_FOUND');
-  await db.transaction((tx) => removeFollow(tx, followerId, followeeId));
+  // The pair's lock first, as follow() and block do: a delete holding the follows row while it
+  // waits for the users' rows would deadlock with a follow holding those rows and waiting on it.
+  await db.transaction(async (tx) => {
+    await lockPair(tx, followerId, followeeId);
+    await removeFollow(tx, followerId, followeeId);
+  });
   return stateOf(db, followeeId, false);
 }
