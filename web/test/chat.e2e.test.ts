@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { signIn, startStack, type Stack } from './stack';
+import { startStack, type Stack } from './stack';
 import { openBrowser, type BrowserHarness } from './browser';
 import { goLiveFromStudio } from './studio';
+import { chatBodies, chatOf, say, signedInPage } from './chat-page';
 
 /** Where screenshots go (looked at by hand): /tmp by default. */
 const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
@@ -29,19 +30,10 @@ describe('live chat with moderation, and a follower told of Go Live', () => {
     await stack?.stop();
   });
 
-  const signedIn = async (handle: string, path: string) => {
-    // failOnDialog: an injected script's alert() fails the test.
-    const page = await browser.newPage({ failOnDialog: true });
-    const id = await signIn(stack, page, { handle, displayName: `${handle[0]!.toUpperCase()}${handle.slice(1)}`, path });
-    return { page, id };
-  };
-  const chat = (page: Page) => page.getByRole('region', { name: 'Chat' });
+  const signedIn = (handle: string, path: string) => signedInPage(stack, browser, handle, path);
+  const chat = chatOf;
+  const bodies = chatBodies;
   const messages = (page: Page) => chat(page).getByTestId('chat-message');
-  const bodies = (page: Page) => messages(page).locator('.body').allTextContents();
-  async function say(page: Page, text: string) {
-    await chat(page).getByLabel('Message', { exact: true }).fill(text);
-    await chat(page).getByRole('button', { name: 'Send' }).click();
-  }
   const messageOf = (page: Page, text: string) => messages(page).filter({ hasText: text });
 
   it('chats both ways in order; the host pins, deletes, times out and bans; the follower heard of the live', { timeout: 180_000 }, async () => {

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Report } from '@podlive/shared/social';
-import { PASSWORD, signIn, startStack, type Stack } from './stack';
+import { PASSWORD, startStack, type Stack } from './stack';
 import { openBrowser, type BrowserHarness } from './browser';
 import { goLiveFromStudio } from './studio';
+import { chatBodies, chatOf, say, signedInPage } from './chat-page';
 
 /** Where screenshots go (looked at by hand): /tmp by default. */
 const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
@@ -28,17 +29,9 @@ describe('block, report and discover through the pages', () => {
     await stack?.stop();
   });
 
-  const signedIn = async (handle: string, path: string) => {
-    const page = await browser.newPage({ failOnDialog: true });
-    const id = await signIn(stack, page, { handle, displayName: `${handle[0]!.toUpperCase()}${handle.slice(1)}`, path });
-    return { page, id };
-  };
-  const chat = (page: Page) => page.getByRole('region', { name: 'Chat' });
-  const bodies = (page: Page) => chat(page).getByTestId('chat-message').locator('.body').allTextContents();
-  async function say(page: Page, text: string) {
-    await chat(page).getByLabel('Message', { exact: true }).fill(text);
-    await chat(page).getByRole('button', { name: 'Send' }).click();
-  }
+  const signedIn = (handle: string, path: string) => signedInPage(stack, browser, handle, path);
+  const chat = chatOf;
+  const bodies = chatBodies;
   async function block(page: Page, handle: string) {
     await page.goto(`/@${handle}`);
     await page.getByRole('button', { name: 'Block' }).click();

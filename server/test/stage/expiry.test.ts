@@ -26,26 +26,33 @@ const statusOf = async (id: string) =>
 describe('stage invite expiry', () => {
   it('expires an unanswered invite: both sides are told, a late accept is 409 INVITE_EXPIRED', async () => {
     const { app, close } = await stageApp(testDb, node, { inviteTtlMs: TTL_MS });
-    closers.push(close);
-    const host = await signUp(app);
-    const viewer = await signUp(app);
-    const sessionId = await createLive(app, host);
-    await startLive(app, host, sessionId);
-    closers.push((await watch(app, node, viewer, sessionId)).close);
-    const [tab, studio] = await Promise.all([openUserWs(app, viewer), openUserWs(app, host)]);
-    closers.push(tab.close, studio.close);
-    const sentAt = Date.now();
-    const id = (await invite(app, host, sessionId, viewer.handle)).json().invite.id as string;
-    for (const client of [tab, studio]) expect(await nextOf(client, 'stage_invite_expired')).toMatchObject({ inviteId: id, sessionId, userId: viewer.id });
-    const elapsed = Date.now() - sentAt;
-    expect(elapsed).toBeGreaterThanOrEqual(TTL_MS - 20);
-    expect(elapsed).toBeLessThan(TTL_MS + 1000);
-    expect(await statusOf(id)).toBe('expired');
-    expect(codeOf(await answer(app, viewer, id, 'accept'))).toEqual([409, 'INVITE_EXPIRED']);
-    // Exactly one expiry event per side, although the timer and the sweeper both watched it.
-    expect(studio.events.filter((e) => e.type === 'stage_invite_expired')).toHaveLength(1);
-    // Expired, they can be called again.
-    expect((await invite(app, host, sessionId, viewer.handle)).statusCode).toBe(201);
+    // Closed at the end of this test, not the file's: its sweeper, left running on the shared
+    // database, would expire the next test's invite and announce it on this app's bus.
+    const mine: Array<() => unknown> = [];
+    try {
+      const host = await signUp(app);
+      const viewer = await signUp(app);
+      const sessionId = await createLive(app, host);
+      await startLive(app, host, sessionId);
+      mine.push((await watch(app, node, viewer, sessionId)).close);
+      const [tab, studio] = await Promise.all([openUserWs(app, viewer), openUserWs(app, host)]);
+      mine.push(tab.close, studio.close);
+      const sentAt = Date.now();
+      const id = (await invite(app, host, sessionId, viewer.handle)).json().invite.id as string;
+      for (const client of [tab, studio]) expect(await nextOf(client, 'stage_invite_expired')).toMatchObject({ inviteId: id, sessionId, userId: viewer.id });
+      const elapsed = Date.now() - sentAt;
+      expect(elapsed).toBeGreaterThanOrEqual(TTL_MS - 20);
+      expect(elapsed).toBeLessThan(TTL_MS + 1000);
+      expect(await statusOf(id)).toBe('expired');
+      expect(codeOf(await answer(app, viewer, id, 'accept'))).toEqual([409, 'INVITE_EXPIRED']);
+      // Exactly one expiry event per side, although the timer and the sweeper both watched it.
+      expect(studio.events.filter((e) => e.type === 'stage_invite_expired')).toHaveLength(1);
+      // Expired, they can be called again.
+      expect((await invite(app, host, sessionId, viewer.handle)).statusCode).toBe(201);
+    } finally {
+      for (const done of mine.reverse()) await done();
+      await close();
+    }
   });
 
   it('still expires an invite left pending by a server that stopped (restart on the same database)', async () => {
