@@ -1,4 +1,4 @@
-import { sql, users } from '@podlive/db';
+import { blocks, eq, or, sql, users } from '@podlive/db';
 import type { StageSuggestion } from '@podlive/shared/stage';
 import { searchUsers } from '../users/search';
 import type { StageContext } from './context';
@@ -12,12 +12,13 @@ const startsWith = (text: string, prefix: string) => text.toLowerCase().startsWi
 
 /**
  * The host's Invite field: signed-in people watching now whose handle or display name starts with
- * `q` (case-insensitive), then everyone else from the user search; never the host or a guest.
+ * `q` (case-insensitive), then everyone else from the user search; never the host, a guest, or
+ * anyone the host blocked or who blocked the host (an invite to them would be refused).
  */
 export async function stageSuggestions(ctx: StageContext, hostId: string, sessionId: string, q: string): Promise<StageSuggestion[]> {
   const live = await hostedLiveRow(ctx, sessionId, hostId);
   const prefix = q.replace(/^@/, '').toLowerCase();
-  const [peers, guests] = await Promise.all([
+  const [peers, guests, blocked] = await Promise.all([
     sessionPeers(ctx, sessionId, live.session.originNodeId ?? '').then(
       (found) => found.peers,
       (err: unknown) => {
@@ -26,8 +27,9 @@ export async function stageSuggestions(ctx: StageContext, hostId: string, sessio
       },
     ),
     ctx.guests.list(sessionId),
+    blockedEitherWay(ctx, hostId),
   ]);
-  const excluded = new Set([hostId, ...guests.map((entry) => entry.guest.id)]);
+  const excluded = new Set([hostId, ...guests.map((entry) => entry.guest.id), ...blocked]);
   const watcherIds = [...new Set(peers.filter((p) => p.role === 'viewer' && !p.userId.startsWith('anon:') && !excluded.has(p.userId)).map((p) => p.userId))];
   const watchers =
     watcherIds.length === 0
@@ -50,4 +52,13 @@ export async function stageSuggestions(ctx: StageContext, hostId: string, sessio
     out.push({ id: user.id, handle: user.handle, displayName: user.displayName, avatarUrl: user.avatarUrl, watching: false });
   }
   return out;
+}
+
+/** The people the host blocked and those who blocked the host. */
+async function blockedEitherWay(ctx: StageContext, hostId: string): Promise<string[]> {
+  const rows = await ctx.db
+    .select({ blockerId: blocks.blockerId, blockedId: blocks.blockedId })
+    .from(blocks)
+    .where(or(eq(blocks.blockerId, hostId), eq(blocks.blockedId, hostId)));
+  return rows.map((row) => (row.blockerId === hostId ? row.blockedId : row.blockerId));
 }
