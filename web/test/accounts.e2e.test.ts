@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startStack, type Stack } from './stack';
-import { openBrowser, type BrowserHarness } from './browser';
+import { useStackAndBrowser } from './e2e-suite';
 
 /** Set PODLIVE_SCREENSHOTS=/some/dir to keep screenshots of the main pages. */
 const screenshots = process.env.PODLIVE_SCREENSHOTS;
@@ -11,24 +10,10 @@ const HOSTILE_NAME = 'Alice <img src=x onerror=alert(1)>';
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
 describe('accounts in the browser, through the control plane', () => {
-  let stack: Stack;
-  let browser: BrowserHarness;
-
-  beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack(), openBrowser(() => stack.url)]);
-  });
-
-  afterAll(async () => {
-    try {
-      expect(browser.cspViolations).toEqual([]);
-    } finally {
-      await browser?.close();
-      await stack?.stop();
-    }
-  });
+  const e2e = useStackAndBrowser();
 
   /** A fresh browser profile; any JavaScript dialog (an injected alert) fails the test. */
-  const newPage = (options: { javaScript?: boolean } = {}) => browser.newPage({ ...options, failOnDialog: true });
+  const newPage = (options: { javaScript?: boolean } = {}) => e2e.browser.newPage({ ...options, failOnDialog: true });
 
   const shot = async (page: Page, name: string) => {
     if (!screenshots) return;
@@ -48,7 +33,7 @@ describe('accounts in the browser, through the control plane', () => {
 
     await page.waitForURL(/\/verify\?/);
     expect(await page.getByLabel('Email').inputValue()).toBe(user.email);
-    await page.getByLabel('Code').fill(await stack.latestCode(user.email));
+    await page.getByLabel('Code').fill(await e2e.stack.latestCode(user.email));
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL(`**/@${user.handle}`);
   }
@@ -187,7 +172,7 @@ describe('accounts in the browser, through the control plane', () => {
     await page.getByLabel('Email').fill(carol.email);
     await page.getByRole('button', { name: 'Send code' }).click();
     await expect.poll(() => page.getByLabel('Code').count()).toBe(1);
-    await page.getByLabel('Code').fill(await stack.latestCode(carol.email));
+    await page.getByLabel('Code').fill(await e2e.stack.latestCode(carol.email));
     await page.getByLabel('New password').fill('a brand new passphrase');
     await page.getByRole('button', { name: 'Reset password' }).click();
     await page.waitForURL(/\/login\?reset=1/);

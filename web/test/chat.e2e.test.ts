@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startStack, type Stack } from './stack';
-import { openBrowser, type BrowserHarness } from './browser';
 import { goLiveFromStudio } from './studio';
 import { chatBodies, chatOf, say, signedInPage } from './chat-page';
+import { useStackAndBrowser } from './e2e-suite';
 
 /** Where screenshots go (looked at by hand): /tmp by default. */
 const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
@@ -17,20 +16,9 @@ type Marked = { liveToastAt?: number };
  * menu) within 2 s of Go Live.
  */
 describe('live chat with moderation, and a follower told of Go Live', () => {
-  let stack: Stack;
-  let browser: BrowserHarness;
+  const e2e = useStackAndBrowser({ media: true });
 
-  beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack({ media: true }), openBrowser(() => stack.url)]);
-  });
-
-  afterAll(async () => {
-    expect(browser.cspViolations).toEqual([]);
-    await browser?.close();
-    await stack?.stop();
-  });
-
-  const signedIn = (handle: string, path: string) => signedInPage(stack, browser, handle, path);
+  const signedIn = (handle: string, path: string) => signedInPage(e2e.stack, e2e.browser, handle, path);
   const chat = chatOf;
   const bodies = chatBodies;
   const messages = (page: Page) => chat(page).getByTestId('chat-message');
@@ -57,7 +45,7 @@ describe('live chat with moderation, and a follower told of Go Live', () => {
     const toast = bob.page.getByTestId('live-started');
     await toast.waitFor({ timeout: 5000 });
     expect(await toast.textContent()).toContain('Chathost is live');
-    const startedAt = Date.parse(((await (await fetch(`${stack.url}/api/live/${id}`)).json()) as { startedAt: string }).startedAt);
+    const startedAt = Date.parse(((await (await fetch(`${e2e.stack.url}/api/live/${id}`)).json()) as { startedAt: string }).startedAt);
     const toldAfterMs = (await bob.page.evaluate(() => (window as Marked).liveToastAt ?? 0)) - startedAt;
     console.info(`[chat] the follower was told ${toldAfterMs} ms after the live started`);
     expect(toldAfterMs).toBeLessThanOrEqual(2000);
@@ -102,7 +90,7 @@ describe('live chat with moderation, and a follower told of Go Live', () => {
     await bob.page.screenshot({ path: `${SHOTS}/chat-banned.png` });
     await host.page.screenshot({ path: `${SHOTS}/chat-studio.png`, fullPage: true });
     // Refused by the server, not hidden by the page: neither message exists anywhere.
-    const history = (await (await fetch(`${stack.url}/api/live/${id}/chat`)).json()) as { messages: { body: string }[] };
+    const history = (await (await fetch(`${e2e.stack.url}/api/live/${id}/chat`)).json()) as { messages: { body: string }[] };
     expect(history.messages.map((m) => m.body)).not.toContain('Let me back in');
     expect(history.messages.map((m) => m.body)).not.toContain('Am I still here?');
     await expect.poll(() => bodies(host.page)).not.toContain('Let me back in');

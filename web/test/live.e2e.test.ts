@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { InboundStats } from '../src/lib/media/MediaSession';
-import { PASSWORD, signIn, startStack, type Stack } from './stack';
-import { openBrowser, type BrowserHarness } from './browser';
+import { PASSWORD, signIn } from './stack';
 import { goLiveFromStudio } from './studio';
+import { useStackAndBrowser } from './e2e-suite';
 
 /** Where screenshots go (looked at by hand): /tmp by default. */
 const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
@@ -11,24 +11,13 @@ const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
 type MediaWindow = { podliveMedia?: { inboundStats(): Promise<InboundStats>; consumers: Map<string, { kind: string }>; transportId(direction: 'recv'): Promise<string | undefined> } };
 
 describe('going live from /studio and watching on /live/:id (control plane + a real SFU node)', () => {
-  let stack: Stack;
-  let browser: BrowserHarness;
+  const e2e = useStackAndBrowser({ media: true });
 
-  beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack({ media: true }), openBrowser(() => stack.url)]);
-  });
-
-  afterAll(async () => {
-    expect(browser.cspViolations).toEqual([]);
-    await browser?.close();
-    await stack?.stop();
-  });
-
-  const newPage = () => browser.newPage();
+  const newPage = () => e2e.browser.newPage();
 
   const signedInHost = async (handle: string) => {
     const page = await newPage();
-    await signIn(stack, page, { handle, displayName: `Host ${handle}`, path: '/studio' });
+    await signIn(e2e.stack, page, { handle, displayName: `Host ${handle}`, path: '/studio' });
     return page;
   };
 
@@ -101,7 +90,7 @@ describe('going live from /studio and watching on /live/:id (control plane + a r
     const lostId = await survivor.evaluate(() => (window as MediaWindow).podliveMedia!.transportId('recv'));
     const navigations: string[] = [];
     survivor.on('framenavigated', (frame) => navigations.push(frame.url()));
-    const room = stack.node!.rooms.get(id)!;
+    const room = e2e.stack.node!.rooms.get(id)!;
     const lost = [...room.peers.values()].map((p) => p.transports.get(lostId!)).find((t) => t !== undefined);
     lost!.close();
     await expect.poll(() => survivor.evaluate(() => (window as MediaWindow).podliveMedia!.transportId('recv')), { timeout: 10_000 }).not.toBe(lostId);
@@ -154,12 +143,12 @@ describe('going live from /studio and watching on /live/:id (control plane + a r
       const headers: Record<string, string> = {};
       if (init.body !== undefined) headers['content-type'] = 'application/json';
       if (init.token) headers.authorization = `Bearer ${init.token}`;
-      const response = await fetch(`${stack.url}/api${path}`, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+      const response = await fetch(`${e2e.stack.url}/api${path}`, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
       if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
       return (await response.json()) as T;
     };
     await api('/auth/register', { method: 'POST', body: { email, password: PASSWORD, handle: 'later_host', displayName: 'Later Host' } });
-    await api('/auth/verify-otp', { method: 'POST', body: { email, code: await stack.latestCode(email), purpose: 'verify_email' } });
+    await api('/auth/verify-otp', { method: 'POST', body: { email, code: await e2e.stack.latestCode(email), purpose: 'verify_email' } });
     const { accessToken } = await api<{ accessToken: string }>('/auth/login', { method: 'POST', body: { email, password: PASSWORD } });
     const scheduledAt = new Date(Date.now() + 3600_000).toISOString();
     const { session } = await api<{ session: { id: string } }>('/live/create', { method: 'POST', token: accessToken, body: { title: 'Coming up later', category: 'Music', scheduledAt } });

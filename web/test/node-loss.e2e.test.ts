@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Peer } from '@podlive/sfu/Peer';
 import type { InboundStats } from '../src/lib/media/MediaSession';
-import { startStack, type Stack } from './stack';
-import { openBrowser, type BrowserHarness } from './browser';
+import { signIn } from './stack';
+import { useStackAndBrowser } from './e2e-suite';
 import { goLiveFromStudio } from './studio';
 
-const PASSWORD = 'correct horse battery staple';
 /** Where screenshots go (looked at by hand): /tmp by default. */
 const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
 
@@ -24,32 +23,16 @@ type TestWindow = {
  * notification). The fleet's own test checks the same across real nodes.
  */
 describe('node loss, draining and origin loss, as the pages handle them (one node)', () => {
-  let stack: Stack;
-  let browser: BrowserHarness;
+  const e2e = useStackAndBrowser({ media: true });
   let host: Page;
   let id: string;
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack({ media: true }), openBrowser(() => stack.url)]);
-    host = await browser.newPage();
-    const email = 'fleet_host@example.com';
-    const post = (path: string, body: unknown) => fetch(`${stack.url}/api/auth/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await post('register', { email, password: PASSWORD, handle: 'fleet_host', displayName: 'Fleet Host' })).status).toBe(201);
-    expect((await post('verify-otp', { email, code: await stack.latestCode(email), purpose: 'verify_email' })).ok).toBe(true);
-    await host.goto('/login?redirectTo=/studio');
-    await host.getByLabel('Email').fill(email);
-    await host.getByLabel('Password').fill(PASSWORD);
-    await host.getByRole('button', { name: 'Log in' }).click();
-    await host.waitForURL('**/studio');
+    host = await e2e.browser.newPage();
+    await signIn(e2e.stack, host, { handle: 'fleet_host', displayName: 'Fleet Host', path: '/studio' });
   });
 
-  afterAll(async () => {
-    expect(browser.cspViolations).toEqual([]);
-    await browser?.close();
-    await stack?.stop();
-  });
-
-  const room = () => stack.node!.rooms.get(id)!;
+  const room = () => e2e.stack.node!.rooms.get(id)!;
   const peers = (role: string) => [...room().peers.values()].filter((p) => p.claims.role === role);
   /** What a killed node looks like to a browser: the socket just goes (no close frame). */
   const dropSocket = (peer: Peer) => (peer.protoo as unknown as { _transport: { _connection: { socket: { destroy(): void } } } })._transport._connection.socket.destroy();
@@ -76,7 +59,7 @@ describe('node loss, draining and origin loss, as the pages handle them (one nod
   const tokenQueries = new Map<Page, string[]>();
 
   async function watching(): Promise<Page> {
-    const viewer = await browser.newPage();
+    const viewer = await e2e.browser.newPage();
     const queries: string[] = [];
     tokenQueries.set(viewer, queries);
     // Until the control plane names the node in MediaJoin, name it here (the stack's node is "local").

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Report } from '@podlive/shared/social';
-import { PASSWORD, startStack, type Stack } from './stack';
-import { openBrowser, type BrowserHarness } from './browser';
+import { PASSWORD } from './stack';
 import { goLiveFromStudio } from './studio';
 import { chatBodies, chatOf, say, signedInPage } from './chat-page';
+import { useStackAndBrowser } from './e2e-suite';
 
 /** Where screenshots go (looked at by hand): /tmp by default. */
 const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
@@ -16,20 +16,9 @@ const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
  * the live and Eve's profile; the admin sees each report once, however many times it was sent.
  */
 describe('block, report and discover through the pages', () => {
-  let stack: Stack;
-  let browser: BrowserHarness;
+  const e2e = useStackAndBrowser({ media: true });
 
-  beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack({ media: true }), openBrowser(() => stack.url)]);
-  });
-
-  afterAll(async () => {
-    expect(browser.cspViolations).toEqual([]);
-    await browser?.close();
-    await stack?.stop();
-  });
-
-  const signedIn = (handle: string, path: string) => signedInPage(stack, browser, handle, path);
+  const signedIn = (handle: string, path: string) => signedInPage(e2e.stack, e2e.browser, handle, path);
   const chat = chatOf;
   const bodies = chatBodies;
   async function block(page: Page, handle: string) {
@@ -112,11 +101,11 @@ describe('block, report and discover through the pages', () => {
     await finn.page.screenshot({ path: `${SHOTS}/report-profile.png` });
 
     // The moderation queue: one open report per reporter and target, the reason kept as text.
-    const login = await fetch(`${stack.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'dana@example.com', password: PASSWORD }) });
+    const login = await fetch(`${e2e.stack.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'dana@example.com', password: PASSWORD }) });
     const { accessToken } = (await login.json()) as { accessToken: string };
-    const queue = () => fetch(`${stack.url}/api/admin/reports?status=open`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const queue = () => fetch(`${e2e.stack.url}/api/admin/reports?status=open`, { headers: { authorization: `Bearer ${accessToken}` } });
     expect((await queue()).status).toBe(403);
-    await stack.makeAdmin(dana.id);
+    await e2e.stack.makeAdmin(dana.id);
     const { items } = (await (await queue()).json()) as { items: Report[] };
     expect(items.map((r) => `${r.reporter?.handle} ${r.targetKind} ${r.reason}`).sort()).toEqual([
       'eve chat_message Spam <img src=x onerror=alert(1)>',

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { ConsumerStats, InboundStats } from '../src/lib/media/MediaSession';
-import { signIn, startStack, type Stack } from './stack';
-import { openBrowser, type BrowserHarness } from './browser';
+import { signIn } from './stack';
 import { goLiveFromStudio } from './studio';
+import { useStackAndBrowser } from './e2e-suite';
 
 /** Where screenshots go (looked at by hand): /tmp by default. */
 const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp';
@@ -17,26 +17,15 @@ type MediaWindow = {
 };
 
 describe('calling a viewer onto the stage (control plane + a real SFU node)', () => {
-  let stack: Stack;
-  let browser: BrowserHarness;
+  const e2e = useStackAndBrowser({ media: true, serverEnv: { STAGE_INVITE_TTL_MS: String(INVITE_TTL_MS) } });
 
-  beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack({ media: true, serverEnv: { STAGE_INVITE_TTL_MS: String(INVITE_TTL_MS) } }), openBrowser(() => stack.url)]);
-  });
-
-  afterAll(async () => {
-    expect(browser.cspViolations).toEqual([]);
-    await browser?.close();
-    await stack?.stop();
-  });
-
-  const newContext = () => browser.newContext();
-  const newPage = (context?: BrowserContext) => browser.newPage({ context });
+  const newContext = () => e2e.browser.newContext();
+  const newPage = (context?: BrowserContext) => e2e.browser.newPage({ context });
 
   const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false });
 
   const signedIn = (page: Page, handle: string, path: string) =>
-    signIn(stack, page, { handle, displayName: `${handle[0]!.toUpperCase()}${handle.slice(1).replace(/_/g, ' ')}`, path });
+    signIn(e2e.stack, page, { handle, displayName: `${handle[0]!.toUpperCase()}${handle.slice(1).replace(/_/g, ' ')}`, path });
 
   const stats = async (page: Page) => (await page.evaluate(() => (window as MediaWindow).podliveMedia?.inboundStats() ?? null))!;
   const consumers = (page: Page) => page.evaluate(() => (window as MediaWindow).podliveMedia?.consumerStats() ?? Promise.resolve([] as ConsumerStats[]));
@@ -126,7 +115,7 @@ describe('calling a viewer onto the stage (control plane + a real SFU node)', ()
     await shot(guest, 'stage-guest-on-stage');
 
     // A draining node's moveNode is for plain viewers: a guest on stage stays on its node.
-    const guestPeers = () => [...stack.node!.rooms.get(sessionId)!.peers.values()].filter((p) => p.claims.sub === guestId);
+    const guestPeers = () => [...e2e.stack.node!.rooms.get(sessionId)!.peers.values()].filter((p) => p.claims.sub === guestId);
     await guest.evaluate(() => ((window as MediaWindow).stageMedia = (window as MediaWindow).podliveMedia));
     guestPeers()[0]!.notify('moveNode', { reason: 'draining' });
     await new Promise((r) => setTimeout(r, 1500));
@@ -210,7 +199,7 @@ describe('calling a viewer onto the stage (control plane + a real SFU node)', ()
     expect(await denied.evaluate(() => (window as MediaWindow).podliveMedia?.producers.size)).toBe(0);
     await expect.poll(() => callOutcome(host, 'stage_shy').textContent(), { timeout: 3000 }).toMatch(/permission denied/i);
     expect(await host.getByTestId('stage-guest').filter({ hasText: 'Stage shy' }).count()).toBe(0);
-    const guests = (await (await fetch(`${stack.url}/api/stage/${sessionId}/guests`)).json()) as { id: string }[];
+    const guests = (await (await fetch(`${e2e.stack.url}/api/stage/${sessionId}/guests`)).json()) as { id: string }[];
     expect(guests.map((g) => g.id)).not.toContain(deniedId);
     // Still a plain viewer: decoding goes on.
     const frames = (await stats(denied)).video.framesDecoded;
