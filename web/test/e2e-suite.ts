@@ -10,15 +10,13 @@ export interface E2eSuite {
 /**
  * The stack and a Chromium on it for one describe block: both start before its tests; after them
  * no page may have reported a CSP violation, and both stop even when that check fails (a failed
- * check used to leave the stack's processes running). `options` may be a function, called in
- * beforeAll, for options that depend on something the suite starts first (an S3 bucket).
+ * check used to leave the stack's processes running).
  */
-export function useStackAndBrowser(options: StackOptions | (() => StackOptions) = {}): E2eSuite {
+export function useStackAndBrowser(options: StackOptions = {}): E2eSuite {
   let stack: Stack | undefined;
   let browser: BrowserHarness | undefined;
   beforeAll(async () => {
-    const resolved = typeof options === 'function' ? options() : options;
-    [stack, browser] = await Promise.all([startStack(resolved), openBrowser(() => stack?.url ?? '')]);
+    [stack, browser] = await Promise.all([startStack(options), openBrowser(() => stack?.url ?? '')]);
   });
   afterAll(async () => {
     try {
