@@ -62,11 +62,14 @@ describe('recordings: the profile lists them, /recordings/:id plays them, the ow
     const player = (window as PodliveTestHooks).podliveHls;
     return player ? { levels: player.levels.map((l) => l.height), currentLevel: player.currentLevel } : null;
   });
-  const play = (page: Page) =>
-    page.locator('video').evaluate((v: HTMLVideoElement) => {
+  /** Plays once hls.js has the manifest: a play() before it attaches is cut off by its load (seen in CI). */
+  const play = async (page: Page) => {
+    await expect.poll(async () => (await hls(page))?.levels.length ?? 0, { timeout: 10_000 }).toBeGreaterThan(0);
+    await page.locator('video').evaluate((v: HTMLVideoElement) => {
       v.muted = true;
       return v.play();
     });
+  };
   const currentTime = (page: Page) => page.locator('video').evaluate((v: HTMLVideoElement) => v.currentTime);
 
   async function signedIn(): Promise<{ context: BrowserContext; page: Page }> {
