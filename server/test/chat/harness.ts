@@ -3,9 +3,8 @@ import type { TestDb } from '@podlive/db/testing';
 import type { ChatRestriction, ChatState, ChatWsEvent } from '@podlive/shared/chat';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll } from 'vitest';
-import { bearer, signUp, startHarness, type Account, type Harness } from '../accounts/harness';
-import { createLive, openWs, startLive, type WsClient } from '../live/harness';
+import { bearer, signUp, type Account } from '../accounts/harness';
+import { createLive, startLive, type WsClient } from '../live/harness';
 
 export type Ack = Extract<ChatWsEvent, { type: 'chat_ack' }>;
 export type Refused = Extract<ChatWsEvent, { type: 'chat_refused' }>;
@@ -55,32 +54,3 @@ export function api(app: FastifyInstance, method: 'GET' | 'POST' | 'PUT' | 'DELE
 
 export type Restricted = { userId: string; restriction: ChatRestriction | null };
 
-/**
- * One app per test file (real Postgres, no media node: chat needs none), and the /ws clients a
- * file opens, closed at its end. `t.h` is set once beforeAll has run.
- */
-export function useChatApp(): { readonly h: Harness; open: (as?: Account) => Promise<WsClient> } {
-  let harness: Harness | undefined;
-  const clients: WsClient[] = [];
-  beforeAll(async () => {
-    harness = await startHarness({}, { SFU_URL: 'http://127.0.0.1:9' });
-  });
-  afterAll(async () => {
-    for (const client of clients) client.close();
-    await harness?.close();
-  });
-  const started = (): Harness => {
-    if (!harness) throw new Error('the chat app is not started yet (use it inside tests)');
-    return harness;
-  };
-  return {
-    get h() {
-      return started();
-    },
-    async open(as) {
-      const client = await openWs(started().app, as === undefined ? {} : bearer(as.accessToken));
-      clients.push(client);
-      return client;
-    },
-  };
-}

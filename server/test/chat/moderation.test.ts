@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { signUp } from '../accounts/harness';
 import { until } from '../live/harness';
-import { type Ack, api, block, chat, getChat, hostedLive, received, useChatApp } from './harness';
+import { type Ack, api, block, chat, getChat, hostedLive, received } from './harness';
+import { useAppWithSockets } from '../live/harness';
 
-const t = useChatApp();
+const t = useAppWithSockets();
 const { open } = t;
 
 /** A live with a host, a moderator, a chatter and a watching anonymous viewer. */

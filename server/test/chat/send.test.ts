@@ -4,9 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { bearer, post, signUp } from '../accounts/harness';
 import { createLive, until } from '../live/harness';
-import { api, block, chat, getChat, hostedLive, received, storedBy, useChatApp } from './harness';
+import { api, block, chat, getChat, hostedLive, received, storedBy } from './harness';
+import { useAppWithSockets } from '../live/harness';
 
-const t = useChatApp();
+const t = useAppWithSockets();
 const { open } = t;
 
 describe('chat_send', () => {

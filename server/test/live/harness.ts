@@ -6,7 +6,8 @@ import { signControlToken } from '@podlive/shared/tokens';
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { bearer, post, type Account } from '../accounts/harness';
+import { afterAll, beforeAll } from 'vitest';
+import { bearer, post, startHarness, type Account, type Harness } from '../accounts/harness';
 import { tempDir } from '../helpers';
 
 export const MEDIA_SECRET = 'live-test-media-secret-live-test-media-secret';
@@ -121,4 +122,36 @@ export function multipart(field: string, bytes: Buffer) {
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
   return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+/**
+ * One app per test file (real Postgres, no media node: going live only records the origin), and
+ * the /ws clients the file opens (`open`, or pushed on `clients`), closed at its end. `t.h` is set
+ * once beforeAll has run.
+ */
+export function useAppWithSockets(): { readonly h: Harness; open: (as?: Account) => Promise<WsClient>; clients: WsClient[] } {
+  let harness: Harness | undefined;
+  const clients: WsClient[] = [];
+  beforeAll(async () => {
+    harness = await startHarness({}, { SFU_URL: 'http://127.0.0.1:9' });
+  });
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await harness?.close();
+  });
+  const started = (): Harness => {
+    if (!harness) throw new Error('the app is not started yet (use it inside tests)');
+    return harness;
+  };
+  return {
+    clients,
+    get h() {
+      return started();
+    },
+    async open(as) {
+      const client = await openWs(started().app, as === undefined ? {} : bearer(as.accessToken));
+      clients.push(client);
+      return client;
+    },
+  };
 }

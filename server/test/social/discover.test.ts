@@ -1,44 +1,34 @@
 import type { DiscoverPage, SearchSuggestions } from '@podlive/shared/social';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signUp, startHarness, type Account, type Harness } from '../accounts/harness';
-import { createLive, openWs, startLive, until, type WsClient } from '../live/harness';
+import { describe, expect, it } from 'vitest';
+import { signUp, type Account } from '../accounts/harness';
+import { createLive, startLive, until, useAppWithSockets } from '../live/harness';
 import { codeOf, get, send } from './harness';
 
-let h: Harness;
-const clients: WsClient[] = [];
-beforeAll(async () => {
-  h = await startHarness({}, { SFU_URL: 'http://127.0.0.1:9' });
-});
-afterAll(async () => {
-  for (const client of clients) client.close();
-  await h.close();
-});
+const t = useAppWithSockets();
 
 /** `n` anonymous /ws connections watching the live. */
 async function watchers(sessionId: string, n: number) {
   for (let i = 0; i < n; i++) {
-    const client = await openWs(h.app);
-    clients.push(client);
-    await client.subscribe(sessionId, true);
+    await (await t.open()).subscribe(sessionId, true);
   }
-  await until(async () => ((await get(h.app, `/api/live/${sessionId}`)).json().viewers >= n ? true : undefined), `${n} viewers counted`);
+  await until(async () => ((await get(t.h.app, `/api/live/${sessionId}`)).json().viewers >= n ? true : undefined), `${n} viewers counted`);
 }
 
 async function goLive(host: Account, title: string, category: string) {
-  const id = await createLive(h.app, host, { title, category });
-  await startLive(h.app, host, id);
+  const id = await createLive(t.h.app, host, { title, category });
+  await startLive(t.h.app, host, id);
   return id;
 }
 
 const discover = async (who?: Account) => {
-  const response = await get(h.app, '/api/discover', who);
+  const response = await get(t.h.app, '/api/discover', who);
   expect(response.statusCode).toBe(200);
   return response.json() as DiscoverPage;
 };
 
 describe('discover and suggestions', () => {
   it('ranks trending by viewers and their growth, groups lives by category, hides lives of hosts who blocked the caller', async () => {
-    const [bigHost, risingHost] = await Promise.all([signUp(h.app), signUp(h.app)]);
+    const [bigHost, risingHost] = await Promise.all([signUp(t.h.app), signUp(t.h.app)]);
     const big = await goLive(bigHost, 'Big steady show', 'Tech');
     const rising = await goLive(risingHost, 'Rising show', 'Music');
     await watchers(big, 3);
@@ -53,8 +43,8 @@ describe('discover and suggestions', () => {
     expect(after.trending[0]).toMatchObject({ title: 'Rising show', status: 'live', host: { id: risingHost.id } });
     expect(after.categories.map((c) => [c.category, c.lives.map((l) => l.id)])).toEqual([['Tech', [big]], ['Music', [rising]]]);
 
-    const blocked = await signUp(h.app);
-    await send(h.app, 'POST', `/api/users/${blocked.id}/block`, risingHost);
+    const blocked = await signUp(t.h.app);
+    await send(t.h.app, 'POST', `/api/users/${blocked.id}/block`, risingHost);
     const theirs = await discover(blocked);
     expect(theirs.trending.map((l) => l.id)).toEqual([big]);
     expect(theirs.categories.map((c) => c.category)).toEqual(['Tech']);
@@ -63,39 +53,39 @@ describe('discover and suggestions', () => {
   it('suggests users by handle or name prefix and lives by title, leaving out who blocked the caller', async () => {
     const stem = `sg${Date.now().toString(36)}`;
     const [exact, prefixed, named, blocker, caller] = await Promise.all([
-      signUp(h.app, { handle: stem }),
-      signUp(h.app, { handle: `${stem}_two` }),
-      signUp(h.app, { displayName: `${stem} Named` }),
-      signUp(h.app, { handle: `${stem}_blocker` }),
-      signUp(h.app),
+      signUp(t.h.app, { handle: stem }),
+      signUp(t.h.app, { handle: `${stem}_two` }),
+      signUp(t.h.app, { displayName: `${stem} Named` }),
+      signUp(t.h.app, { handle: `${stem}_blocker` }),
+      signUp(t.h.app),
     ]);
     const live = await goLive(exact, `The ${stem} hour`, 'News');
     await goLive(blocker, `${stem} by a blocker`, 'News');
-    await send(h.app, 'POST', `/api/users/${caller.id}/block`, blocker);
+    await send(t.h.app, 'POST', `/api/users/${caller.id}/block`, blocker);
 
-    const response = await get(h.app, `/api/search/suggest?q=${encodeURIComponent(`  @${stem.toUpperCase()} `)}`, caller);
+    const response = await get(t.h.app, `/api/search/suggest?q=${encodeURIComponent(`  @${stem.toUpperCase()} `)}`, caller);
     expect(response.statusCode).toBe(200);
     const found = response.json() as SearchSuggestions;
     expect(found.users[0]).toEqual({ id: exact.id, handle: stem, displayName: expect.any(String), avatarUrl: null });
     expect(found.users.map((u) => u.id).sort()).toEqual([exact.id, prefixed.id].sort());
     expect(found.lives).toEqual([]);
 
-    const byName = (await get(h.app, `/api/search/suggest?q=${stem}`, caller)).json() as SearchSuggestions;
+    const byName = (await get(t.h.app, `/api/search/suggest?q=${stem}`, caller)).json() as SearchSuggestions;
     expect(byName.users.map((u) => u.id).sort()).toEqual([exact.id, prefixed.id, named.id].sort());
     expect(byName.lives).toEqual([{ id: live, title: `The ${stem} hour`, hostHandle: stem }]);
-    const anonymous = (await get(h.app, `/api/search/suggest?q=${stem}`)).json() as SearchSuggestions;
+    const anonymous = (await get(t.h.app, `/api/search/suggest?q=${stem}`)).json() as SearchSuggestions;
     expect(anonymous.users.map((u) => u.id)).toContain(blocker.id);
     expect(anonymous.lives).toHaveLength(2);
   });
 
   it('treats wildcards and scripts as text, and refuses empty, huge or control-character queries with 400', async () => {
     for (const q of ['%', '_', '\\', "' or 1=1 --", '<script>alert(1)</script>']) {
-      const response = await get(h.app, `/api/search/suggest?q=${encodeURIComponent(q)}`);
+      const response = await get(t.h.app, `/api/search/suggest?q=${encodeURIComponent(q)}`);
       expect(response.statusCode).toBe(200);
       expect(response.json()).toEqual({ users: [], lives: [] });
     }
     for (const query of ['', '?q=', `?q=${encodeURIComponent('   ')}`, `?q=${'a'.repeat(101)}`, `?q=${'a'.repeat(5000)}`, `?q=${encodeURIComponent('a\u0000b')}`, `?q=${encodeURIComponent('a\nb')}`, '?q=a&other=1']) {
-      expect(codeOf(await get(h.app, `/api/search/suggest${query}`))).toEqual([400, 'VALIDATION_FAILED']);
+      expect(codeOf(await get(t.h.app, `/api/search/suggest${query}`))).toEqual([400, 'VALIDATION_FAILED']);
     }
   });
 });

@@ -1,35 +1,26 @@
 import type { AppNotification, NotificationsPage } from '@podlive/shared/social';
 import type { WsEvent } from '@podlive/shared/live';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signUp, startHarness, type Harness } from '../accounts/harness';
-import { createLive, startLive, until, type WsClient } from '../live/harness';
+import { describe, expect, it } from 'vitest';
+import { signUp } from '../accounts/harness';
+import { createLive, startLive, until, useAppWithSockets } from '../live/harness';
 import { codeOf, follow, get, send, userSocket } from './harness';
 
-let h: Harness;
-const clients: WsClient[] = [];
-beforeAll(async () => {
-  // No media node: going live only records the origin; nothing here reaches it.
-  h = await startHarness({}, { SFU_URL: 'http://127.0.0.1:9' });
-});
-afterAll(async () => {
-  for (const client of clients) client.close();
-  await h.close();
-});
+const t = useAppWithSockets();
 
 type NotificationEvent = Extract<WsEvent, { type: 'notification' }>;
 const isNotification = (e: WsEvent): e is NotificationEvent => e.type === 'notification';
-const page = async (who: Parameters<typeof get>[2], query = '') => (await get(h.app, `/api/notifications${query}`, who)).json() as NotificationsPage;
+const page = async (who: Parameters<typeof get>[2], query = '') => (await get(t.h.app, `/api/notifications${query}`, who)).json() as NotificationsPage;
 
 describe('live_started notifications', () => {
   it('stores one per follower, sends each the notification event with their unread count, and nobody else', async () => {
-    const host = await signUp(h.app, { displayName: 'Hana Host' });
-    const [fan, other, stranger] = await Promise.all([signUp(h.app), signUp(h.app), signUp(h.app)]);
-    await follow(h.app, fan, host);
-    await follow(h.app, other, host);
-    const [fanWs, strangerWs] = await Promise.all([userSocket(h.app, fan, clients), userSocket(h.app, stranger, clients)]);
+    const host = await signUp(t.h.app, { displayName: 'Hana Host' });
+    const [fan, other, stranger] = await Promise.all([signUp(t.h.app), signUp(t.h.app), signUp(t.h.app)]);
+    await follow(t.h.app, fan, host);
+    await follow(t.h.app, other, host);
+    const [fanWs, strangerWs] = await Promise.all([userSocket(t.h.app, fan, t.clients), userSocket(t.h.app, stranger, t.clients)]);
 
-    const id = await createLive(h.app, host, { title: 'Friday <script>alert(1)</script> night' });
-    await startLive(h.app, host, id);
+    const id = await createLive(t.h.app, host, { title: 'Friday <script>alert(1)</script> night' });
+    await startLive(t.h.app, host, id);
 
     const event = await fanWs.next(isNotification);
     const expected = { kind: 'live_started', readAt: null, payload: { sessionId: id, title: 'Friday <script>alert(1)</script> night', host: { id: host.id, handle: host.handle, displayName: 'Hana Host' } } };
@@ -45,22 +36,22 @@ describe('live_started notifications', () => {
   });
 
   it('needs a signed-in caller', async () => {
-    expect(codeOf(await get(h.app, '/api/notifications'))).toEqual([401, 'UNAUTHENTICATED']);
-    expect(codeOf(await h.app.inject({ method: 'POST', url: '/api/notifications/read', payload: { all: true } }))).toEqual([401, 'UNAUTHENTICATED']);
+    expect(codeOf(await get(t.h.app, '/api/notifications'))).toEqual([401, 'UNAUTHENTICATED']);
+    expect(codeOf(await t.h.app.inject({ method: 'POST', url: '/api/notifications/read', payload: { all: true } }))).toEqual([401, 'UNAUTHENTICATED']);
   });
 });
 
 describe('listing and marking read', () => {
   /** A fan of `hosts.length` hosts who each went live in turn: that many notifications, newest last. */
   async function fanOf(count: number) {
-    const fan = await signUp(h.app);
-    const ws = await userSocket(h.app, fan, clients);
+    const fan = await signUp(t.h.app);
+    const ws = await userSocket(t.h.app, fan, t.clients);
     const sessions: string[] = [];
     for (let i = 0; i < count; i++) {
-      const host = await signUp(h.app);
-      await follow(h.app, fan, host);
-      const id = await createLive(h.app, host, { title: `Show ${i}` });
-      await startLive(h.app, host, id);
+      const host = await signUp(t.h.app);
+      await follow(t.h.app, fan, host);
+      const id = await createLive(t.h.app, host, { title: `Show ${i}` });
+      await startLive(t.h.app, host, id);
       await ws.next((e) => isNotification(e) && e.notification.payload.sessionId === id);
       sessions.push(id);
     }
@@ -87,7 +78,7 @@ describe('listing and marking read', () => {
     const { fan: someoneElse } = await fanOf(1);
     const items = (await page(fan)).items;
     const theirs = (await page(someoneElse)).items[0]!;
-    const marked = await send(h.app, 'POST', '/api/notifications/read', fan, { ids: [items[0]!.id, theirs.id] });
+    const marked = await send(t.h.app, 'POST', '/api/notifications/read', fan, { ids: [items[0]!.id, theirs.id] });
     expect(marked.statusCode).toBe(200);
     expect(marked.json()).toEqual({ unread: 2 });
     const after = await page(fan);
@@ -95,18 +86,18 @@ describe('listing and marking read', () => {
     expect(after.items.find((n) => n.id === items[0]!.id)?.readAt).toEqual(expect.any(String));
     expect((await page(someoneElse)).unread).toBe(1);
 
-    expect((await send(h.app, 'POST', '/api/notifications/read', fan, { all: true })).json()).toEqual({ unread: 0 });
+    expect((await send(t.h.app, 'POST', '/api/notifications/read', fan, { all: true })).json()).toEqual({ unread: 0 });
     expect((await page(fan)).items.every((n) => n.readAt !== null)).toBe(true);
     expect((await page(someoneElse)).unread).toBe(1);
   });
 
   it('refuses bad bodies, queries and cursors with 400', async () => {
-    const fan = await signUp(h.app);
+    const fan = await signUp(t.h.app);
     for (const body of [{}, { ids: [] }, { ids: ['not-a-uuid'] }, { all: false }, { all: true, ids: [] }, { ids: Array(101).fill('00000000-0000-4000-8000-000000000000') }]) {
-      expect(codeOf(await send(h.app, 'POST', '/api/notifications/read', fan, body))).toEqual([400, 'VALIDATION_FAILED']);
+      expect(codeOf(await send(t.h.app, 'POST', '/api/notifications/read', fan, body))).toEqual([400, 'VALIDATION_FAILED']);
     }
     for (const query of ['?limit=0', '?limit=51', '?limit=x', '?cursor=nonsense', `?cursor=${'A'.repeat(201)}`, `?cursor=${Buffer.from("1.'; drop table users;--").toString('base64url')}`, '?other=1']) {
-      expect(codeOf(await get(h.app, `/api/notifications${query}`, fan))).toEqual([400, 'VALIDATION_FAILED']);
+      expect(codeOf(await get(t.h.app, `/api/notifications${query}`, fan))).toEqual([400, 'VALIDATION_FAILED']);
     }
   });
 });
