@@ -1,33 +1,10 @@
 import { and, type Db, desc, eq, equalsIgnoringCase, queryRows, recordings, sql, users } from '@podlive/db';
 import { normalizeHandle } from '@podlive/shared/handles';
 import type { Recording, RecordingsPage } from '@podlive/shared/recording';
-import { z } from 'zod';
+import { decodeCursor, encodeCursor, microsOf, timeOf } from '../../cursor';
 import { ApiError } from '../../errors';
 import type { RecordingsContext } from './context';
 import { findRecordingRow, recordingColumns, type RecordingRow, toRecording, visibleTo } from './present';
-
-/**
- * A position in a list, newest first: the last item's creation time (to the microsecond, as
- * PostgreSQL keeps it; a JS Date would drop the µs and skip or repeat rows) and its id (ties).
- * Opaque to clients: base64url of `<time>_<id>`.
- */
-const cursorSchema = z.object({
-  at: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
-  id: z.uuid(),
-});
-type Cursor = z.infer<typeof cursorSchema>;
-
-const encodeCursor = (cursor: Cursor) => Buffer.from(`${cursor.at}_${cursor.id}`).toString('base64url');
-
-function decodeCursor(text: string): Cursor {
-  const [at, id] = Buffer.from(text, 'base64url').toString('utf8').split('_');
-  const parsed = cursorSchema.safeParse({ at, id });
-  if (!parsed.success) throw new ApiError('VALIDATION_FAILED', { fields: { cursor: 'Not a cursor from this list; start again without one' } });
-  return parsed.data;
-}
-
-/** created_at in UTC with microseconds, as a cursor carries it. */
-const createdAtText = sql<string>`to_char(${recordings.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
  * GET /api/users/:handle/recordings: newest first, `limit` per page. The owner sees all of theirs
@@ -45,14 +22,14 @@ export async function userRecordings(
   if (user === undefined) throw new ApiError('USER_NOT_FOUND');
   const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
   const rows = await ctx.db
-    .select({ ...recordingColumns, at: createdAtText })
+    .select({ ...recordingColumns, micros: microsOf(recordings.createdAt) })
     .from(recordings)
     .innerJoin(users, eq(users.id, recordings.ownerId))
     .where(
       and(
         eq(recordings.ownerId, user.id),
         user.id === callerId ? undefined : and(eq(recordings.status, 'ready'), eq(recordings.visibility, 'public')),
-        after === undefined ? undefined : sql`(${recordings.createdAt}, ${recordings.id}) < (${after.at}::timestamptz, ${after.id}::uuid)`,
+        after === undefined ? undefined : sql`(${recordings.createdAt}, ${recordings.id}) < (${timeOf(after)}, ${after.id}::uuid)`,
       ),
     )
     .orderBy(desc(recordings.createdAt), desc(recordings.id))
@@ -61,7 +38,7 @@ export async function userRecordings(
   const last = items.at(-1);
   return {
     items: await Promise.all(items.map((row) => toRecording(ctx, row))),
-    nextCursor: rows.length > page.limit && last !== undefined ? encodeCursor({ at: last.at, id: last.recording.id }) : null,
+    nextCursor: rows.length > page.limit && last !== undefined ? encodeCursor({ micros: last.micros, id: last.recording.id }) : null,
   };
 }
 

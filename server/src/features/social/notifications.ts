@@ -2,7 +2,7 @@ import { and, type Db, eq, isNull, notifications, queryRows, sql } from '@podliv
 import type { AppNotification, NotificationKind, NotificationPayloads, NotificationsPage } from '@podlive/shared/social';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LiveEvents } from '../../ws/events';
-import { decodeCursor, encodeCursor, microsOf, timeOf } from './cursor';
+import { decodeCursor, encodeCursor, microsOf, timeOf } from '../../cursor';
 
 /** A stored notification as read back (raw SQL gives Date or string for times, by driver). */
 export interface NotificationRow extends Record<string, unknown> {

@@ -2,7 +2,7 @@ import { chatMessages, type Db, eq, liveSessions, queryRows, reports, sql, users
 import type { Report, ReportBody } from '@podlive/shared/social';
 import { z } from 'zod';
 import { ApiError } from '../../errors';
-import { decodeCursor, encodeCursor, microsOf, timeOf } from './cursor';
+import { decodeCursor, encodeCursor, microsOf, timeOf } from '../../cursor';
 
 /** GET /api/admin/reports: the moderation queue of one status, oldest first. */
 export const adminReportsQuery = z.strictObject({

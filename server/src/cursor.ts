@@ -1,10 +1,10 @@
 import { sql, type SQL } from '@podlive/db';
-import { ApiError } from '../../errors';
+import { ApiError } from './errors';
 
 /**
- * Keyset cursors over (created_at, id). The time is carried as integer microseconds read from
- * Postgres: a JS Date keeps milliseconds only, and rows made in the same millisecond would be
- * skipped or repeated across pages.
+ * Keyset cursors over (created_at, id), opaque to clients (base64url), for every paged list. The
+ * time is carried as integer microseconds read from Postgres: a JS Date keeps milliseconds only,
+ * and rows made in the same millisecond would be skipped or repeated across pages.
  */
 export interface Position {
   micros: string;
@@ -22,7 +22,7 @@ export const encodeCursor = (p: Position): string => Buffer.from(`${p.micros}.${
 export function decodeCursor(cursor: string): Position {
   const [micros, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('.');
   if (micros === undefined || id === undefined || rest.length > 0 || !/^\d{1,17}$/.test(micros) || !UUID.test(id)) {
-    throw new ApiError('VALIDATION_FAILED', { fields: { cursor: 'Not a cursor from this list' } });
+    throw new ApiError('VALIDATION_FAILED', { fields: { cursor: 'Not a cursor from this list; start again without one' } });
   }
   return { micros, id };
 }
