@@ -16,7 +16,7 @@ const WS_CONNECTIONS = 2000;
 
 const t0 = performance.now();
 const server = await startServerProcess();
-const host = await signUp(server.url);
+const host = await signUp(server.url, server.outbox);
 const live = await goLive(server.url, host);
 
 interface EndpointResult extends Summary {

@@ -10,7 +10,6 @@
  * linearly to a whole core, and, with the quota lifted again, one unconfined step at the tester's
  * ceiling scaled the same way. Without cgroups the bench falls back to the linear figures.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,8 @@ import { machineCpu, rssKiB } from './lib/proc';
 import { writeResult } from './lib/result';
 import { ratio, round, sleep } from './lib/stats';
 import { ViewerLoad } from './lib/viewer-load';
+import { testKeyPair } from '@podlive/shared/testing/keys';
+import type { TokenSigningKey } from '@podlive/shared/tokens';
 
 process.env.LOG_LEVEL ??= 'warn';
 const { MediaNode } = await import('@podlive/sfu');
@@ -32,7 +33,7 @@ const { FilePublisher } = await import('../../sfu/load/file-publisher');
 /** The host: what a studio sends, without a browser. */
 const publisher = {
   describe: 'the FilePublisher of sfu/load: pre-encoded H.264 in three simulcast layers (180p/360p/720p at 150/500/1500 kbit/s, 30 fps, one producer) + Opus 64 kbit/s over a PlainTransport; each viewer gets the layer mediasoup picks for it',
-  start: (o: { node: MediaNodeType; session: string; secret: string }) => FilePublisher.start(o),
+  start: (o: { node: MediaNodeType; session: string; key: TokenSigningKey }) => FilePublisher.start(o),
 };
 
 /**
@@ -79,14 +80,14 @@ interface ModeResult {
   ratioToCeilingLinear: number | null;
 }
 
-const secret = randomBytes(24).toString('hex');
+const keys = testKeyPair();
 const t0 = performance.now();
 let cgroupProblem: string | undefined;
 let cgroupVersion: 1 | 2 | undefined;
 
 async function startNode(): Promise<MediaNodeType> {
   return MediaNode.start(loadConfig({
-    SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'bench', MEDIA_TOKEN_SECRET: secret,
+    SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'bench', MEDIA_TOKEN_PUBLIC_KEY: keys.publicPem, SFU_CONNECTS_PER_MINUTE: '0', // every viewer from this one address
     RTC_PORT_BASE: String(await freeRtcPortBase(1)), DATA_DIR: await mkdtemp(join(tmpdir(), 'podlive-bench-')),
   }));
 }
@@ -203,8 +204,8 @@ async function ramp(mode: Mode): Promise<ModeResult> {
   const node = await startNode();
   const worker = node.pool.workers[0]?.worker;
   if (!worker) throw new Error('no worker');
-  const load = new ViewerLoad({ ws: node.url, secret, node: 'bench', session, listen: mode === 'listen', rate: RATE });
-  const host = await publisher.start({ node, session, secret });
+  const load = new ViewerLoad({ ws: node.url, key: keys.privatePem, node: 'bench', session, listen: mode === 'listen', rate: RATE });
+  const host = await publisher.start({ node, session, key: keys.privateKey });
   await sleep(500);
   const ctx: Ctx = { node, worker, session, load, group: null, baseRssKiB: await rssKiB(worker.pid), deadline };
   try {

@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { randomBytes } from 'node:crypto';
 import { signMediaToken, type MediaRole } from '@podlive/shared/tokens';
 import { launchChromium } from '@podlive/shared/testing/chromium';
+import { testKeyPair } from '@podlive/shared/testing/keys';
 import { FleetNodes } from '../../web/test/fleet-nodes';
 import { startWebServer } from '../../web/test/web-server';
 import { writeResult } from './lib/result';
@@ -20,7 +21,8 @@ const SAMPLES = 400;
 type LatencyWindow = { podliveLatency?: { samples: number[]; unreadable(): number } };
 
 const t0 = performance.now();
-const nodes = new FleetNodes(randomBytes(24).toString('hex'), { LOG_LEVEL: 'warn' });
+const keys = testKeyPair();
+const nodes = new FleetNodes(keys, { LOG_LEVEL: 'warn' });
 const notMeasured: string[] = [];
 let browser: Browser | undefined;
 let web: Awaited<ReturnType<typeof startWebServer>> | undefined;
@@ -46,7 +48,7 @@ try {
   const [wsA, wsB] = await Promise.all([wsOf('a'), wsOf('b')]);
   [web, browser] = await Promise.all([startWebServer(), launchChromium()]);
   const open = async (path: string, ws: string, node: string, role: MediaRole, sub: string) => {
-    const token = await signMediaToken(nodes.secret, { sid: SESSION, sub, role, node });
+    const token = await signMediaToken(keys.privateKey, { sid: SESSION, sub, role, node });
     const page = await (await browser!.newContext()).newPage();
     await page.goto(`${web!.url}/dev/${path}?ws=${encodeURIComponent(`${ws}/?token=${encodeURIComponent(token)}`)}`);
     return page;

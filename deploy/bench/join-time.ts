@@ -5,6 +5,7 @@
  * (requestVideoFrameCallback), both on the page's own clock. The host publishes from Chromium too
  * (/dev/publish with the host token from POST /api/live/:id/start).
  */
+import { join } from 'node:path';
 import { launchChromium } from '@podlive/shared/testing/chromium';
 import { goLive, signUp } from './lib/client';
 import { writeResult } from './lib/result';
@@ -21,7 +22,7 @@ const notMeasured: string[] = [];
 const samples: number[] = [];
 const navToFrame: number[] = [];
 try {
-  const host = await signUp(stack.url);
+  const host = await signUp(stack.url, join(stack.dataDir, 'outbox'));
   const live = await goLive(stack.url, host);
   const ws = `${live.join.url}/?token=${encodeURIComponent(live.join.token)}`;
   const hostPage = await (await browser.newContext()).newPage();
@@ -48,7 +49,7 @@ try {
     await page.goto(`/live/${live.id}`);
     await page.waitForFunction(() => (window as JoinWindow).benchFirstFrame !== undefined, undefined, { timeout: 30_000 });
     const t = await page.evaluate(() => {
-      const token = performance.getEntriesByType('resource').find((e) => /\/token(\?|$)|media-token/.test(e.name));
+      const token = performance.getEntriesByType('resource').find((e) => /\/token(\?|$)/.test(e.name));
       return { token: token?.startTime, frame: (window as JoinWindow).benchFirstFrame };
     });
     if (t.token !== undefined && t.frame !== undefined) samples.push(t.frame - t.token);

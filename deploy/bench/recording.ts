@@ -13,7 +13,9 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { testKeyPair } from '@podlive/shared/testing/keys';
 import { freeRtcPortBase } from '@podlive/shared/testing/ports';
+import { signControlToken, signMediaToken } from '@podlive/shared/tokens';
 import { recordingKeys, type ManifestSegment, type RenditionId } from '@podlive/shared/recording';
 import { writeResult } from './lib/result';
 import { round, sleep } from './lib/stats';
@@ -28,7 +30,9 @@ const { Recorder } = await import('@podlive/recorder/Recorder');
 const { finishRecording } = await import('@podlive/recorder/finish/finish-job');
 const { ManifestStore } = await import('@podlive/recorder/live/manifest');
 
-const SECRET = 'bench-recording-secret-bench-recording-secret';
+/** The control plane's key pair: the recorder and the node get the public half; its tokens come from the bench, as the control plane gives them. */
+const KEYS = testKeyPair();
+const reportToken = (sid: string) => signControlToken(KEYS.privateKey, { node: 'server', scope: 'recording:report', sid });
 const RECORD_SECONDS = 60;
 const WINDOW_SECONDS = 30;
 const LONG_LIVE_SECONDS = 600;
@@ -44,9 +48,9 @@ await new Promise<void>((resolve) => plane.listen(0, '127.0.0.1', resolve));
 const serverUrl = `http://127.0.0.1:${(plane.address() as { port: number }).port}`;
 
 const dataDir = await mkdtemp(join(tmpdir(), 'podlive-bench-recording-'));
-const config = loadConfig({ DATA_DIR: dataDir, MEDIA_TOKEN_SECRET: SECRET, SERVER_URL: serverUrl });
+const config = loadConfig({ DATA_DIR: dataDir, MEDIA_TOKEN_PUBLIC_KEY: KEYS.publicPem, SERVER_URL: serverUrl });
 const recorder = await Recorder.create(config);
-const node = await MediaNode.start(sfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'bench', MEDIA_TOKEN_SECRET: SECRET, RTC_PORT_BASE: String(await freeRtcPortBase(1)) }));
+const node = await MediaNode.start(sfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'bench', MEDIA_TOKEN_PUBLIC_KEY: KEYS.publicPem, RTC_PORT_BASE: String(await freeRtcPortBase(1)) }));
 const TICK = 100; // clock ticks per second (Linux)
 
 /** utime+stime (s) of every FFmpeg child of this process. */
@@ -67,8 +71,11 @@ async function ffmpegCpuSeconds(): Promise<{ seconds: number; processes: number 
 // (1) A live recorded for a minute; CPU over a window in its middle.
 const sessionId = randomUUID();
 const hostId = randomUUID();
-const publisher = await FilePublisher.start({ node, session: sessionId, secret: SECRET, userId: hostId });
-await recorder.start({ sessionId, hostId, node: { id: 'bench', url: node.url } });
+const publisher = await FilePublisher.start({ node, session: sessionId, key: KEYS.privateKey, userId: hostId });
+await recorder.start({
+  sessionId, hostId, reportToken: await reportToken(sessionId),
+  node: { id: 'bench', url: node.url, token: await signMediaToken(KEYS.privateKey, { sid: sessionId, sub: 'recorder', role: 'recorder', node: 'bench' }) },
+});
 await sleep((RECORD_SECONDS - WINDOW_SECONDS) / 2 * 1000);
 const c0 = await ffmpegCpuSeconds();
 const self0 = process.cpuUsage();
@@ -81,7 +88,7 @@ await sleep((RECORD_SECONDS - WINDOW_SECONDS) / 2 * 1000);
 const live = await recorder.recording(sessionId);
 const renditions = Object.keys(live?.manifest.renditions ?? {}).length;
 const stopStarted = performance.now();
-await recorder.stop(sessionId);
+await recorder.stop(sessionId, await reportToken(sessionId));
 const stopMs = performance.now() - stopStarted;
 await recorder.queue.idle();
 publisher.close();
@@ -129,7 +136,7 @@ const finishStarted = performance.now();
 let finishMs: number | null = null;
 let longResult: { durationSec: number; sizeBytes: number; renditions: string[] } | null = null;
 try {
-  const body = await finishRecording(longId, { storage: recorder.storage, secret: SECRET, serverUrl, ffmpegPath: 'ffmpeg' });
+  const body = await finishRecording(longId, { storage: recorder.storage, reportToken: await reportToken(longId), serverUrl, ffmpegPath: 'ffmpeg' });
   finishMs = performance.now() - finishStarted;
   longResult = { durationSec: body.durationSec, sizeBytes: body.sizeBytes, renditions: body.renditions.map((x) => x.name) };
 } catch (err) {

@@ -7,6 +7,7 @@
  * publishes; t1 = the viewer's remote audio track from the guest unmutes (its first packet
  * arrived). Same machine, same clock. Then the host removes the guest and the next round starts.
  */
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '@podlive/shared/testing/chromium';
 import { goLive, signUp, viewerToken, type Account } from './lib/client';
@@ -43,8 +44,8 @@ async function watch(token: { url: string; token: string }): Promise<Page> {
 }
 
 try {
-  const host = await signUp(stack.url);
-  const guest = await signUp(stack.url);
+  const host = await signUp(stack.url, join(stack.dataDir, 'outbox'));
+  const guest = await signUp(stack.url, join(stack.dataDir, 'outbox'));
   const live = await goLive(stack.url, host);
   const guestPage = await watch(await viewerToken(stack.url, live.id, guest.accessToken));
   const viewer = await watch(await viewerToken(stack.url, live.id));

@@ -12,11 +12,11 @@ import { summarize, until } from './lib/stats';
 const N = 100;
 const t0 = performance.now();
 const server = await startServerProcess();
-const host = await signUp(server.url);
+const host = await signUp(server.url, server.outbox);
 const live = await goLive(server.url, host);
 const sockets: Socket[] = [];
 const viewers: Account[] = [];
-for (let i = 0; i < N; i += 10) viewers.push(...(await Promise.all(Array.from({ length: 10 }, () => signUp(server.url)))));
+for (let i = 0; i < N; i += 10) viewers.push(...(await Promise.all(Array.from({ length: 10 }, () => signUp(server.url, server.outbox)))));
 const arrivals = new Map<string, number>();
 for (let i = 0; i < N; i += 20) {
   await Promise.all(viewers.slice(i, i + 20).map(async (v) => {

@@ -1,8 +1,11 @@
 /**
  * Operating the SFU fleet (npm run fleet -- <command>):
  *
- *   start --id <node> --ip <address> [--port 4443] [--rtc-port 40000] [--workers N] [--region r] [--log file]
+ *   start --id <node> --ip <address> [--port 4443] [--control-ip <address>] [--control-port <port+1>]
+ *         [--rtc-port 40000] [--workers N] [--region r] [--log file]
  *       starts one more SFU node on this host (detached), waits until it heartbeats in the registry.
+ *       Browsers reach --ip:--port (signalling only); the control plane and the recorder reach
+ *       /health and /control on --control-ip (default --ip):--control-port.
  *   list [--json]
  *       every node with its state (up / draining / dead), load and sessions.
  *   drain <node> [--keep-running] [--timeout 300]
@@ -39,11 +42,14 @@ async function main(): Promise<number> {
     case 'start': {
       const { values } = parseArgs({
         args: rest,
-        options: { id: { type: 'string' }, ip: { type: 'string' }, port: { type: 'string' }, 'rtc-port': { type: 'string' }, workers: { type: 'string' }, region: { type: 'string' }, log: { type: 'string' } },
+        options: {
+          id: { type: 'string' }, ip: { type: 'string' }, port: { type: 'string' }, 'control-ip': { type: 'string' }, 'control-port': { type: 'string' }, 'rtc-port': { type: 'string' }, workers: { type: 'string' }, region: { type: 'string' }, log: { type: 'string' },
+        },
       });
       if (!values.id || !values.ip) throw new UsageError('start needs --id <node id> and --ip <address to listen on>');
       const started = await startNode(redis, keys, {
         id: values.id, ip: values.ip, port: Number(values.port ?? 4443), rtcPort: Number(values['rtc-port'] ?? 40000),
+        ...(values['control-ip'] ? { controlIp: values['control-ip'] } : {}), ...(values['control-port'] ? { controlPort: Number(values['control-port']) } : {}),
         ...(values.workers ? { workers: Number(values.workers) } : {}), ...(values.region ? { region: values.region } : {}), ...(values.log ? { log: values.log } : {}),
       });
       console.log(`started ${values.id} (pid ${started.pid}) on ${started.publicWsUrl}; log: ${started.log}`);

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fleetKeys } from '@podlive/shared/fleet';
+import { testKeyPair } from '@podlive/shared/testing/keys';
 import { freeRtcPortBase, freeTcpPort } from '@podlive/shared/testing/ports';
 import { listNodes } from '../fleet/registry';
 import { startNode } from '../fleet/start-node';
@@ -20,7 +21,9 @@ describe('fleet operator scripts (real node processes, real Redis)', () => {
   const keys = fleetKeys(prefix);
   const redis = new Redis(REDIS_URL);
   const pids: number[] = [];
-  const env = { REDIS_URL, REDIS_PREFIX: prefix, MEDIA_TOKEN_SECRET: 'fleet-scripts-secret-fleet-scripts-secret', LOG_LEVEL: 'info' };
+  // The operator's shell holds the control plane's private key; the nodes it starts get the public half only.
+  const tokenKeys = testKeyPair();
+  const env = { REDIS_URL, REDIS_PREFIX: prefix, MEDIA_TOKEN_PRIVATE_KEY: tokenKeys.privatePem, LOG_LEVEL: 'info' };
   const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...env } });
 
   afterAll(async () => {
@@ -40,10 +43,14 @@ describe('fleet operator scripts (real node processes, real Redis)', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'podlive-fleet-'));
     for (const [id, ip] of [['n1', '127.0.0.21'], ['n2', '127.0.0.22']] as const) {
       const started = await startNode(redis, keys, {
-        id, ip, port: await freeTcpPort(ip), rtcPort: await freeRtcPortBase(1, ip), workers: 1, region: 'test', log: join(dataDir, `${id}.log`),
+        id, ip, port: await freeTcpPort(ip), controlPort: await freeTcpPort(ip), rtcPort: await freeRtcPortBase(1, ip), workers: 1, region: 'test', log: join(dataDir, `${id}.log`),
         env: { ...env, DATA_DIR: dataDir },
       });
       pids.push(started.pid);
+      // The node process's environment: the public key, derived; nothing that can sign a token.
+      const environ = (await readFile(`/proc/${started.pid}/environ`, 'utf8')).split('\0');
+      expect(environ).toContain(`MEDIA_TOKEN_PUBLIC_KEY=${tokenKeys.publicPem}`);
+      expect(environ.filter((line) => /^MEDIA_TOKEN_(PRIVATE_KEY|SECRET)=|PRIVATE KEY/.test(line))).toEqual([]);
       expect(started.publicWsUrl).toMatch(new RegExp(`^ws://${ip.replaceAll('.', '\\.')}:`));
     }
     const { stdout } = await cli('list');

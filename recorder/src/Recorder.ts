@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pRetry, { AbortError } from 'p-retry';
-import { createStorage, type Storage } from '@podlive/server/storage/index';
+import { createStorage, type Storage } from '@podlive/storage';
 import { createLogger } from '@podlive/shared/logger';
 import type { RecorderStartBody } from '@podlive/shared/recording';
 import type { RecorderConfig } from './config';
@@ -33,10 +33,10 @@ export class Recorder {
     this.#activeFile = join(config.RECORDER_WORK_DIR, 'active.json');
   }
 
-  static async create(config: RecorderConfig, storage: Storage = createStorage({ storage: config.storage, publicUrl: config.PUBLIC_URL })): Promise<Recorder> {
+  static async create(config: RecorderConfig, storage: Storage = createStorage(config.storage)): Promise<Recorder> {
     const recorder = new Recorder(config, storage);
-    const finish = (sessionId: string) => finishRecording(sessionId, {
-      storage, secret: config.MEDIA_TOKEN_SECRET, serverUrl: config.SERVER_URL, ffmpegPath: config.FFMPEG_PATH,
+    const finish = (sessionId: string, reportToken: string) => finishRecording(sessionId, {
+      storage, reportToken, serverUrl: config.SERVER_URL, ffmpegPath: config.FFMPEG_PATH,
     }).then(() => undefined);
     recorder.#queue = config.REDIS_URL
       ? await bullFinishQueue(config.REDIS_URL, config.REDIS_PREFIX, finish, logger)
@@ -74,8 +74,11 @@ export class Recorder {
     await this.#saveActive();
   }
 
-  /** The live ended: flush, upload, queue the finishing job. Stopping an unknown live still queues it. */
-  async stop(sessionId: string): Promise<void> {
+  /**
+   * The live ended: flush, upload, queue the finishing job (it reports with `reportToken`, the
+   * control plane's). Stopping an unknown live still queues it.
+   */
+  async stop(sessionId: string, reportToken: string): Promise<void> {
     const entry = this.#live.get(sessionId);
     this.#live.delete(sessionId);
     await this.#saveActive();
@@ -83,7 +86,7 @@ export class Recorder {
     const recording = await entry?.recording;
     if (recording) await recording.stop();
     else if (!(await this.#closeManifest(sessionId))) return;
-    await this.#queue.add(sessionId);
+    await this.#queue.add(sessionId, reportToken);
   }
 
   async close(): Promise<void> {
@@ -105,7 +108,7 @@ export class Recorder {
           () => {
             if (abort.signal.aborted) throw new AbortError('stopped');
             return LiveRecording.start({
-              start: body, storage: this.storage, secret: this.config.MEDIA_TOKEN_SECRET, workDir: this.config.RECORDER_WORK_DIR,
+              start: body, storage: this.storage, workDir: this.config.RECORDER_WORK_DIR,
               segmentSeconds: this.config.RECORDER_CHUNK_SECONDS, ffmpegPath: this.config.FFMPEG_PATH, ...(manifest ? { manifest } : {}),
             });
           },
@@ -114,7 +117,7 @@ export class Recorder {
       } catch (err) {
         logger.warn({ sessionId: body.sessionId, err: (err as Error).message }, 'could not join the live');
         // A resumed live that is gone ended while the recorder was down: finish what was captured.
-        if (resumed && !abort.signal.aborted && this.#live.get(body.sessionId)?.abort === abort) await this.stop(body.sessionId);
+        if (resumed && !abort.signal.aborted && this.#live.get(body.sessionId)?.abort === abort) await this.stop(body.sessionId, body.reportToken);
         return undefined;
       }
     })();

@@ -12,6 +12,7 @@ import { freeUdpPortPairs } from '../src/capture/ports';
 import { Rendition, type InitSegment, type MediaSegment, type RenditionEvents } from '../src/capture/Rendition';
 import { TestPublisher } from './helpers/publisher';
 import { RecorderPeer } from './helpers/recorder-peer';
+import { KEYS } from './helpers/control-plane';
 import { boxesOf, cpuSeconds, decodeErrors, ffprobe } from './helpers/media-files';
 import { frameNumbersIn } from './helpers/h264';
 
@@ -84,7 +85,7 @@ describe('capture: Rendition', () => {
   let dir: string;
 
   beforeAll(async () => {
-    node = await MediaNode.start(loadConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'rec-t', RTC_PORT_BASE: String(await freeRtcPortBase(1)), MEDIA_TOKEN_SECRET: 'recorder-test-secret-recorder-test-secret' }));
+    node = await MediaNode.start(loadConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'rec-t', RTC_PORT_BASE: String(await freeRtcPortBase(1)), MEDIA_TOKEN_PUBLIC_KEY: KEYS.publicPem }));
   });
   afterEach(async () => {
     rendition?.close();

@@ -7,15 +7,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaNode } from '@podlive/sfu';
 import { loadConfig as sfuConfig } from '@podlive/sfu/config';
-import { createStorage } from '@podlive/server/storage/index';
-import { RECORDER_CONTROL_ID, type RecordingManifest } from '@podlive/shared/recording';
+import { createStorage } from '@podlive/storage';
+import type { RecordingManifest } from '@podlive/shared/recording';
+import type { ControlScope } from '@podlive/shared/tokens';
 import { freeRtcPortBase, freeTcpPort } from '@podlive/shared/testing/ports';
-import { signControlToken } from '@podlive/shared/tokens';
 import { FilePublisher } from '../../sfu/load/file-publisher';
 import { findOrphanFfmpegs } from '../src/capture/orphans';
 import { loadConfig } from '../src/config';
 import { readManifest } from '../src/live/manifest';
-import { controlPlane, SECRET, until } from './helpers/control-plane';
+import { commandToken, controlPlane, KEYS, reportToken, startBody, until } from './helpers/control-plane';
 
 /**
  * The recorder as operators run it, a process of its own (`node src/main.ts`), killed with SIGKILL
@@ -35,7 +35,7 @@ describe('the recorder process killed mid-live', () => {
 
   beforeAll(async () => {
     plane = await controlPlane();
-    node = await MediaNode.start(sfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'kill-node', MEDIA_TOKEN_SECRET: SECRET, RTC_PORT_BASE: String(await freeRtcPortBase(1)) }));
+    node = await MediaNode.start(sfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'kill-node', MEDIA_TOKEN_PUBLIC_KEY: KEYS.publicPem, RTC_PORT_BASE: String(await freeRtcPortBase(1)) }));
     dataDir = await mkdtemp(join(tmpdir(), 'podlive-recorder-process-'));
     port = await freeTcpPort();
   }, 60_000);
@@ -53,7 +53,7 @@ describe('the recorder process killed mid-live', () => {
     const { REDIS_URL: _redis, ...env } = process.env;
     const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
       env: {
-        ...env, DATA_DIR: dataDir, MEDIA_TOKEN_SECRET: SECRET, SERVER_URL: plane.url, RECORDER_PORT: String(port),
+        ...env, DATA_DIR: dataDir, MEDIA_TOKEN_PUBLIC_KEY: KEYS.publicPem, SERVER_URL: plane.url, RECORDER_PORT: String(port),
         RECORDER_CHUNK_SECONDS: String(CHUNK_SECONDS), LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -72,10 +72,10 @@ describe('the recorder process killed mid-live', () => {
     return proc;
   }
 
-  async function control(path: string, body: unknown): Promise<number> {
+  async function control(scope: ControlScope, path: string, body: unknown): Promise<number> {
     const res = await fetch(`http://127.0.0.1:${port}/control${path}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${await signControlToken(SECRET, RECORDER_CONTROL_ID)}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await commandToken(scope)}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
     await res.body?.cancel();
@@ -83,16 +83,16 @@ describe('the recorder process killed mid-live', () => {
   }
 
   it('a restarted recorder kills the orphaned FFmpegs, resumes the live where storage says, and finishes it after the end', { timeout: 120_000 }, async () => {
-    const config = loadConfig({ DATA_DIR: dataDir, MEDIA_TOKEN_SECRET: SECRET });
-    const storage = createStorage({ storage: config.storage, publicUrl: config.PUBLIC_URL });
+    const config = loadConfig({ DATA_DIR: dataDir, MEDIA_TOKEN_PUBLIC_KEY: KEYS.publicPem });
+    const storage = createStorage(config.storage);
     const manifest = async () => (await readManifest(storage, sessionId)) ?? undefined;
     const chunks = (m: RecordingManifest | undefined) => m?.renditions.r0?.segments ?? [];
     const sessionId = randomUUID();
     const hostId = randomUUID();
-    const publisher = await FilePublisher.start({ node, session: sessionId, secret: SECRET, userId: hostId, layers: 1 });
+    const publisher = await FilePublisher.start({ node, session: sessionId, key: KEYS.privateKey, userId: hostId, layers: 1 });
     try {
       child = await startRecorder();
-      expect(await control('/recordings', { sessionId, hostId, node: { id: 'kill-node', url: node.url } })).toBe(202);
+      expect(await control('recording:start', '/recordings', await startBody(sessionId, hostId, { id: 'kill-node', url: node.url }))).toBe(202);
       await until(async () => (chunks(await manifest()).length >= 2 ? true : undefined), '2 chunks in storage', 30_000);
       const ffmpegs = await findOrphanFfmpegs(config.RECORDER_WORK_DIR);
       expect(ffmpegs, 'the recorder’s FFmpeg, found by its working directory').toHaveLength(1);
@@ -117,7 +117,7 @@ describe('the recorder process killed mid-live', () => {
       const sessionDirs = await readdir(join(config.RECORDER_WORK_DIR, sessionId, 'r0'));
       expect(sessionDirs).toHaveLength(1);
 
-      expect(await control(`/recordings/${sessionId}/stop`, {})).toBe(202);
+      expect(await control('recording:stop', `/recordings/${sessionId}/stop`, { reportToken: await reportToken(sessionId) })).toBe(202);
       const result = await until(() => plane.finished.get(sessionId), 'the finished recording at the control plane', 60_000);
       expect(result.status).toBe('ready');
       const recorded = chunks(await manifest()).reduce((n, c) => n + c.durationSec, 0);

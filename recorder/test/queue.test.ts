@@ -27,7 +27,9 @@ function flaky(failures: number) {
   return {
     calls,
     done,
-    process: async (sessionId: string) => {
+    process: async (sessionId: string, reportToken: string) => {
+      // The job carries the token it reports with.
+      if (reportToken !== `report-${sessionId}`) throw new Error(`no report token for ${sessionId}`);
       calls.push(sessionId);
       if (calls.filter((c) => c === sessionId).length <= failures) throw new Error('storage not reachable');
       done.add(sessionId);
@@ -36,8 +38,8 @@ function flaky(failures: number) {
 }
 
 describe.each([
-  ['BullMQ on Redis', (p: (id: string) => Promise<void>) => bullFinishQueue(REDIS_URL, prefix, p, log, 50)],
-  ['the in-process queue', async (p: (id: string) => Promise<void>) => fileFinishQueue(join(await mkdtemp(join(tmpdir(), 'podlive-queue-')), 'jobs.json'), p, log, 50)],
+  ['BullMQ on Redis', (p: (id: string, token: string) => Promise<void>) => bullFinishQueue(REDIS_URL, prefix, p, log, 50)],
+  ['the in-process queue', async (p: (id: string, token: string) => Promise<void>) => fileFinishQueue(join(await mkdtemp(join(tmpdir(), 'podlive-queue-')), 'jobs.json'), p, log, 50)],
 ] as const)('the finishing queue: %s', (_name, open) => {
   let queue: FinishQueue | undefined;
   afterAll(() => queue?.close());
@@ -46,8 +48,8 @@ describe.each([
     const worker = flaky(2);
     queue = await open(worker.process);
     const sid = randomUUID();
-    await queue.add(sid);
-    await queue.add(sid);
+    await queue.add(sid, `report-${sid}`);
+    await queue.add(sid, `report-${sid}`);
     await queue.idle();
     expect(worker.done.has(sid)).toBe(true);
     expect(worker.calls.filter((c) => c === sid)).toHaveLength(3);
@@ -67,7 +69,7 @@ describe('the finishing queue survives a recorder restart', () => {
     const p = `${prefix}restart:`;
     // The job as a recorder that went down left it: in Redis, with no worker.
     const left = new Queue(FINISH_QUEUE, { connection: redis, prefix: `${p}bull` });
-    await left.add('finish', { sessionId: sid }, { jobId: `finish-${sid}` });
+    await left.add('finish', { sessionId: sid, reportToken: `report-${sid}` }, { jobId: `finish-${sid}` });
     await left.close();
     const worker = flaky(0);
     const next = await bullFinishQueue(REDIS_URL, p, worker.process, log, 50);
@@ -79,7 +81,7 @@ describe('the finishing queue survives a recorder restart', () => {
   it('in-process: jobs pending in the file when the recorder went down run when it starts again', async () => {
     const file = join(await mkdtemp(join(tmpdir(), 'podlive-queue-')), 'jobs.json');
     const sid = randomUUID();
-    await writeFile(file, JSON.stringify([sid]));
+    await writeFile(file, JSON.stringify([{ sessionId: sid, reportToken: `report-${sid}` }]));
     const worker = flaky(0);
     const queue = await fileFinishQueue(file, worker.process, log, 50);
     await queue.idle();

@@ -14,7 +14,7 @@ import { FilePublisher } from '../../sfu/load/file-publisher';
 import { loadConfig, type RecorderConfig } from '../src/config';
 import { Recorder } from '../src/Recorder';
 import { readManifest } from '../src/live/manifest';
-import { controlPlane, SECRET, until } from './helpers/control-plane';
+import { controlPlane, KEYS, reportToken, startBody, until } from './helpers/control-plane';
 
 const CHUNK_SECONDS = 2;
 
@@ -34,10 +34,10 @@ describe('recording a live: chunks while it runs, an MP4 per simulcast layer whe
 
   beforeAll(async () => {
     plane = await controlPlane();
-    node = await MediaNode.start(sfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'rec-node', MEDIA_TOKEN_SECRET: SECRET, RTC_PORT_BASE: String(await freeRtcPortBase(1)) }));
-    publisher = await FilePublisher.start({ node, session: sessionId, secret: SECRET, userId: hostId });
+    node = await MediaNode.start(sfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'rec-node', MEDIA_TOKEN_PUBLIC_KEY: KEYS.publicPem, RTC_PORT_BASE: String(await freeRtcPortBase(1)) }));
+    publisher = await FilePublisher.start({ node, session: sessionId, key: KEYS.privateKey, userId: hostId });
     const dataDir = await mkdtemp(join(tmpdir(), 'podlive-recorder-'));
-    config = loadConfig({ DATA_DIR: dataDir, MEDIA_TOKEN_SECRET: SECRET, SERVER_URL: plane.url, RECORDER_CHUNK_SECONDS: String(CHUNK_SECONDS) });
+    config = loadConfig({ DATA_DIR: dataDir, MEDIA_TOKEN_PUBLIC_KEY: KEYS.publicPem, SERVER_URL: plane.url, RECORDER_CHUNK_SECONDS: String(CHUNK_SECONDS) });
     recorder = await Recorder.create(config);
   }, 60_000);
 
@@ -50,7 +50,7 @@ describe('recording a live: chunks while it runs, an MP4 per simulcast layer whe
 
   it('uploads chunks of every rendition during the live, then finishes it into MP4s, a thumbnail and the result', { timeout: 90_000 }, async () => {
     const startedAt = Date.now();
-    await recorder.start({ sessionId, hostId, node: { id: 'rec-node', url: node.url } });
+    await recorder.start(await startBody(sessionId, hostId, { id: 'rec-node', url: node.url }));
     const live = await until(() => recorder.recording(sessionId), 'the recording', 5000);
     const recording = await live;
     expect(recording).toBeDefined();
@@ -70,7 +70,7 @@ describe('recording a live: chunks while it runs, an MP4 per simulcast layer whe
     expect((await buffer(master!.body)).toString()).toMatch(/RESOLUTION=1280x720[\s\S]*RESOLUTION=640x360[\s\S]*RESOLUTION=320x180/);
 
     const recordedSec = (Date.now() - startedAt) / 1000;
-    await recorder.stop(sessionId);
+    await recorder.stop(sessionId, await reportToken(sessionId));
     // Once uploaded, the local chunks, playlists and journals are gone.
     expect(await readdir(join(config.RECORDER_WORK_DIR, sessionId), { recursive: true }).then((names) => names.filter((n) => /\.(m4s|mp4|m3u8)$/.test(n)))).toEqual([]);
     const result = await until(() => plane.finished.get(sessionId), 'the finished recording at the control plane', 60_000);
@@ -97,9 +97,9 @@ describe('recording a live: chunks while it runs, an MP4 per simulcast layer whe
   it('a recorder killed mid-live is resumed by the next one: numbering goes on, nothing uploaded is lost, the job finishes', { timeout: 90_000 }, async () => {
     const sid = randomUUID();
     const host = randomUUID();
-    const second = await FilePublisher.start({ node, session: sid, secret: SECRET, userId: host, layers: 1 });
+    const second = await FilePublisher.start({ node, session: sid, key: KEYS.privateKey, userId: host, layers: 1 });
     try {
-      await recorder.start({ sessionId: sid, hostId: host, node: { id: 'rec-node', url: node.url } });
+      await recorder.start(await startBody(sid, host, { id: 'rec-node', url: node.url }));
       const first = await (await until(() => recorder.recording(sid), 'the recording', 5000));
       await until(() => ((first!.manifest.renditions.r0?.segments.length ?? 0) >= 2 ? true : undefined), '2 chunks', 30_000);
       // Down without flushing, as a crash would (FFmpeg killed, the chunk in progress lost).
@@ -112,7 +112,7 @@ describe('recording a live: chunks while it runs, an MP4 per simulcast layer whe
       expect(segments.slice(0, before.length)).toEqual(before);
       expect(segments.map((x) => x.index)).toEqual(segments.map((_, i) => i));
       expect(new Set(segments.map((x) => x.run)).size).toBe(2);
-      await recorder.stop(sid);
+      await recorder.stop(sid, await reportToken(sid));
       const result = await until(() => plane.finished.get(sid), 'the finished recording', 60_000);
       const recorded = segments.reduce((n, x) => n + x.durationSec, 0);
       expect(result.durationSec).toBeGreaterThanOrEqual(Math.floor(recorded));
@@ -124,15 +124,15 @@ describe('recording a live: chunks while it runs, an MP4 per simulcast layer whe
   it('a guest who joins and leaves mid-live is heard in the recording, only while on stage', { timeout: 90_000 }, async () => {
     const sid = randomUUID();
     const host = randomUUID();
-    const hostPub = await FilePublisher.start({ node, session: sid, secret: SECRET, userId: host, layers: 1 });
+    const hostPub = await FilePublisher.start({ node, session: sid, key: KEYS.privateKey, userId: host, layers: 1 });
     let guest: FilePublisher | undefined;
     try {
-      await recorder.start({ sessionId: sid, hostId: host, node: { id: 'rec-node', url: node.url } });
+      await recorder.start(await startBody(sid, host, { id: 'rec-node', url: node.url }));
       const live = await (await until(() => recorder.recording(sid), 'the recording', 5000));
       const chunks = () => live!.manifest.renditions.r0?.segments.length ?? 0;
       await until(() => (chunks() >= 2 ? true : undefined), '2 chunks with the host alone', 30_000);
       // The guest's voice is a 2 kHz tone, the host's 440 Hz: a band-pass tells them apart.
-      guest = await FilePublisher.start({ node, session: sid, secret: SECRET, userId: randomUUID(), layers: 1, toneHz: 2000 });
+      guest = await FilePublisher.start({ node, session: sid, key: KEYS.privateKey, userId: randomUUID(), layers: 1, toneHz: 2000 });
       const joined = chunks();
       await until(() => (chunks() >= joined + 3 ? true : undefined), '3 chunks with the guest', 30_000);
       guest.close();
@@ -140,7 +140,7 @@ describe('recording a live: chunks while it runs, an MP4 per simulcast layer whe
       const left = chunks();
       await until(() => (chunks() >= left + 5 ? true : undefined), '5 chunks after the guest left', 30_000);
       const segments = [...live!.manifest.renditions.r0!.segments];
-      await recorder.stop(sid);
+      await recorder.stop(sid, await reportToken(sid));
       const result = await until(() => plane.finished.get(sid), 'the finished recording', 60_000);
 
       // Runs: host alone, with the guest, alone again (a new run when the voices change).

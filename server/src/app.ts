@@ -1,4 +1,5 @@
 import { createLogger, type Logger } from '@podlive/shared/logger';
+import { createStorage, LocalStorage, S3Storage, type Storage } from '@podlive/storage';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createBus, type Bus } from './bus';
@@ -18,11 +19,14 @@ import recordingRoutes from './features/recordings/routes';
 import { createRecordings } from './features/recordings/service';
 import social from './features/social/plugin';
 import { endStage } from './features/stage/guests';
+import internalStageRoutes from './features/stage/internal-routes';
 import stageRoutes from './features/stage/routes';
 import { createStage } from './features/stage/service';
 import mediaRoutes from './media/routes';
 import userRoutes from './features/users/routes';
+import apiSecurity from './plugins/api-security';
 import auth from './plugins/auth';
+import redis from './plugins/redis';
 import database from './plugins/database';
 import errorHandler from './plugins/error-handler';
 import rateLimit from './plugins/rate-limit';
@@ -30,7 +34,6 @@ import services from './plugins/services';
 import webProxy from './plugins/web-proxy';
 import healthRoutes, { type HealthCheck } from './routes/health';
 import storageRoutes from './routes/storage';
-import { createStorage, LocalStorage, S3Storage, type Storage } from './storage';
 import ws from './ws/plugin';
 
 /** What build() can be given instead of making it; what it is given, its caller closes. */
@@ -63,7 +66,7 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
   const owned: Array<() => Promise<void> | void> = [];
   const bus = deps.bus ?? createBus(config, logger);
   if (deps.bus === undefined) owned.push(() => bus.close());
-  const storage = deps.storage ?? createStorage(config);
+  const storage = deps.storage ?? createStorage(config.storage);
   if (deps.storage === undefined && storage instanceof S3Storage) owned.push(() => storage.close());
   const mailer = deps.mailer ?? createMailer(config, logger);
   if (deps.mailer === undefined) owned.push(() => mailer.close());
@@ -96,6 +99,7 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
   app.register(services, { config, bus, storage, mailer });
   // Cookie parsing and setting (the refresh-token cookie; see features/auth/cookie.ts).
   app.register(cookie);
+  app.register(redis);
   app.register(auth);
   // /ws and the live state behind it (events publisher, viewer counts).
   app.register(ws, { db: deps.db?.db });
@@ -106,6 +110,7 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
 
   app.register(
     async (api) => {
+      await api.register(apiSecurity);
       if (storage instanceof LocalStorage) await api.register(storageRoutes, { storage });
       await api.register(mediaRoutes, { prefix: '/media', ...(deps.db === undefined ? {} : { recordingIsPublic: recordingMediaAccess(deps.db.db) }) });
       // The account features need the database; a build() without one (some tests) serves the rest.
@@ -125,7 +130,10 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
     { prefix: '/api' },
   );
   if (recordings !== undefined) {
-    app.register(internalRecordingRoutes, { prefix: '/internal', recordings, controlSecret: config.secrets.mediaToken });
+    app.register(internalRecordingRoutes, { prefix: '/internal', recordings, publicKey: config.secrets.mediaTokenPublic });
+  }
+  if (deps.db !== undefined) {
+    app.register(internalStageRoutes, { prefix: '/internal', db: deps.db.db, publicKey: config.secrets.mediaTokenPublic });
   }
 
   // A presigned URL tells where storage serves objects from (an S3 endpoint, or this server).

@@ -1,23 +1,11 @@
-import { devSecret, envSchemas, parseEnv } from '@podlive/shared/env';
-import { DEFAULT_REDIS_PREFIX } from '@podlive/shared/fleet';
+import { configLoader, devSecret, envSchemas } from '@podlive/shared/env';
 import { STAGE_INVITE_TTL_MS, STAGE_MAX_GUESTS } from '@podlive/shared/stage';
+import { storageConfig, storageEnvSchema, type StorageConfig } from '@podlive/storage';
+import { devPrivateKey, keyVariables, publicKeyOf, type TokenSigningKey, type TokenVerifyingKey } from '@podlive/shared/tokens';
 import { createECDH } from 'node:crypto';
 import { join } from 'node:path';
 import webpush from 'web-push';
 import { z } from 'zod';
-
-/** Where objects live: a directory served by this server, or an S3 bucket. */
-export type StorageConfig =
-  | { readonly kind: 'local'; readonly dir: string; readonly urlSecret: string }
-  | {
-      readonly kind: 's3';
-      readonly bucket: string;
-      readonly region: string;
-      /** Custom endpoint (MinIO, R2, s3rver); path-style addressing is used when set. */
-      readonly endpoint: string | undefined;
-      readonly accessKeyId: string;
-      readonly secretAccessKey: string;
-    };
 
 /** How mail leaves: .eml files in an outbox directory (and the log), or an SMTP relay. */
 export type MailConfig =
@@ -41,13 +29,20 @@ export interface PushConfig {
   readonly privateKey: string;
   /** `mailto:` or `https:` URL put in the VAPID JWT. */
   readonly subject: string;
+  /**
+   * PUSH_SERVICE_ORIGINS: push services accepted besides the browsers' own (exact origins, e.g. a
+   * test's local push service). Empty by default: subscriptions name a browser push service or nothing.
+   */
+  readonly extraServiceOrigins: readonly string[];
 }
 
+export type { StorageConfig } from '@podlive/storage';
 export {
   DEFAULT_PASSWORD_HASH, DEFAULT_RATE_LIMITS,
   type PasswordHashConfig, type RateLimitConfig, type RateLimitName, type RateLimitRule,
 } from './limits';
-import { DEFAULT_PASSWORD_HASH, DEFAULT_RATE_LIMITS, type PasswordHashConfig, type RateLimitConfig } from './limits';
+import { DEFAULT_LOGIN_THROTTLE, DEFAULT_PASSWORD_HASH, DEFAULT_RATE_LIMITS, type LoginThrottleConfig, type PasswordHashConfig, type RateLimitConfig } from './limits';
+import type { TurnConfig } from './media/turn';
 
 export interface Config {
   /** HOST, default 127.0.0.1. */
@@ -68,7 +63,13 @@ export interface Config {
   readonly secrets: {
     readonly jwtAccess: string;
     readonly jwtRefresh: string;
-    readonly mediaToken: string;
+    /**
+     * MEDIA_TOKEN_PRIVATE_KEY (PKCS#8 PEM or JWK; Ed25519 or P-256), or a pair generated once in
+     * DATA_DIR/secrets/: signs media and control tokens. Only the control plane has it; nodes
+     * and the recorder get `mediaTokenPublic` (MEDIA_TOKEN_PUBLIC_KEY).
+     */
+    readonly mediaToken: TokenSigningKey;
+    readonly mediaTokenPublic: TokenVerifyingKey;
   };
   readonly storage: StorageConfig;
   readonly mail: MailConfig;
@@ -97,11 +98,18 @@ export interface Config {
   /**
    * VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY (both or neither; unset: a pair generated once per machine
    * in DATA_DIR/secrets/VAPID_PRIVATE_KEY) and VAPID_SUBJECT (default PUBLIC_URL when https, else
-   * `mailto:no-reply@<its host>`).
+   * `mailto:no-reply@<its host>`); PUSH_SERVICE_ORIGINS (default none).
    */
   readonly push: PushConfig;
+  /**
+   * TURN_URLS (comma-separated `turn:`/`turns:` URIs, e.g. `turn:live.example.com:3478?transport=udp,
+   * turns:live.example.com:443?transport=tcp`) and TURN_SECRET (coturn's static-auth-secret): both or
+   * neither. Unset: no TURN, pages use the nodes' own candidates only.
+   */
+  readonly turn: TurnConfig | null;
   readonly passwordHash: PasswordHashConfig;
   readonly rateLimits: RateLimitConfig;
+  readonly loginThrottle: LoginThrottleConfig;
 }
 
 const blankToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
@@ -115,73 +123,64 @@ const base64urlBytes = (bytes: number, what: string) =>
 
 const envSchema = z
   .object({
-    HOST: optional(z.string().trim().min(1).default('127.0.0.1')),
-    PORT: optional(envSchemas.port(3000)),
-    PUBLIC_URL: optional(envSchemas.url.optional()),
-    DATA_DIR: optional(envSchemas.dataDir),
+    HOST: envSchemas.host('127.0.0.1'),
+    PORT: envSchemas.port(3000),
+    PUBLIC_URL: envSchemas.url.optional(),
+    DATA_DIR: envSchemas.dataDir,
     DATABASE_URL: text,
-    REDIS_URL: optional(z.url({ protocol: /^rediss?$/ }).optional()),
-    REDIS_PREFIX: optional(z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_:.-]').default(DEFAULT_REDIS_PREFIX)),
+    REDIS_URL: envSchemas.redisUrl,
+    REDIS_PREFIX: envSchemas.redisPrefix,
     JWT_ACCESS_SECRET: secret,
     JWT_REFRESH_SECRET: secret,
-    MEDIA_TOKEN_SECRET: secret,
-    AWS_ACCESS_KEY_ID: text,
-    AWS_SECRET_ACCESS_KEY: text,
-    AWS_S3_BUCKET: text,
-    AWS_REGION: text,
-    AWS_ENDPOINT_URL_S3: optional(envSchemas.url.optional()),
+    MEDIA_TOKEN_PRIVATE_KEY: keyVariables.privateKey,
     SMTP_HOST: text,
-    SMTP_PORT: optional(envSchemas.port(587)),
+    SMTP_PORT: envSchemas.port(587),
     SMTP_USER: text,
     SMTP_PASS: text,
     SMTP_FROM: text,
-    WEB_URL: optional(envSchemas.url.default('http://127.0.0.1:3001')),
-    SFU_URL: optional(envSchemas.url.default('http://127.0.0.1:4443')),
-    SFU_NODE_ID: optional(z.string().regex(/^[\w.-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_.-]').default('local')),
-    SFU_PUBLIC_WS_URL: optional(z.url({ protocol: /^wss?$/ }).optional()),
-    SFU_PLACEMENT: optional(z.enum(['single', 'fleet']).optional()),
-    SFU_EDGE_LIMIT: optional(z.coerce.number().int().min(1).max(100_000).default(500)),
-    RECORDER_URL: optional(envSchemas.url.optional()),
-    STAGE_MAX_GUESTS: optional(z.coerce.number().int().min(1).max(1000).default(STAGE_MAX_GUESTS)),
-    STAGE_INVITE_TTL_MS: optional(z.coerce.number().int().min(100).max(10 * 60_000).default(STAGE_INVITE_TTL_MS)),
-    VAPID_PUBLIC_KEY: optional(base64urlBytes(65, 'an uncompressed P-256 public key').optional()),
-    VAPID_PRIVATE_KEY: optional(base64urlBytes(32, 'a P-256 private key').optional()),
-    VAPID_SUBJECT: optional(z.string().regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, 'must be a mailto: or https: URL').optional()),
+    WEB_URL: envSchemas.url.default('http://127.0.0.1:3001'),
+    SFU_URL: envSchemas.url.default('http://127.0.0.1:4443'),
+    SFU_NODE_ID: envSchemas.name('local'),
+    SFU_PUBLIC_WS_URL: z.url({ protocol: /^wss?$/ }).optional(),
+    SFU_PLACEMENT: z.enum(['single', 'fleet']).optional(),
+    SFU_EDGE_LIMIT: envSchemas.int(1, 100_000, 500),
+    RECORDER_URL: envSchemas.url.optional(),
+    STAGE_MAX_GUESTS: envSchemas.int(1, 1000, STAGE_MAX_GUESTS),
+    STAGE_INVITE_TTL_MS: envSchemas.int(100, 10 * 60_000, STAGE_INVITE_TTL_MS),
+    VAPID_PUBLIC_KEY: base64urlBytes(65, 'an uncompressed P-256 public key').optional(),
+    VAPID_PRIVATE_KEY: base64urlBytes(32, 'a P-256 private key').optional(),
+    VAPID_SUBJECT: z.string().regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, 'must be a mailto: or https: URL').optional(),
+    PUSH_SERVICE_ORIGINS: z
+      .string()
+      .transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(envSchemas.url.refine((u) => new URL(u).origin === u.replace(/\/$/, ''), 'must be origins (scheme://host[:port])')))
+      .default([]),
+    TURN_URLS: optional(z
+      .string()
+      .transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^turns?:[^\s,?]+(\?transport=(udp|tcp))?$/, 'must be turn: or turns: URIs (host[:port][?transport=udp|tcp])')).min(1))
+      .optional()),
+    TURN_SECRET: optional(z.string().min(32, 'must be at least 32 characters (coturn\'s static-auth-secret)').optional()),
   })
   .superRefine((env, ctx) => {
     const require = (name: keyof typeof env, because: string) => {
       if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: `required when ${because} is set` });
     };
-    if (env.AWS_S3_BUCKET !== undefined) {
-      require('AWS_ACCESS_KEY_ID', 'AWS_S3_BUCKET');
-      require('AWS_SECRET_ACCESS_KEY', 'AWS_S3_BUCKET');
-    }
     if (env.SMTP_USER !== undefined) require('SMTP_PASS', 'SMTP_USER');
     if (env.VAPID_PUBLIC_KEY !== undefined) require('VAPID_PRIVATE_KEY', 'VAPID_PUBLIC_KEY');
     if (env.VAPID_PRIVATE_KEY !== undefined) require('VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY');
+    if (env.TURN_URLS !== undefined) require('TURN_SECRET', 'TURN_URLS');
+    if (env.TURN_SECRET !== undefined) require('TURN_URLS', 'TURN_SECRET');
     if (env.SFU_PLACEMENT === 'fleet' && env.REDIS_URL === undefined) {
       ctx.addIssue({ code: 'custom', path: ['SFU_PLACEMENT'], message: 'fleet needs REDIS_URL (the nodes register there)' });
     }
-  });
+  })
+  // The storage settings (AWS_*) are the storage package's, read the same way by the recorder.
+  .and(storageEnvSchema);
 
 type Env = z.output<typeof envSchema>;
 
 const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
-
-function storageConfig(env: Env, dataDir: string): StorageConfig {
-  if (env.AWS_S3_BUCKET === undefined) {
-    return { kind: 'local', dir: join(dataDir, 'storage'), urlSecret: devSecret(dataDir, 'STORAGE_URL_SECRET') };
-  }
-  return {
-    kind: 's3',
-    bucket: env.AWS_S3_BUCKET,
-    region: env.AWS_REGION ?? 'us-east-1',
-    endpoint: env.AWS_ENDPOINT_URL_S3,
-    // Presence is checked by the schema's refinement above.
-    accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
-    secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
-  };
-}
 
 function mailConfig(env: Env, dataDir: string, publicUrl: string): MailConfig {
   const from = env.SMTP_FROM ?? `PodLive <no-reply@${new URL(publicUrl).hostname}>`;
@@ -203,39 +202,32 @@ function mailConfig(env: Env, dataDir: string, publicUrl: string): MailConfig {
  */
 function pushConfig(env: Env, dataDir: string, publicUrl: string): PushConfig {
   const subject = env.VAPID_SUBJECT ?? (publicUrl.startsWith('https://') ? publicUrl : `mailto:no-reply@${new URL(publicUrl).hostname}`);
+  const extraServiceOrigins = env.PUSH_SERVICE_ORIGINS.map((u) => new URL(u).origin);
   if (env.VAPID_PUBLIC_KEY !== undefined && env.VAPID_PRIVATE_KEY !== undefined) {
-    return { publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY, subject };
+    return { publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY, subject, extraServiceOrigins };
   }
   const privateKey = devSecret(dataDir, 'VAPID_PRIVATE_KEY', () => webpush.generateVAPIDKeys().privateKey);
   const ecdh = createECDH('prime256v1');
   ecdh.setPrivateKey(Buffer.from(privateKey, 'base64url'));
-  return { publicKey: ecdh.getPublicKey().toString('base64url'), privateKey, subject };
+  return { publicKey: ecdh.getPublicKey().toString('base64url'), privateKey, subject, extraServiceOrigins };
 }
 
 /** A fleet needs the registry (REDIS_URL); naming one node (SFU_URL) says this is not a fleet. */
-function defaultPlacement(parsed: Env, env: NodeJS.ProcessEnv): 'single' | 'fleet' {
-  const sfuUrlGiven = blankToUndefined(env.SFU_URL) !== undefined;
-  return parsed.REDIS_URL !== undefined && !sfuUrlGiven ? 'fleet' : 'single';
-}
-
-function deepFreeze<T extends object>(value: T): Readonly<T> {
-  for (const child of Object.values(value)) {
-    if (child !== null && typeof child === 'object') deepFreeze(child as object);
-  }
-  return Object.freeze(value);
+function defaultPlacement(parsed: Env, raw: NodeJS.ProcessEnv): 'single' | 'fleet' {
+  return parsed.REDIS_URL !== undefined && raw.SFU_URL === undefined ? 'fleet' : 'single';
 }
 
 /**
  * Parses the environment once, at start-up, into a frozen, typed config. Throws a ConfigError whose
  * message names every bad variable. Secrets not given are generated once per DATA_DIR.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = parseEnv(envSchema, env);
+export const loadConfig: (env?: NodeJS.ProcessEnv) => Config = configLoader(envSchema, (parsed, env): Config => {
   const dataDir = parsed.DATA_DIR;
   const publicUrl = withoutTrailingSlash(parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`);
-  const secretFrom = (name: 'JWT_ACCESS_SECRET' | 'JWT_REFRESH_SECRET' | 'MEDIA_TOKEN_SECRET') =>
+  const secretFrom = (name: 'JWT_ACCESS_SECRET' | 'JWT_REFRESH_SECRET') =>
     parsed[name] ?? devSecret(dataDir, name);
-  return deepFreeze({
+  const mediaToken = parsed.MEDIA_TOKEN_PRIVATE_KEY ?? devPrivateKey(dataDir);
+  return {
     host: parsed.HOST,
     port: parsed.PORT,
     publicUrl,
@@ -246,9 +238,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secrets: {
       jwtAccess: secretFrom('JWT_ACCESS_SECRET'),
       jwtRefresh: secretFrom('JWT_REFRESH_SECRET'),
-      mediaToken: secretFrom('MEDIA_TOKEN_SECRET'),
+      mediaToken,
+      mediaTokenPublic: publicKeyOf(mediaToken),
     },
-    storage: storageConfig(parsed, dataDir),
+    storage: storageConfig(parsed, { dataDir, publicUrl }),
     mail: mailConfig(parsed, dataDir, publicUrl),
     webUrl: withoutTrailingSlash(parsed.WEB_URL),
     sfuUrl: withoutTrailingSlash(parsed.SFU_URL),
@@ -259,7 +252,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     recorderUrl: parsed.RECORDER_URL === undefined ? undefined : withoutTrailingSlash(parsed.RECORDER_URL),
     stage: { maxGuests: parsed.STAGE_MAX_GUESTS, inviteTtlMs: parsed.STAGE_INVITE_TTL_MS },
     push: pushConfig(parsed, dataDir, publicUrl),
+    turn: parsed.TURN_URLS !== undefined && parsed.TURN_SECRET !== undefined ? { urls: parsed.TURN_URLS, secret: parsed.TURN_SECRET } : null,
     passwordHash: DEFAULT_PASSWORD_HASH,
     rateLimits: DEFAULT_RATE_LIMITS,
-  });
-}
+    loginThrottle: DEFAULT_LOGIN_THROTTLE,
+  };
+});

@@ -13,7 +13,7 @@ export interface RateLimitRule {
   readonly windowSec: number;
 }
 
-export type RateLimitName = 'loginIp' | 'loginAccount' | 'register' | 'forgotPassword' | 'verifyOtp' | 'resendCode' | 'createLive' | 'stageInvite' | 'editRecording' | 'recordingView' | 'report';
+export type RateLimitName = 'loginIp' | 'register' | 'forgotPassword' | 'verifyOtp' | 'resendCode' | 'createLive' | 'stageInvite' | 'editRecording' | 'recordingView' | 'report' | 'mediaToken';
 
 export interface RateLimitConfig {
   /** Prefix of the Redis keys (REDIS_URL set); counters are shared by every replica. */
@@ -21,13 +21,27 @@ export interface RateLimitConfig {
   readonly rules: { readonly [name in RateLimitName]: RateLimitRule };
 }
 
+/**
+ * Wrong passwords per account (the email as typed, known or not): from the `freeFailures`-th on,
+ * the k-th failure makes the account's next try wait min(2^(k − freeFailures), maxDelaySec)
+ * seconds (429 RATE_LIMITED with Retry-After, the password not looked at).
+ * A stranger can slow the owner by at most maxDelaySec after their last try, never lock them out;
+ * a right password clears the count. Failures are forgotten `windowSec` after the first one.
+ */
+export interface LoginThrottleConfig {
+  readonly freeFailures: number;
+  readonly maxDelaySec: number;
+  readonly windowSec: number;
+}
+
+export const DEFAULT_LOGIN_THROTTLE: LoginThrottleConfig = { freeFailures: 5, maxDelaySec: 30, windowSec: 15 * 60 };
+
 export const DEFAULT_PASSWORD_HASH: PasswordHashConfig = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
   namespace: 'podlive-rl:',
   rules: {
     loginIp: { max: 20, windowSec: 60 },
-    loginAccount: { max: 10, windowSec: 15 * 60 },
     register: { max: 10, windowSec: 60 * 60 },
     forgotPassword: { max: 5, windowSec: 15 * 60 },
     verifyOtp: { max: 20, windowSec: 15 * 60 },
@@ -40,5 +54,10 @@ export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
     recordingView: { max: 1, windowSec: 60 * 60 },
     /** Reports filed, per account (a retried report counts too). */
     report: { max: 20, windowSec: 60 * 60 },
+    /**
+     * Viewer media tokens, per address (signed in or not): a page asks on load and again when its
+     * node fails or drains; room for a household or a venue behind one address, not for a script.
+     */
+    mediaToken: { max: 120, windowSec: 60 },
   },
 };

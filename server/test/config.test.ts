@@ -1,4 +1,6 @@
 import { ConfigError } from '@podlive/shared/env';
+import { testKeyPair } from '@podlive/shared/testing/keys';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -95,15 +97,33 @@ describe('loadConfig', () => {
     expect(err.message).toContain('SMTP_PASS');
   });
 
+  it('reads TURN_URLS and TURN_SECRET together, and names what is wrong', async () => {
+    const dataDir = await tempDir();
+    expect(loadConfig({ DATA_DIR: dataDir }).turn).toBeNull();
+    const secret = 'x'.repeat(32);
+    const turn = loadConfig({ DATA_DIR: dataDir, TURN_URLS: 'turn:live.example:3478?transport=udp, turns:live.example:443?transport=tcp', TURN_SECRET: secret }).turn;
+    expect(turn).toEqual({ urls: ['turn:live.example:3478?transport=udp', 'turns:live.example:443?transport=tcp'], secret });
+    expect(errorOf(() => loadConfig({ DATA_DIR: dataDir, TURN_URLS: 'turn:live.example' })).message).toContain('TURN_SECRET');
+    expect(errorOf(() => loadConfig({ DATA_DIR: dataDir, TURN_SECRET: secret })).message).toContain('TURN_URLS');
+    expect(errorOf(() => loadConfig({ DATA_DIR: dataDir, TURN_URLS: 'https://live.example', TURN_SECRET: secret })).message).toContain('turn: or turns:');
+    expect(errorOf(() => loadConfig({ DATA_DIR: dataDir, TURN_URLS: 'turn:live.example', TURN_SECRET: 'short' })).message).toContain('32 characters');
+  });
+
   it('generates secrets once per DATA_DIR and returns the same ones on the next load', async () => {
     const dataDir = await tempDir();
     const first = loadConfig({ DATA_DIR: dataDir });
     const second = loadConfig({ DATA_DIR: dataDir });
-    expect(second.secrets).toEqual(first.secrets);
+    expect(second.secrets.jwtAccess).toBe(first.secrets.jwtAccess);
+    expect(second.secrets.jwtRefresh).toBe(first.secrets.jwtRefresh);
     expect(existsSync(join(dataDir, 'secrets', 'JWT_ACCESS_SECRET'))).toBe(true);
-    expect(readFileSync(join(dataDir, 'secrets', 'MEDIA_TOKEN_SECRET'), 'utf8')).toBe(first.secrets.mediaToken);
-    const { jwtAccess, jwtRefresh, mediaToken } = first.secrets;
-    expect(new Set([jwtAccess, jwtRefresh, mediaToken]).size).toBe(3);
+    // The media token key pair: an Ed25519 private key in DATA_DIR/secrets (PKCS#8 PEM), the same on the next load.
+    const pem = (key: KeyObject) => key.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(readFileSync(join(dataDir, 'secrets', 'MEDIA_TOKEN_PRIVATE_KEY'), 'utf8').trim()).toBe(pem(first.secrets.mediaToken).trim());
+    expect(pem(second.secrets.mediaToken)).toBe(pem(first.secrets.mediaToken));
+    expect(first.secrets.mediaToken.asymmetricKeyType).toBe('ed25519');
+    expect(first.secrets.mediaTokenPublic.equals(createPublicKey(first.secrets.mediaToken))).toBe(true);
+    const { jwtAccess, jwtRefresh } = first.secrets;
+    expect(new Set([jwtAccess, jwtRefresh]).size).toBe(2);
     expect(jwtAccess.length).toBeGreaterThanOrEqual(32);
     const other = loadConfig({ DATA_DIR: await tempDir() });
     expect(other.secrets.jwtAccess).not.toBe(jwtAccess);
@@ -113,9 +133,19 @@ describe('loadConfig', () => {
     const dataDir = await tempDir();
     const given = 'x'.repeat(40);
     expect(loadConfig({ DATA_DIR: dataDir, JWT_REFRESH_SECRET: given }).secrets.jwtRefresh).toBe(given);
-    const err = errorOf(() => loadConfig({ DATA_DIR: dataDir, MEDIA_TOKEN_SECRET: 'short-secret-value' }));
-    expect(err.message).toContain('MEDIA_TOKEN_SECRET');
+    const err = errorOf(() => loadConfig({ DATA_DIR: dataDir, JWT_ACCESS_SECRET: 'short-secret-value' }));
+    expect(err.message).toContain('JWT_ACCESS_SECRET');
     expect(err.message).not.toContain('short-secret-value');
+    // MEDIA_TOKEN_PRIVATE_KEY: a PEM or JWK private key; a public key or other text is refused.
+    const pair = testKeyPair();
+    expect(loadConfig({ DATA_DIR: dataDir, MEDIA_TOKEN_PRIVATE_KEY: pair.privatePem }).secrets.mediaTokenPublic.equals(pair.publicKey)).toBe(true);
+    const jwk = JSON.stringify(pair.privateKey.export({ format: 'jwk' }));
+    expect(loadConfig({ DATA_DIR: dataDir, MEDIA_TOKEN_PRIVATE_KEY: jwk }).secrets.mediaTokenPublic.equals(pair.publicKey)).toBe(true);
+    for (const bad of [pair.publicPem, 'short-secret-value']) {
+      const refused = errorOf(() => loadConfig({ DATA_DIR: dataDir, MEDIA_TOKEN_PRIVATE_KEY: bad }));
+      expect(refused.message).toContain('MEDIA_TOKEN_PRIVATE_KEY');
+      expect(refused.message).not.toContain('short-secret-value');
+    }
   });
 
   it('treats empty variables as unset', async () => {

@@ -32,6 +32,8 @@ describe('error handler', () => {
           throw Object.assign(new Error('Rate limit exceeded, retry in 1 minute'), { statusCode: 429 });
         });
         api.get('/zod', async (request) => z.object({ page: z.coerce.number().int().min(1) }).parse(request.query));
+        // A key built from request input that the storage package refuses (its own StorageError).
+        api.get<{ Querystring: { name: string } }>('/storage-key', async (request) => api.storage.get(`avatars/${request.query.name}`));
       },
       { prefix: '/api/test' },
     );
@@ -74,6 +76,14 @@ describe('error handler', () => {
     const logged = lines.find((line) => line.msg === 'request failed');
     expect(logged?.level).toBe(50);
     expect((logged?.err as { message: string }).message).toContain('hunter2');
+  });
+
+  it('maps a StorageError for a bad key to 400 STORAGE_KEY_INVALID with the field at fault', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/test/storage-key?name=..%2F..%2Fsecrets' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({
+      error: { code: 'STORAGE_KEY_INVALID', message: errorRegistry.STORAGE_KEY_INVALID.message, fields: { key: expect.stringContaining('segments') } },
+    });
   });
 
   it('maps a 429 from a rate limiter to RATE_LIMITED', async () => {

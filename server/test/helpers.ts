@@ -1,8 +1,7 @@
-import type { Logger } from '@podlive/shared/logger';
+import { createLogger, type Logger } from '@podlive/shared/logger';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll } from 'vitest';
 import { loadConfig, type Config } from '../src/config';
 
@@ -29,9 +28,9 @@ export interface LogLine {
   [field: string]: unknown;
 }
 
-/** A real pino logger whose JSON lines are kept in memory. */
+/** The processes' own logger (createLogger, redaction included) at trace level, its JSON lines kept in memory. */
 export function captureLogger(): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+  const logger = createLogger('server', { level: 'trace' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
   return { logger, lines };
 }

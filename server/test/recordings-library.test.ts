@@ -11,7 +11,7 @@ import { PlaylistLinks } from '../src/features/recordings/private-hls';
 import { bearer, generousLimits, localFiles, signUp, startHarness, type Account } from './accounts/harness';
 import { captureLogger, testConfig } from './helpers';
 import { endedLive, fetchOwn, readyBody, reportFinished, seedObjects } from './recordings/harness';
-import { startS3rverProcess } from './s3rver-process';
+import { startS3rverProcess } from '../../storage/test/s3rver-process';
 import { h, host, stranger, useRecordingsHarness, secret, get, patch, remove, codeOf, page, rowOf, readyRecording } from './recordings/setup';
 
 useRecordingsHarness();

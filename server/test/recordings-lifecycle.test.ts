@@ -1,15 +1,17 @@
 import { queryRows, sql } from '@podlive/db';
-import type { WsEvent } from '@podlive/shared/live';
-import { type Recording, recorderStartBody, recordingKeys } from '@podlive/shared/recording';
+import type { WsEvent } from '@podlive/shared/ws';
+import { type Recording, recorderStartBody, recorderStopBody, recordingKeys } from '@podlive/shared/recording';
 import { signAccessToken } from '@podlive/shared/accounts';
-import { signControlToken, signMediaToken, verifyControlToken } from '@podlive/shared/tokens';
+import { forgedTokens, testKeyPair } from '@podlive/shared/testing/keys';
+import { CONTROL_TOKEN_AUDIENCE, signControlToken, signMediaToken, verifyControlToken, verifyMediaToken } from '@podlive/shared/tokens';
 import sharp from 'sharp';
 import { buffer } from 'node:stream/consumers';
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { bearer, post, signUp, startHarness } from './accounts/harness';
 import { createLive, multipart, startLive } from './live/harness';
 import { endedLive, isStart, isStop, readyBody, reportFinished, seedObjects } from './recordings/harness';
-import { recorder, h, host, stranger, useRecordingsHarness, secret, get, codeOf, page, notificationsOf, rowOf, userSocket, barrier } from './recordings/setup';
+import { recorder, h, host, stranger, useRecordingsHarness, secret, pub, get, codeOf, page, notificationsOf, rowOf, userSocket, barrier } from './recordings/setup';
 
 useRecordingsHarness();
 
@@ -25,10 +27,15 @@ describe('recording with the live (recorder control)', () => {
     const start = await recorder.next(isStart(id), from);
     expect(start.method).toBe('POST');
     const control = start.authorization?.replace(/^Bearer /, '') ?? '';
-    expect(await verifyControlToken(secret(), control, 'recorder')).toBe(true);
-    expect(await verifyControlToken(secret(), control, 'server')).toBe(false);
-    // Exactly the contract's body (strict): the origin's id and its protoo URL on the internal address.
-    expect(recorderStartBody.parse(start.body)).toEqual({ sessionId: id, hostId: host.id, node: { id: 'local', url: 'ws://127.0.0.1:9' } });
+    expect(await verifyControlToken(pub(), control, { node: 'recorder', scope: 'recording:start' })).toBe(true);
+    expect(await verifyControlToken(pub(), control, { node: 'server', scope: 'recording:start' })).toBe(false);
+    expect(await verifyControlToken(pub(), control, { node: 'recorder', scope: 'recording:stop' })).toBe(false);
+    // Exactly the contract's body (strict): the origin's id, its protoo URL on the internal address,
+    // and the recorder's media token for it (the recorder signs nothing itself).
+    const body = recorderStartBody.parse(start.body);
+    expect(body).toEqual({ sessionId: id, hostId: host.id, node: { id: 'local', url: 'ws://127.0.0.1:9', token: expect.any(String) }, reportToken: expect.any(String) });
+    expect(await verifyMediaToken(pub(), body.node.token, 'local')).toMatchObject({ sid: id, sub: 'recorder', role: 'recorder', node: 'local' });
+    expect(await verifyControlToken(pub(), body.reportToken, { node: 'server', scope: 'recording:report', sid: id })).toBe(true);
 
     // The live HLS is public while the live is on.
     await h.app.storage.put(recordingKeys(id).liveMaster, Buffer.from('#EXTM3U\n'), 'application/vnd.apple.mpegurl');
@@ -41,7 +48,11 @@ describe('recording with the live (recorder control)', () => {
     expect(ended.json()).toMatchObject({ status: 'ended', hlsUrl: null });
     const stop = await recorder.next(isStop(id), from);
     expect(stop.method).toBe('POST');
-    expect(await verifyControlToken(secret(), stop.authorization?.replace(/^Bearer /, '') ?? '', 'recorder')).toBe(true);
+    expect(await verifyControlToken(pub(), stop.authorization?.replace(/^Bearer /, '') ?? '', { node: 'recorder', scope: 'recording:stop' })).toBe(true);
+    // The token the finishing job reports with: for the server, this live only.
+    const { reportToken } = recorderStopBody.parse(stop.body);
+    expect(await verifyControlToken(pub(), reportToken, { node: 'server', scope: 'recording:report', sid: id })).toBe(true);
+    expect(await verifyControlToken(pub(), reportToken, { node: 'server', scope: 'recording:report', sid: randomUUID() })).toBe(false);
     expect(recorder.calls.indexOf(start)).toBeLessThan(recorder.calls.indexOf(stop));
 
     // The recording is on the owner's profile at once, processing; nobody else sees it yet.
@@ -63,8 +74,8 @@ describe('recording with the live (recorder control)', () => {
     const moved = recorder.calls.length;
     await startLive(h.app, owner, id);
     const again = await recorder.next(isStart(id), moved);
-    expect(recorderStartBody.parse(again.body)).toEqual({ sessionId: id, hostId: owner.id, node: { id: 'local', url: 'ws://127.0.0.1:9' } });
-    expect(await verifyControlToken(secret(), again.authorization?.replace(/^Bearer /, '') ?? '', 'recorder')).toBe(true);
+    expect(recorderStartBody.parse(again.body)).toEqual({ sessionId: id, hostId: owner.id, node: { id: 'local', url: 'ws://127.0.0.1:9', token: expect.any(String) }, reportToken: expect.any(String) });
+    expect(await verifyControlToken(pub(), again.authorization?.replace(/^Bearer /, '') ?? '', { node: 'recorder', scope: 'recording:start' })).toBe(true);
     await post(h.app, `/api/live/${id}/end`, {}, bearer(owner.accessToken));
   });
 
@@ -113,25 +124,31 @@ describe('recording with the live (recorder control)', () => {
 });
 
 describe('PUT /internal/recordings/:sessionId (the finishing job’s report)', () => {
-  it('refuses anything but a control token for the server (401) and changes nothing', async () => {
+  it('refuses anything but a report token for the server and this live (401 UNAUTHENTICATED) and changes nothing', async () => {
     const id = await endedLive(h.app, host);
     const before = await rowOf(id);
     const media = await signMediaToken(secret(), { sid: id, sub: 'recorder', role: 'recorder', node: 'server' });
+    const report = { node: 'server', scope: 'recording:report', sid: id } as const;
+    const forged = await forgedTokens(report, CONTROL_TOKEN_AUDIENCE, h.config.secrets.mediaTokenPublic.export({ type: 'spki', format: 'pem' }).toString());
     const refused = [
       '',
       'Bearer',
       'Bearer not-a-token',
       `Basic ${Buffer.from('a:b').toString('base64')}`,
-      `Bearer ${await signControlToken(secret(), 'recorder')}`,
-      `Bearer ${await signControlToken(secret(), 'local')}`,
-      `Bearer ${await signControlToken('another-secret-another-secret-another-secret', 'server')}`,
+      `Bearer ${await signControlToken(secret(), { ...report, node: 'recorder' })}`,
+      `Bearer ${await signControlToken(secret(), { ...report, node: 'local' })}`,
+      `Bearer ${await signControlToken(secret(), { ...report, scope: 'recording:start' })}`,
+      `Bearer ${await signControlToken(secret(), { ...report, sid: randomUUID() })}`,
+      `Bearer ${await signControlToken(secret(), { node: 'server', scope: 'recording:report' })}`,
+      `Bearer ${await signControlToken(testKeyPair().privateKey, report)}`,
+      ...Object.values(forged).map((token) => `Bearer ${token}`),
       `Bearer ${media}`,
       `Bearer ${host.accessToken}`,
-      `Bearer ${await signAccessToken(h.config.secrets.jwtAccess, { sub: host.id, handle: host.handle })}`,
+      `Bearer ${await signAccessToken(h.config.secrets.jwtAccess, { sub: host.id, handle: host.handle, sid: randomUUID() })}`,
     ];
     for (const authorization of refused) {
       const response = await reportFinished(h.app, secret(), id, readyBody(id), authorization);
-      expect([authorization, ...codeOf(response)]).toEqual([authorization, 401, 'UNAUTHORIZED']);
+      expect([authorization, ...codeOf(response)]).toEqual([authorization, 401, 'UNAUTHENTICATED']);
     }
     expect(await rowOf(id)).toEqual(before);
     expect(await notificationsOf(host.id)).toEqual([]);

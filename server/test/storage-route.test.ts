@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../src/app';
 import { InProcessBus } from '../src/bus';
 import type { Config } from '../src/config';
-import { S3Storage } from '../src/storage';
-import { signKey } from '../src/storage/signature';
+import { S3Storage, signKey } from '@podlive/storage';
 import { captureLogger, testConfig } from './helpers';
 
 const pathOf = (url: string) => {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { types } from 'mediasoup';
 import { MediaNode } from '../src/MediaNode';
-import { SECRET, testConfig } from '../test/helpers';
+import { KEYS, testConfig } from '../test/helpers';
 import { runLoad } from './cluster';
 import { FilePublisher } from './file-publisher';
 import { prepareHostMedia } from './host-media';
@@ -31,7 +31,7 @@ describe('FilePublisher', () => {
   afterAll(() => node.close());
 
   it('publishes one simulcast video producer whose three layers reach mediasoup at rising bitrates', async () => {
-    publisher = await FilePublisher.start({ node, session: 'file-sim', secret: SECRET });
+    publisher = await FilePublisher.start({ node, session: 'file-sim', key: KEYS.privateKey });
     const video = publisher.producers.find((p) => p.kind === 'video');
     expect(publisher.producers.map((p) => p.kind)).toEqual(['audio', 'video']);
     expect(video?.type).toBe('simulcast');
@@ -56,10 +56,10 @@ describe('FilePublisher', () => {
   });
 
   it('a load-test viewer receives audio and the top layer without loss, and follows a switch to the lowest layer', async () => {
-    publisher = await FilePublisher.start({ node, session: 'file-view', secret: SECRET });
+    publisher = await FilePublisher.start({ node, session: 'file-view', key: KEYS.privateKey });
     let top: (types.ConsumerLayers | undefined)[] = [];
     let switched: (types.ConsumerLayers | undefined)[] = [];
-    const args = ['--ws', node.url, '--secret', SECRET, '--node', 'node-t', '--session', 'file-view', '--viewers', '2', '--rate', '20', '--duration', '3', '--sample', '10', '--no-progress'];
+    const args = ['--ws', node.url, `--key=${KEYS.privatePem}`, '--node', 'node-t', '--session', 'file-view', '--viewers', '2', '--rate', '20', '--duration', '3', '--sample', '10', '--no-progress'];
     const report = await runLoad(parseOptions(args), {
       beforeClose: async () => {
         const peers = [...(node.rooms.get('file-view')?.peers.values() ?? [])].filter((p) => p.claims.sub.startsWith('load:'));
@@ -82,7 +82,7 @@ describe('FilePublisher', () => {
   });
 
   it('rejects bad options with a TypeError before joining', async () => {
-    const bad = { node, session: 'file-bad', secret: SECRET };
+    const bad = { node, session: 'file-bad', key: KEYS.privateKey };
     await expect(FilePublisher.start({ ...bad, layers: 2 as 1 })).rejects.toThrow(new TypeError('layers must be 1 or 3, got 2'));
     await expect(FilePublisher.start({ ...bad, audio: 'yes' as unknown as boolean })).rejects.toThrow(/audio must be a boolean/);
     await expect(FilePublisher.start({ ...bad, session: '' })).rejects.toThrow(TypeError);
@@ -90,7 +90,7 @@ describe('FilePublisher', () => {
   });
 
   it('one layer publishes a plain (non-simulcast) 720p producer, audio optional', async () => {
-    publisher = await FilePublisher.start({ node, session: 'file-one', secret: SECRET, layers: 1, audio: false });
+    publisher = await FilePublisher.start({ node, session: 'file-one', key: KEYS.privateKey, layers: 1, audio: false });
     expect(publisher.producers.map((p) => [p.kind, p.type])).toEqual([['video', 'simple']]);
     const producer = publisher.producers[0]!;
     await expect.poll(async () => (await inbound(producer))[0]?.packetCount ?? 0, { timeout: 3000 }).toBeGreaterThan(100);

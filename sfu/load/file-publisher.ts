@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import type { TokenSigningKey } from '@podlive/shared/tokens';
 import type { MediaNode } from '../src/MediaNode';
 import { HostPeer } from './host-peer';
 import { prepareHostMedia, type HostMedia } from './host-media';
@@ -7,7 +8,8 @@ import { packetizeH264, RtpSender, withParameterSets } from './rtp-packetizer';
 export interface FilePublisherOptions {
   node: MediaNode;
   session: string;
-  secret: string;
+  /** The control plane's private key: the host's media token is minted with it. */
+  key: TokenSigningKey;
   /** 3: one video producer with 180p/360p/720p simulcast (default); 1: 720p only. */
   layers?: 1 | 3;
   /** Publish Opus too (default true). */
@@ -86,7 +88,7 @@ export class FilePublisher {
     if (typeof audio !== 'boolean') throw new TypeError(`audio must be a boolean, got ${typeof audio}`);
     if (!o.node) throw new TypeError('node is required (a started MediaNode)');
     if (typeof o.session !== 'string' || !o.session) throw new TypeError('session must be a non-empty string');
-    if (typeof o.secret !== 'string' || !o.secret) throw new TypeError('secret must be a non-empty string');
+    if (o.key?.type !== 'private') throw new TypeError('key must be a private key (the control plane’s)');
     const media = await prepareHostMedia(o.toneHz === undefined ? {} : { toneHz: o.toneHz });
     const host = await HostPeer.join(o);
     try {

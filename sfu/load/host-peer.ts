@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { types } from 'mediasoup';
 import type protooClient from 'protoo-client';
-import { signMediaToken } from '@podlive/shared/tokens';
+import { signMediaToken, type TokenSigningKey } from '@podlive/shared/tokens';
 import type { MediaNode } from '../src/MediaNode';
 import type { Peer } from '../src/Peer';
 import type { Room } from '../src/Room';
@@ -10,7 +10,8 @@ import { openSignalling } from './join-source';
 export interface HostPeerOptions {
   node: MediaNode;
   session: string;
-  secret: string;
+  /** The control plane's private key: the host's media token is minted with it. */
+  key: TokenSigningKey;
   /** The host's user id, its token subject: how its peer is found in the room (default `load-publisher`). */
   userId?: string;
 }
@@ -38,7 +39,7 @@ export class HostPeer {
 
   static async join(o: HostPeerOptions): Promise<HostPeer> {
     const sub = o.userId ?? HOST_SUB;
-    const token = await signMediaToken(o.secret, { sid: o.session, sub, role: 'host', node: o.node.config.SFU_NODE_ID });
+    const token = await signMediaToken(o.key, { sid: o.session, sub, role: 'host', node: o.node.config.SFU_NODE_ID });
     const signalling = await openSignalling({ url: o.node.url, token });
     let transport: types.PlainTransport | undefined;
     try {

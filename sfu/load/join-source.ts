@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import protooClient from 'protoo-client';
-import { signMediaToken } from '@podlive/shared/tokens';
+import { parsePrivateKey, signMediaToken, type TokenSigningKey } from '@podlive/shared/tokens';
 import type { MediaJoin } from '@podlive/shared/live';
 import type { TokenSource } from './options';
 
@@ -16,8 +16,8 @@ export class JoinError extends Error {
 /** The node URL and a viewer token: GET /api/live/:id/token (the real path), or minted here. */
 export async function mediaJoin(source: TokenSource, index: number): Promise<MediaJoin> {
   if (source.kind === 'mint') {
-    const token = await signMediaToken(source.secret, { sid: source.session, sub: `load:${index}`, role: 'viewer', node: source.node });
-    return { url: source.ws, token, node: source.node };
+    const token = await signMediaToken(signingKey(source.key), { sid: source.session, sub: `load:${index}`, role: 'viewer', node: source.node });
+    return { url: source.ws, token, node: source.node, iceServers: [] };
   }
   let res: Response;
   try {
@@ -71,4 +71,12 @@ function refusalReason(wsUrl: string): Promise<string> {
     req.on('error', (err) => resolve(`unreachable: ${err.message}`));
     req.end();
   });
+}
+
+const keys = new Map<string, TokenSigningKey>();
+/** --key parsed once per process (every viewer of a run signs with it). */
+function signingKey(text: string): TokenSigningKey {
+  let key = keys.get(text);
+  if (!key) keys.set(text, (key = parsePrivateKey(text)));
+  return key;
 }

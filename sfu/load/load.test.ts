@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MediaNode } from '../src/MediaNode';
-import { SECRET, testConfig } from '../test/helpers';
+import { testKeyPair } from '@podlive/shared/testing/keys';
+import { KEYS, testConfig } from '../test/helpers';
 import { runLoad } from './cluster';
 import { parseOptions } from './options';
 import type { LoadReport } from './report';
@@ -30,7 +31,7 @@ describe('podlive-load', () => {
   let node: MediaNode;
   let publisher: SyntheticPublisher | undefined;
   const args = (session: string, ...more: string[]) =>
-    ['--ws', node.url, '--secret', SECRET, '--node', 'node-t', '--session', session, '--rate', '20', '--duration', '2', '--sample', '10', '--no-progress', ...more];
+    ['--ws', node.url, `--key=${KEYS.privatePem}`, '--node', 'node-t', '--session', session, '--rate', '20', '--duration', '2', '--sample', '10', '--no-progress', ...more];
 
   beforeAll(async () => {
     node = await MediaNode.start(await testConfig());
@@ -42,7 +43,7 @@ describe('podlive-load', () => {
   afterAll(() => node.close());
 
   it('joins 5 viewers that receive audio and video, counted as the node counts what it sent them', async () => {
-    publisher = await SyntheticPublisher.start({ node, session: 'load-av', secret: SECRET, videoKbps: 300 });
+    publisher = await SyntheticPublisher.start({ node, session: 'load-av', key: KEYS.privateKey, videoKbps: 300 });
     let sent: Awaited<ReturnType<typeof nodeConsumers>> = [];
     const report = await runLoad(parseOptions(args('load-av', '--viewers', '5')), {
       beforeClose: async () => {
@@ -52,7 +53,9 @@ describe('podlive-load', () => {
       },
     });
     expect(report.viewers).toEqual({ requested: 5, joined: 5, failed: 0, receiving: 5, verified: 5 });
-    expect(report.received.video.packets).toBeGreaterThan(100);
+    // Every viewer got video (an idle machine: ~100 packets each in the 2 s; a loaded CI run: 45 in
+    // all, the synthetic publisher starting late). What they got is checked against the node below.
+    for (const viewer of report.perViewer) expect(viewer.counts.video.packets).toBeGreaterThan(0);
     expect(report.verification.failed).toBe(0);
     expect(report.joinMs.count).toBe(5);
     expect(sent).toHaveLength(10);
@@ -69,7 +72,7 @@ describe('podlive-load', () => {
   });
 
   it('listen mode consumes audio only', async () => {
-    publisher = await SyntheticPublisher.start({ node, session: 'load-listen', secret: SECRET, videoKbps: 300 });
+    publisher = await SyntheticPublisher.start({ node, session: 'load-listen', key: KEYS.privateKey, videoKbps: 300 });
     let kinds: string[] = [];
     const report = await runLoad(parseOptions(args('load-listen', '--viewers', '3', '--listen')), {
       beforeClose: async () => {
@@ -84,13 +87,13 @@ describe('podlive-load', () => {
 
   it('reports a refused token with its reason instead of crashing', async () => {
     const o = parseOptions(args('load-bad', '--viewers', '2', '--duration', '0'));
-    const report = await runLoad({ ...o, source: { ...(o.source as Extract<typeof o.source, { kind: 'mint' }>), secret: 'wrong-secret-wrong-secret-wrong-secret-x' } });
+    const report = await runLoad({ ...o, source: { ...(o.source as Extract<typeof o.source, { kind: 'mint' }>), key: testKeyPair().privatePem } });
     expect(report.viewers).toMatchObject({ requested: 2, joined: 0, failed: 2 });
     expect(report.failures).toEqual([{ stage: 'signalling', reason: 'refused: 401 media token invalid', count: 2 }]);
   });
 
   it('the CLI spreads viewers over processes and writes the JSON report', async () => {
-    publisher = await SyntheticPublisher.start({ node, session: 'load-cli', secret: SECRET, videoKbps: 0 });
+    publisher = await SyntheticPublisher.start({ node, session: 'load-cli', key: KEYS.privateKey, videoKbps: 0 });
     const out = join(await mkdtemp(join(tmpdir(), 'podlive-load-')), 'report.json');
     const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', cli, ...args('load-cli', '--viewers', '4', '--processes', '2', '--json', out)]);

@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 /** Where viewers get their media token: the control plane's REST call, or minted here. */
 export type TokenSource =
   | { kind: 'rest'; url: string; session: string }
-  | { kind: 'mint'; ws: string; secret: string; session: string; node: string };
+  | { kind: 'mint'; ws: string; /** The control plane's private key (PEM or JWK text). */ key: string; session: string; node: string };
 
 export interface LoadOptions {
   source: TokenSource;
@@ -32,7 +33,8 @@ export interface LoadOptions {
 export const USAGE = `podlive-load: join N headless viewers to a live session (REST token, protoo, ICE, DTLS, SRTP)
 
   --url <control plane> --session <id>          tokens from GET /api/live/:id/token (the real path)
-  --ws <node ws url> --secret <s> --session <id> [--node <id>]   mint viewer tokens here (default node: local)
+  --ws <node ws url> --key <file> --session <id> [--node <id>]   mint viewer tokens here with the control
+                    plane's private key (MEDIA_TOKEN_PRIVATE_KEY: a PEM/JWK file, or --key=<the key's text>) (default node: local)
   --viewers N (10)  --rate joins/s (10)  --duration s after the last join (30)
   --listen          audio only
   --processes K     spread the viewers over K child processes (1)
@@ -48,7 +50,7 @@ export function parseOptions(argv: string[]): LoadOptions {
     options: {
       url: { type: 'string' },
       ws: { type: 'string' },
-      secret: { type: 'string' },
+      key: { type: 'string' },
       session: { type: 'string' },
       node: { type: 'string', default: 'local' },
       viewers: { type: 'string', default: '10' },
@@ -71,8 +73,8 @@ export function parseOptions(argv: string[]): LoadOptions {
   if (!values.session) throw new TypeError(`--session is required\n\n${USAGE}`);
   let source: TokenSource;
   if (values.url) source = { kind: 'rest', url: values.url.replace(/\/$/, ''), session: values.session };
-  else if (values.ws && values.secret) source = { kind: 'mint', ws: values.ws.replace(/\/$/, ''), secret: values.secret, session: values.session, node: values.node };
-  else throw new TypeError(`give --url, or --ws and --secret\n\n${USAGE}`);
+  else if (values.ws && values.key) source = { kind: 'mint', ws: values.ws.replace(/\/$/, ''), key: keyText(values.key), session: values.session, node: values.node };
+  else throw new TypeError(`give --url, or --ws and --key\n\n${USAGE}`);
   return {
     source,
     viewers: Math.floor(num('viewers', values.viewers, 1)),
@@ -92,10 +94,20 @@ export function parseOptions(argv: string[]): LoadOptions {
 export function childArgs(o: LoadOptions, viewers: number, rate: number, offset: number, duration: number): string[] {
   const src = o.source.kind === 'rest'
     ? ['--url', o.source.url]
-    : ['--ws', o.source.ws, '--secret', o.source.secret, '--node', o.source.node];
+    : ['--ws', o.source.ws, `--key=${o.source.key}`, '--node', o.source.node];
   return [
     ...src, '--session', o.source.session, '--viewers', String(viewers), '--rate', String(rate),
     '--duration', String(duration), '--sample', String(o.sampleEvery), '--join-timeout', String(o.joinTimeout),
     '--offset', String(offset), '--no-progress', ...(o.listen ? ['--listen'] : []),
   ];
+}
+
+/** --key: the key's text as given (PEM or JWK), else the file it names. */
+function keyText(value: string): string {
+  if (/^\s*(-----BEGIN|\{)/.test(value)) return value;
+  try {
+    return readFileSync(value, 'utf8');
+  } catch (err) {
+    throw new TypeError(`--key: cannot read ${value} (${(err as Error).message})\n\n${USAGE}`);
+  }
 }

@@ -7,12 +7,12 @@
  *     [--processes 1] [--video-kbps 500] [--listen] [--json report.json]
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { testKeyPair } from '@podlive/shared/testing/keys';
 import { freeRtcPortBase } from '@podlive/shared/testing/ports';
 import type { LoadReport } from './report';
 
@@ -33,13 +33,13 @@ const { values } = parseArgs({
   },
 });
 
-const secret = randomBytes(24).toString('hex');
+const keys = testKeyPair();
 const node = await MediaNode.start(loadConfig({
-  SFU_PORT: '0', SFU_WORKERS: '2', SFU_NODE_ID: 'bench', MEDIA_TOKEN_SECRET: secret,
+  SFU_PORT: '0', SFU_WORKERS: '2', SFU_NODE_ID: 'bench', MEDIA_TOKEN_PUBLIC_KEY: keys.publicPem, SFU_CONNECTS_PER_MINUTE: '0', // 300 viewers from this one address
   RTC_PORT_BASE: String(await freeRtcPortBase(2)), DATA_DIR: await mkdtemp(join(tmpdir(), 'podlive-bench-')),
 }));
 const session = 'bench-300';
-const publisher = await SyntheticPublisher.start({ node, session, secret, videoKbps: Number(values['video-kbps']) });
+const publisher = await SyntheticPublisher.start({ node, session, key: keys.privateKey, videoKbps: Number(values['video-kbps']) });
 const json = values.json ?? join(await mkdtemp(join(tmpdir(), 'podlive-load-')), 'report.json');
 
 const workers0 = await node.pool.loads();
@@ -47,7 +47,7 @@ const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
 const args = [
-  '--import', 'tsx', cli, '--ws', node.url, '--secret', secret, '--node', 'bench', '--session', session,
+  '--import', 'tsx', cli, '--ws', node.url, `--key=${keys.privatePem}`, '--node', 'bench', '--session', session,
   '--viewers', values.viewers, '--rate', values.rate, '--duration', values.duration, '--processes', values.processes,
   '--json', json, ...(values.listen ? ['--listen'] : []),
 ];

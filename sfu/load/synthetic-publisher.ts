@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { types } from 'mediasoup';
+import type { TokenSigningKey } from '@podlive/shared/tokens';
 import type { MediaNode } from '../src/MediaNode';
 import { HostPeer } from './host-peer';
 
@@ -12,7 +13,8 @@ import { HostPeer } from './host-peer';
 export interface SyntheticPublisherOptions {
   node: MediaNode;
   session: string;
-  secret: string;
+  /** The control plane's private key: the host's media token is minted with it. */
+  key: TokenSigningKey;
   /** Video bitrate (default 500 kbit/s); 0 publishes audio only. */
   videoKbps?: number;
 }

@@ -1,10 +1,13 @@
 import type protooClient from 'protoo-client';
+import { MediaClient, type MediaRequestArgs } from '@podlive/shared/media-client';
+import type { MediaRequestMethod, MediaResponses } from '@podlive/shared/protocol';
 import { GenericNack, PictureLossIndication, RtpPacket, RtcpPayloadSpecificFeedback, RtcpTransportLayerFeedback } from 'werift';
 import type { TokenSource } from './options';
 import { JoinError, mediaJoin, openSignalling } from './join-source';
 import { openRecvTransport, type RecvTransport } from './recv-transport';
 import { RtpCounter, type StreamCounts, type StreamRole } from './rtp-counter';
-import { receiveCapabilities, type TransportParams, type ConsumeReply, type ProducerInfo } from './wire';
+import { receiveCapabilities, type ProducerInfo } from './wire';
+import type { NodeWire } from '../src/node-wire';
 
 export interface ViewerOptions {
   source: TokenSource;
@@ -33,13 +36,16 @@ export interface ViewerResult {
   consumers: Record<string, { ssrc: number; kind: 'audio' | 'video' }>;
 }
 
+/** One request of the join, failing as a JoinError of `stage`. */
+type Step = <M extends MediaRequestMethod>(stage: string, method: M, ...args: MediaRequestArgs<M>) => Promise<MediaResponses<NodeWire>[M]>;
+
 const SENDER_SSRC = 0x10ad;
 const MAX_NACK = 16;
 
 /** One headless viewer: a protoo connection and one receive transport over werift's ICE and DTLS. */
 export class Viewer {
   readonly counter: RtpCounter;
-  #peer?: protooClient.Peer;
+  #client?: MediaClient<NodeWire, protooClient.Peer>;
   #transport?: RecvTransport;
   #start = 0;
   #joinMs: number | undefined;
@@ -94,14 +100,14 @@ export class Viewer {
   async #join(): Promise<void> {
     const join = await mediaJoin(this.options.source, this.options.index);
     this.#lap('token');
-    const peer = (this.#peer = await openSignalling(join));
+    const client = (this.#client = new MediaClient<NodeWire, protooClient.Peer>(await openSignalling(join)));
     this.#lap('signalling');
-    peer.on('close', () => {
+    client.peer.on('close', () => {
       if (!this.#closed && !this.#failure) this.#failure = { stage: 'signalling', reason: 'closed by the node' };
     });
-    const step = async <T>(stage: string, method: string, data?: unknown): Promise<T> => {
+    const step: Step = async (stage, method, ...args) => {
       try {
-        return (await peer.request(method, data)) as T;
+        return await client.request(method, ...args);
       } catch (err) {
         throw new JoinError(stage, `${method}: ${(err as Error).message}`);
       }
@@ -110,16 +116,16 @@ export class Viewer {
     // and consumed once the transport exists.
     const announced: ProducerInfo[] = [];
     let onAnnounced = (info: ProducerInfo) => void announced.push(info);
-    peer.on('notification', (n) => {
-      if (n.method === 'newProducer') onAnnounced(n.data as ProducerInfo);
+    client.onNotification((n) => {
+      if (n.method === 'newProducer') onAnnounced(n.data);
     });
-    const routerCaps = await step<Parameters<typeof receiveCapabilities>[0]>('join', 'getRouterRtpCapabilities');
-    const { producers } = await step<{ producers: ProducerInfo[] }>('join', 'join', { rtpCapabilities: receiveCapabilities(routerCaps) });
-    const params = await step<TransportParams>('transport', 'createWebRtcTransport', { direction: 'recv' });
+    const routerCaps = await step('join', 'getRouterRtpCapabilities');
+    const { producers } = await step('join', 'join', { rtpCapabilities: receiveCapabilities(routerCaps) });
+    const params = await step('transport', 'createWebRtcTransport', { direction: 'recv' });
     this.#lap('join');
     const transport = await openRecvTransport({
       params,
-      signal: (dtlsParameters) => step('transport', 'connectWebRtcTransport', { transportId: params.id, dtlsParameters }),
+      signal: (dtlsParameters) => step('transport', 'connectWebRtcTransport', { transportId: params.id, dtlsParameters: { ...dtlsParameters } }),
       onDatagram: (buf) => this.counter.onDatagram(buf),
       lap: (stage) => this.#lap(stage),
     }, (t) => (this.#transport = t));
@@ -140,10 +146,10 @@ export class Viewer {
     this.#mark = now;
   }
 
-  async #consume(step: <T>(stage: string, method: string, data?: unknown) => Promise<T>, transportId: string, producer: ProducerInfo): Promise<void> {
+  async #consume(step: Step, transportId: string, producer: ProducerInfo): Promise<void> {
     if (this.options.listen && producer.kind !== 'audio') return;
-    const reply = await step<ConsumeReply>('consume', 'consume', { producerId: producer.producerId, transportId });
-    const encoding = reply.rtpParameters.encodings[0];
+    const reply = await step('consume', 'consume', { producerId: producer.producerId, transportId });
+    const encoding = reply.rtpParameters.encodings?.[0];
     if (!encoding?.ssrc) throw new JoinError('consume', 'consumer without an SSRC');
     this.counter.expect(encoding.ssrc, reply.kind);
     if (encoding.rtx?.ssrc) this.counter.expect(encoding.rtx.ssrc, 'rtx');
@@ -200,7 +206,7 @@ export class Viewer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#peer?.close();
+    this.#client?.peer.close();
     await this.#transport?.dtls.stop().catch(() => undefined);
     await this.#transport?.ice.stop().catch(() => undefined);
   }

@@ -1,8 +1,11 @@
 import './worker-bin';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import protoo from 'protoo-server';
+import type protoo from 'protoo-server';
 import { healthReport } from '@podlive/shared/health';
-import { MEDIA_TOKEN_PARAM } from '@podlive/shared/protocol';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { MEDIA_PEER_CREATE_RATE, MEDIA_TOKEN_PARAM, mediaErrorCodes } from '@podlive/shared/protocol';
 import { MediaTokenError, verifyMediaToken, type MediaClaims } from '@podlive/shared/tokens';
 import type { SfuConfig } from './config';
 import { moduleLogger } from './Logger';
@@ -10,21 +13,46 @@ import { Room } from './Room';
 import { WorkerPool } from './WorkerPool';
 import { controlRoutes } from './control';
 import { GuestGrants } from './GuestGrants';
+import { controlPlaneGrantCheck } from './grant-check';
 import { Fleet } from './fleet/Fleet';
+import { EndedSessions } from './EndedSessions';
+import { serveSignalling } from './signalling-server';
 import pkg from '../package.json' with { type: 'json' };
 
 const logger = moduleLogger('MediaNode');
 
+/** The public port answers every plain HTTP request with this: it serves the WebSocket only. */
+function notFound(_request: unknown, response: ServerResponse): void {
+  response.writeHead(404, { 'content-type': 'application/json' });
+  response.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'this port serves the signalling WebSocket only' } }));
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 /**
- * One SFU node: the worker pool, the rooms on it, an HTTP server for /health, and protoo
- * signalling on the same port. Clients connect with `?token=<media token>`; the token names the
- * session (room), the role and this node, and nothing else gets in.
+ * One SFU node: the worker pool and the rooms on it, and two listeners. The public one
+ * (SFU_HOST:SFU_PORT) serves only protoo signalling, with a per-address connection rate limit.
+ * The internal one (SFU_CONTROL_HOST:SFU_CONTROL_PORT, loopback by default) serves /health,
+ * /control and protoo for the recorder. Clients connect with `?token=<media token>`; the token
+ * names the session (room), the role and this node, and nothing else gets in.
  */
 export class MediaNode {
   readonly rooms = new Map<string, Room>();
   /** Room creation in progress, so two peers arriving together don't create two rooms. */
   readonly #creating = new Map<string, Promise<Room>>();
   readonly #grants: GuestGrants;
+  /** Every peer's creations per window (MEDIA_PEER_CREATE_RATE), keyed by peer id. */
+  readonly #creations = new RateLimiterMemory({ points: MEDIA_PEER_CREATE_RATE.creations, duration: MEDIA_PEER_CREATE_RATE.windowSec });
+  /** Lives the control plane ended here: their rooms are not made again (tokens outlive the end). */
+  readonly #ended = new EndedSessions();
   /** Membership in the fleet (REDIS_URL set); without it this node is alone. */
   fleet: Fleet | undefined;
   #closed = false;
@@ -32,9 +60,12 @@ export class MediaNode {
   private constructor(
     readonly config: SfuConfig,
     readonly pool: WorkerPool,
+    /** The public listener: protoo only. */
+    readonly server: Server,
+    /** The internal listener: /health, /control, protoo for the recorder. */
     readonly http: FastifyInstance,
   ) {
-    this.#grants = new GuestGrants(config.MEDIA_TOKEN_SECRET, config.SFU_NODE_ID);
+    this.#grants = new GuestGrants(config.MEDIA_TOKEN_PUBLIC_KEY, config.SFU_NODE_ID, controlPlaneGrantCheck(config.SERVER_URL));
   }
 
   static async start(config: SfuConfig): Promise<MediaNode> {
@@ -45,22 +76,20 @@ export class MediaNode {
       ...(config.RTC_ANNOUNCED_IP ? { announcedIp: config.RTC_ANNOUNCED_IP } : {}),
     });
     const http = Fastify({ loggerInstance: moduleLogger('http') as FastifyBaseLogger });
-    const node = new MediaNode(config, pool, http);
+    const node = new MediaNode(config, pool, createServer(notFound), http);
     http.get('/health', async () => node.health());
-    http.register(controlRoutes, { prefix: '/control', nodeId: config.SFU_NODE_ID, secret: config.MEDIA_TOKEN_SECRET, rooms: node.rooms });
+    http.register(controlRoutes, { prefix: '/control', nodeId: config.SFU_NODE_ID, publicKey: config.MEDIA_TOKEN_PUBLIC_KEY, rooms: node.rooms, endSession: (sid) => node.endSession(sid), grants: node.#grants });
     try {
-      await http.listen({ host: config.SFU_HOST, port: config.SFU_PORT });
+      await http.listen({ host: config.SFU_CONTROL_HOST, port: config.SFU_CONTROL_PORT });
+      await listen(node.server, config.SFU_HOST, config.SFU_PORT);
     } catch (err) {
+      await http.close();
       pool.close();
       throw err;
     }
-    const wss = new protoo.WebSocketServer(http.server, { maxReceivedFrameSize: 960000, maxReceivedMessageSize: 960000 });
-    wss.on('connectionrequest', (info, accept, reject) => {
-      node.#connect(info.request.url ?? '', accept, reject).catch((err: unknown) => {
-        logger.error({ err }, 'connection failed');
-        reject(500, 'internal error');
-      });
-    });
+    const connect = (url: string, accept: () => protoo.WebSocketTransport, reject: (code: number, reason: string) => void) => node.#connect(url, accept, reject);
+    serveSignalling(node.server, connect, { connectsPerMinute: config.SFU_CONNECTS_PER_MINUTE });
+    serveSignalling(http.server, connect, { connectsPerMinute: 0 });
     if (config.REDIS_URL) {
       try {
         node.fleet = await Fleet.start(config, node);
@@ -69,15 +98,13 @@ export class MediaNode {
         throw err;
       }
     }
-    logger.info({ nodeId: config.SFU_NODE_ID, url: node.url, workers: config.SFU_WORKERS, fleet: Boolean(node.fleet) }, 'media node ready');
+    logger.info({ nodeId: config.SFU_NODE_ID, url: node.url, controlUrl: node.controlUrl, workers: config.SFU_WORKERS, fleet: Boolean(node.fleet) }, 'media node ready');
     return node;
   }
 
-  /** The bound HTTP address (the port may have been 0). */
+  /** The public listener's bound address (the port may have been 0): browsers' WebSocket. */
   get url(): string {
-    const address = this.http.server.address();
-    const port = typeof address === 'object' && address ? address.port : this.config.SFU_PORT;
-    return `http://${this.config.SFU_HOST}:${port}`;
+    return `http://${this.config.SFU_HOST}:${(this.server.address() as AddressInfo | null)?.port ?? this.config.SFU_PORT}`;
   }
 
   /** The protoo WebSocket URL browsers open (SFU_PUBLIC_WS_URL, or this server's own address). */
@@ -85,9 +112,32 @@ export class MediaNode {
     return this.config.SFU_PUBLIC_WS_URL ?? this.url.replace(/^http/, 'ws');
   }
 
-  /** Where the control plane sends /control commands. */
+  /** The internal listener's bound address: /health, /control, and the recorder's WebSocket. */
+  get internalUrl(): string {
+    return `http://${this.config.SFU_CONTROL_HOST}:${(this.http.server.address() as AddressInfo | null)?.port ?? this.config.SFU_CONTROL_PORT}`;
+  }
+
+  /** Where the control plane sends /control commands (SFU_CONTROL_URL, or the internal listener). */
   get controlUrl(): string {
-    return this.config.SFU_CONTROL_URL ?? this.url;
+    return this.config.SFU_CONTROL_URL ?? this.internalUrl;
+  }
+
+  /**
+   * The control plane ended this live: its room closes (every peer told 'ended') and it is not
+   * made again here, nor (in a fleet) on any node, while a token minted before the end lives.
+   */
+  async endSession(sid: string): Promise<void> {
+    this.#ended.add(sid);
+    this.rooms.get(sid)?.close('ended');
+    await this.fleet?.sessionEnded(sid);
+  }
+
+  /** Whether the live of `sid` has ended (here, or as the fleet's registry says). */
+  async hasEnded(sid: string): Promise<boolean> {
+    if (this.#ended.has(sid)) return true;
+    if (!(await this.fleet?.hasEnded(sid))) return false;
+    this.#ended.add(sid);
+    return true;
   }
 
   async health() {
@@ -106,7 +156,13 @@ export class MediaNode {
     this.#closed = true;
     for (const room of [...this.rooms.values()]) room.close('node_shutdown');
     await this.fleet?.close();
-    await this.http.close();
+    await Promise.all([
+      this.http.close(),
+      new Promise<void>((resolve) => {
+        this.server.close(() => resolve());
+        this.server.closeAllConnections();
+      }),
+    ]);
     this.pool.close();
     logger.info('media node closed');
   }
@@ -116,19 +172,32 @@ export class MediaNode {
     accept: () => protoo.WebSocketTransport,
     reject: (code: number, reason: string) => void,
   ): Promise<void> {
-    const token = new URL(requestUrl, 'http://node').searchParams.get(MEDIA_TOKEN_PARAM);
+    let token: string | null;
+    try {
+      token = new URL(requestUrl, 'http://node').searchParams.get(MEDIA_TOKEN_PARAM);
+    } catch {
+      return reject(mediaErrorCodes.badRequest, 'malformed request URL');
+    }
     if (!token) return reject(401, 'missing token');
     let claims: MediaClaims;
     try {
-      claims = await verifyMediaToken(this.config.MEDIA_TOKEN_SECRET, token, this.config.SFU_NODE_ID);
+      claims = await verifyMediaToken(this.config.MEDIA_TOKEN_PUBLIC_KEY, token, this.config.SFU_NODE_ID);
     } catch (err) {
       if (err instanceof MediaTokenError) return reject(err.reason === 'wrong_node' ? 403 : 401, err.message);
       throw err;
     }
     if (this.#closed) return reject(503, 'node shutting down');
+    // A guest grant is redeemed on an open connection (upgradeToGuest), where it is checked; it never opens one.
+    if (claims.role === 'guest') return reject(403, 'a guest grant is redeemed with upgradeToGuest, not used to connect');
+    if (await this.hasEnded(claims.sid)) return reject(mediaErrorCodes.gone, 'this live has ended');
     // The recorder records a live that is on this node; it never opens one (the live may have ended).
     if (claims.role === 'recorder' && !this.rooms.get(claims.sid)) return reject(404, 'no such live on this node');
     const room = await this.room(claims.sid);
+    // Ended while the room was being made: endSession found no room to close.
+    if (this.#ended.has(claims.sid)) {
+      room.close('ended');
+      return reject(mediaErrorCodes.gone, 'this live has ended');
+    }
     room.join(claims, accept());
   }
 
@@ -136,9 +205,10 @@ export class MediaNode {
   room(roomId: string): Promise<Room> {
     const existing = this.rooms.get(roomId);
     if (existing && !existing.closed) return Promise.resolve(existing);
+    if (this.#ended.has(roomId)) return Promise.reject(new Error(`the live of session ${roomId} has ended`));
     let pending = this.#creating.get(roomId);
     if (!pending) {
-      const options = { grants: this.#grants, keyFrameRequestDelay: this.config.SFU_KEYFRAME_DELAY_MS, plainListenIp: this.config.SFU_PIPE_IP ?? this.config.RTC_LISTEN_IP };
+      const options = { grants: this.#grants, creations: this.#creations, keyFrameRequestDelay: this.config.SFU_KEYFRAME_DELAY_MS, plainListenIp: this.config.SFU_PIPE_IP ?? this.config.RTC_LISTEN_IP };
       pending = Room.create(roomId, this.pool, options).then((room) => {
         this.rooms.set(roomId, room);
         this.fleet?.roomCreated(room);

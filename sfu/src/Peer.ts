@@ -1,7 +1,10 @@
 import type { types } from 'mediasoup';
 import type { Peer as ProtooPeer, ProtooRequest } from 'protoo-server';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { MediaClaims } from '@podlive/shared/tokens';
-import { isMediaRequestMethod, mediaRequestSchemas, type MediaRequestData, type MediaRequestMethod } from '@podlive/shared/protocol';
+import {
+  MEDIA_PEER_CREATE_RATE, MEDIA_PEER_LIMITS, isMediaRequestMethod, mediaRequestSchemas, type MediaNotificationMethod, type MediaNotifications, type MediaPeerLimit, type MediaRequestData, type MediaRequestMethod,
+} from '@podlive/shared/protocol';
 import { MediaRequestError, toReject } from './errors';
 import { moduleLogger } from './Logger';
 import type { Room } from './Room';
@@ -20,6 +23,8 @@ export class Peer {
   mutedByHost = false;
   #claims: MediaClaims;
   #closed = false;
+  /** Creations under way, per limit: they count against MEDIA_PEER_LIMITS like open ones. */
+  readonly #underWay: Record<MediaPeerLimit, number> = { transports: 0, producers: 0, consumers: 0 };
 
   constructor(
     readonly room: Room,
@@ -82,7 +87,8 @@ export class Peer {
     this.room.peerClosed(this);
   }
 
-  notify<M extends string>(method: M, data: unknown): void {
+  /** Tells this peer's client something (fire-and-forget: a peer gone meanwhile misses it). */
+  notify<M extends MediaNotificationMethod>(method: M, data: MediaNotifications[M]): void {
     if (this.protoo.closed) return;
     this.protoo.notify(method, data).catch(() => undefined);
   }
@@ -95,6 +101,29 @@ export class Peer {
       throw MediaRequestError.badRequest(`invalid ${method}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
     }
     return this.room.handle(this, method, parsed.data as MediaRequestData<MediaRequestMethod>);
+  }
+
+  /**
+   * Runs `create` (which opens one more of `what` and registers it on this peer) if the peer is
+   * below its limit (counting it as open while it runs) and its creation rate; otherwise refuses
+   * with tooMany (429).
+   */
+  async withinLimit<T>(what: MediaPeerLimit, create: () => Promise<T>): Promise<T> {
+    const open = what === 'transports' ? this.transports.size : what === 'producers' ? this.producers.size : this.consumers.size;
+    const limit = MEDIA_PEER_LIMITS[what];
+    if (open + this.#underWay[what] >= limit) throw MediaRequestError.tooMany(`at most ${limit} ${what} per connection`);
+    this.#underWay[what]++;
+    try {
+      await this.room.options.creations?.consume(this.id).catch((err: unknown) => {
+        if (err instanceof RateLimiterRes) {
+          throw MediaRequestError.tooMany(`at most ${MEDIA_PEER_CREATE_RATE.creations} transports, producers and consumers per ${MEDIA_PEER_CREATE_RATE.windowSec} s`);
+        }
+        throw err;
+      });
+      return await create();
+    } finally {
+      this.#underWay[what]--;
+    }
   }
 
   transport(transportId: string): types.WebRtcTransport {

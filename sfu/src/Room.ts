@@ -1,8 +1,9 @@
-import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
+import type { RateLimiterMemory } from 'rate-limiter-flexible';
 import protoo from 'protoo-server';
 import type { WebSocketTransport } from 'protoo-server';
+import { SafeEmitter } from '@podlive/shared/emitter';
 import type { MediaClaims } from '@podlive/shared/tokens';
 import type { MediaNotifications, MediaRequestData, MediaRequestMethod, ProducerInfo } from '@podlive/shared/protocol';
 import { mediaCodecs } from './media-codecs';
@@ -52,6 +53,8 @@ export interface RoomOptions {
   keyFrameRequestDelay?: number;
   /** Where the recorder's PlainTransports listen (default 127.0.0.1). */
   plainListenIp?: string;
+  /** Creations (transports, producers, consumers) per peer per window (MEDIA_PEER_CREATE_RATE); none: unlimited. */
+  creations?: RateLimiterMemory;
 }
 
 /**
@@ -59,7 +62,7 @@ export interface RoomOptions {
  * router; viewers' receive transports go to the least loaded worker of the node, whose router gets
  * the producers it needs through `pipeToRouter`, so one big live uses every core of the node.
  */
-export class Room extends EventEmitter<RoomEvents> {
+export class Room extends SafeEmitter<RoomEvents> {
   readonly #protoo = new protoo.Room();
   readonly peers = new Map<string, Peer>();
   readonly producers = new Map<string, RoomProducer>();
@@ -79,7 +82,7 @@ export class Room extends EventEmitter<RoomEvents> {
     readonly options: RoomOptions,
     readonly speakers: SpeakerWatch,
   ) {
-    super();
+    super(logger);
     main.router.on('workerclose', () => this.close('worker_died'));
   }
 
@@ -145,7 +148,7 @@ export class Room extends EventEmitter<RoomEvents> {
     });
     void this.speakers.add(producer);
     this.broadcast('newProducer', producerInfo(entry), owner);
-    this.emit('producer', entry);
+    this.safeEmit('producer', entry);
   }
 
   /** Producers of the session, for a joining client (not its own). */
@@ -222,6 +225,6 @@ export class Room extends EventEmitter<RoomEvents> {
     this.main.router.close();
     for (const pending of this.#spread.values()) void pending.then(({ router }) => router.close(), () => undefined);
     logger.info({ roomId: this.id, reason }, 'room closed');
-    this.emit('close', reason);
+    this.safeEmit('close', reason);
   }
 }

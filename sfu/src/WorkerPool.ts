@@ -1,5 +1,5 @@
-import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
+import { SafeEmitter } from '@podlive/shared/emitter';
 import type { types } from 'mediasoup';
 import { moduleLogger } from './Logger';
 
@@ -42,13 +42,13 @@ interface WorkerPoolEvents {
 }
 
 /** One mediasoup worker per core, each with one WebRtcServer (one UDP + one TCP port). */
-export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
+export class WorkerPool extends SafeEmitter<WorkerPoolEvents> {
   readonly #options: WorkerPoolOptions;
   readonly #workers: PoolWorker[] = [];
   #closed = false;
 
   private constructor(options: WorkerPoolOptions) {
-    super();
+    super(logger);
     this.#options = options;
   }
 
@@ -135,7 +135,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   async #replace(dead: PoolWorker, err: Error): Promise<void> {
     logger.error({ index: dead.index, pid: dead.worker.pid, err: err.message }, 'worker died');
     if (this.#closed) return;
-    this.emit('workerdied', dead.index);
+    this.safeEmit('workerdied', dead.index);
     try {
       const fresh = await this.#start(dead.index);
       if (this.#closed) {

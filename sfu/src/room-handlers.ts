@@ -1,10 +1,12 @@
 import type { types } from 'mediasoup';
-import type { MediaRequestData, MediaRequestMethod } from '@podlive/shared/protocol';
+import type { MediaRequestData, MediaRequestMethod, MediaResponses } from '@podlive/shared/protocol';
 import { MediaRequestError } from './errors';
+import type { NodeWire } from './node-wire';
 import type { Peer } from './Peer';
 import type { Room } from './Room';
 
-type Handlers = { [M in MediaRequestMethod]: (room: Room, peer: Peer, data: MediaRequestData<M>) => Promise<unknown> };
+/** One handler per request, each resolving to the reply `shared` declares for it. */
+type Handlers = { [M in MediaRequestMethod]: (room: Room, peer: Peer, data: MediaRequestData<M>) => Promise<MediaResponses<NodeWire>[M]> };
 
 /**
  * Caps what one publisher may send into the router: a Full HD camera's three simulcast layers
@@ -31,23 +33,35 @@ export const handlers: Handlers = {
 
   async createWebRtcTransport(room, peer, { direction }) {
     if (direction === 'send' && !peer.canProduce) throw MediaRequestError.forbidden('viewers cannot send media');
-    // Producers live on the main router; receivers go where the node has room (another worker).
-    const { router, webRtcServer } = direction === 'send' ? room.main : await room.receiveRouter();
-    const transport = await router.createWebRtcTransport({
-      webRtcServer,
-      enableUdp: true,
-      enableTcp: true,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: 1_000_000,
-      appData: { direction, router },
+    const transport = await peer.withinLimit('transports', async () => {
+      // Producers live on the main router; receivers go where the node has room (another worker).
+      const { router, webRtcServer } = direction === 'send' ? room.main : await room.receiveRouter();
+      const created = await router.createWebRtcTransport({
+        webRtcServer,
+        enableUdp: true,
+        enableTcp: true,
+        preferUdp: true,
+        initialAvailableOutgoingBitrate: 1_000_000,
+        appData: { direction, router, replaced: false, connecting: false },
+      });
+      if (direction === 'send') await created.setMaxIncomingBitrate(MAX_PUBLISH_BITRATE);
+      peer.transports.set(created.id, created);
+      created.observer.once('close', () => {
+        peer.transports.delete(created.id);
+        // Closed by the node (operator, failure), not because the peer left or replaced it: let the client recover.
+        if (!peer.closed && !created.appData.replaced) peer.notify('transportClosed', { transportId: created.id });
+      });
+      return created;
     });
-    if (direction === 'send') await transport.setMaxIncomingBitrate(MAX_PUBLISH_BITRATE);
-    peer.transports.set(transport.id, transport);
-    transport.observer.once('close', () => {
-      peer.transports.delete(transport.id);
-      // Closed by the node (operator, failure), not because the peer left: let the client recover.
-      if (!peer.closed) peer.notify('transportClosed', { transportId: transport.id });
-    });
+    // The client keeps one transport per direction and makes a new one when it gives an old one up
+    // (it has no request to close it here): the node's older ones of this direction go. Older is
+    // earlier in the map (insertion order), so of several made at once the newest stays.
+    for (const older of [...peer.transports.values()]) {
+      if (older === transport) break;
+      if (older.appData.direction !== direction) continue;
+      older.appData.replaced = true;
+      older.close();
+    }
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,
@@ -57,7 +71,16 @@ export const handlers: Handlers = {
   },
 
   async connectWebRtcTransport(_room, peer, { transportId, dtlsParameters }) {
-    await peer.transport(transportId).connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters });
+    const transport = peer.transport(transportId);
+    // The worker answers a second connect() with a plain error; it is the client's mistake.
+    if (transport.appData.connecting) throw MediaRequestError.conflict(`transport ${transportId} is already connected`);
+    transport.appData.connecting = true;
+    try {
+      await transport.connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters });
+    } catch (err) {
+      transport.appData.connecting = false;
+      throw err;
+    }
     return {};
   },
 
@@ -71,15 +94,28 @@ export const handlers: Handlers = {
     if (transport.appData.direction !== 'send') throw MediaRequestError.badRequest('not a send transport');
     const source = appData?.source ?? (kind === 'audio' ? 'mic' : 'camera');
     const delay = room.options.keyFrameRequestDelay;
-    const producer = await transport.produce({
-      kind,
-      rtpParameters: rtpParameters as unknown as types.RtpParameters,
-      appData: { peerId: peer.id, userId: peer.claims.sub, source },
-      // Many viewers joining at once must not make the sender's encoder burst key frames.
-      ...(kind === 'video' && delay ? { keyFrameRequestDelay: delay } : {}),
+    const producer = await peer.withinLimit('producers', async () => {
+      const created = await transport.produce({
+        kind,
+        rtpParameters: rtpParameters as unknown as types.RtpParameters,
+        appData: { peerId: peer.id, userId: peer.claims.sub, source },
+        // Muted by the host: a new producer (closing and re-creating one) starts paused, too.
+        paused: peer.mutedByHost,
+        // Many viewers joining at once must not make the sender's encoder burst key frames.
+        ...(kind === 'video' && delay ? { keyFrameRequestDelay: delay } : {}),
+      });
+      // The host may have removed (or muted) the guest while the producer was being made.
+      if (!peer.canProduce || peer.closed) {
+        created.close();
+        throw MediaRequestError.forbidden('this grant cannot produce');
+      }
+      peer.producers.set(created.id, created);
+      created.observer.once('close', () => peer.producers.delete(created.id));
+      return created;
     });
-    peer.producers.set(producer.id, producer);
-    producer.observer.once('close', () => peer.producers.delete(producer.id));
+    if (peer.mutedByHost && !producer.paused) await producer.pause();
+    // Removed while pausing: demote closed it with the peer's other producers.
+    if (producer.closed) throw MediaRequestError.forbidden('this grant cannot produce');
     room.addProducer({ producer, peerId: peer.id, userId: peer.claims.sub, source }, peer);
     return { id: producer.id };
   },
@@ -116,11 +152,15 @@ export const handlers: Handlers = {
     if (!room.router.canConsume({ producerId, rtpCapabilities: peer.rtpCapabilities })) {
       throw MediaRequestError.badRequest('client cannot receive this producer');
     }
-    await room.reach(transport.appData.router as types.Router, producerId);
-    // Paused until the client says it is ready, then a key frame: no black video on join.
-    const consumer = await transport.consume({ producerId, rtpCapabilities: peer.rtpCapabilities, paused: true });
-    peer.consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
+    const rtpCapabilities = peer.rtpCapabilities;
+    const consumer = await peer.withinLimit('consumers', async () => {
+      await room.reach(transport.appData.router as types.Router, producerId);
+      // Paused until the client says it is ready, then a key frame: no black video on join.
+      const created = await transport.consume({ producerId, rtpCapabilities, paused: true });
+      peer.consumers.set(created.id, created);
+      created.observer.once('close', () => peer.consumers.delete(created.id));
+      return created;
+    });
     consumer.on('producerclose', () => {
       consumer.close();
       peer.notify('consumerClosed', { consumerId: consumer.id });
@@ -155,7 +195,11 @@ export const handlers: Handlers = {
   async upgradeToGuest(room, peer, { token }) {
     if (peer.claims.role !== 'viewer') throw MediaRequestError.badRequest(`already ${peer.claims.role}`);
     if (!room.grants) throw MediaRequestError.forbidden('this room takes no guests');
-    peer.promote(await room.grants.redeem(token, peer.claims));
+    const claims = await room.grants.redeem(token, peer.claims);
+    // The control plane was asked meanwhile: the peer may have gone, or upgraded with another grant.
+    if (peer.closed || room.closed) throw MediaRequestError.notFound('peer', peer.id);
+    if (peer.claims.role !== 'viewer') throw MediaRequestError.badRequest(`already ${peer.claims.role}`);
+    peer.promote(claims);
     return { role: 'guest' };
   },
 
@@ -164,28 +208,30 @@ export const handlers: Handlers = {
     const producer = room.findProducer(producerId);
     if (!producer) throw MediaRequestError.notFound('producer', producerId);
     const { router } = room.main;
-    const transport = await router.createPlainTransport({ listenIp: room.options.plainListenIp ?? '127.0.0.1', rtcpMux: false, comedia: false });
-    peer.plainTransports.add(transport);
-    transport.observer.once('close', () => peer.plainTransports.delete(transport));
-    try {
-      await transport.connect({ ip, port, rtcpPort });
-      // What the receiving end (FFmpeg) understands: the router's own codecs, no RTX.
-      const consumer = await transport.consume({ producerId, rtpCapabilities: plainCapabilities(router.rtpCapabilities), paused: true });
-      if (spatialLayer !== undefined && consumer.type === 'simulcast') await consumer.setPreferredLayers({ spatialLayer });
-      peer.consumers.set(consumer.id, consumer);
-      consumer.observer.once('close', () => {
-        peer.consumers.delete(consumer.id);
+    return peer.withinLimit('consumers', async () => {
+      const transport = await router.createPlainTransport({ listenIp: room.options.plainListenIp ?? '127.0.0.1', rtcpMux: false, comedia: false });
+      peer.plainTransports.add(transport);
+      transport.observer.once('close', () => peer.plainTransports.delete(transport));
+      try {
+        await transport.connect({ ip, port, rtcpPort });
+        // What the receiving end (FFmpeg) understands: the router's own codecs, no RTX.
+        const consumer = await transport.consume({ producerId, rtpCapabilities: plainCapabilities(router.rtpCapabilities), paused: true });
+        if (spatialLayer !== undefined && consumer.type === 'simulcast') await consumer.setPreferredLayers({ spatialLayer });
+        peer.consumers.set(consumer.id, consumer);
+        consumer.observer.once('close', () => {
+          peer.consumers.delete(consumer.id);
+          transport.close();
+        });
+        consumer.on('producerclose', () => {
+          consumer.close();
+          peer.notify('consumerClosed', { consumerId: consumer.id });
+        });
+        return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters, type: consumer.type, spatialLayers: producer.rtpParameters.encodings?.length ?? 1 };
+      } catch (err) {
         transport.close();
-      });
-      consumer.on('producerclose', () => {
-        consumer.close();
-        peer.notify('consumerClosed', { consumerId: consumer.id });
-      });
-      return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters, type: consumer.type, spatialLayers: producer.rtpParameters.encodings?.length ?? 1 };
-    } catch (err) {
-      transport.close();
-      throw err;
-    }
+        throw err;
+      }
+    });
   },
 
   async requestKeyFrame(_room, peer, { consumerId }) {

@@ -5,7 +5,7 @@ import { MediaNode } from '../src/MediaNode';
 import { runLoad } from '../load/cluster';
 import { parseOptions } from '../load/options';
 import type { LoadReport } from '../load/report';
-import { SECRET, testConfig } from './helpers';
+import { KEYS, testConfig } from './helpers';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -42,7 +42,7 @@ export class TestFleet {
   /** Headless viewers (podlive-load) on one node, minted tokens for that node. */
   viewers(nodeId: string, sid: string, count: number, durationSec = 2, hooks: Parameters<typeof runLoad>[1] = {}): Promise<LoadReport> {
     const node = this.node(nodeId);
-    const args = ['--ws', node.url, '--secret', SECRET, '--node', nodeId, '--session', sid, '--viewers', String(count), '--rate', '20', '--duration', String(durationSec), '--sample', '10', '--no-progress'];
+    const args = ['--ws', node.url, `--key=${KEYS.privatePem}`, '--node', nodeId, '--session', sid, '--viewers', String(count), '--rate', '20', '--duration', String(durationSec), '--sample', '10', '--no-progress'];
     return runLoad(parseOptions(args), hooks);
   }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SyntheticPublisher } from '../load/synthetic-publisher';
-import { SECRET, connect, token } from './helpers';
+import { KEYS, connect, token } from './helpers';
 import { TestFleet } from './fleet-helpers';
 
 describe('the fleet: origin, edges and relays over real pipes and Redis', () => {
@@ -12,7 +12,7 @@ describe('the fleet: origin, edges and relays over real pipes and Redis', () => 
   });
 
   async function publish(nodeId: string, sid: string, videoKbps = 300): Promise<SyntheticPublisher> {
-    const publisher = await SyntheticPublisher.start({ node: fleet.node(nodeId), session: sid, secret: SECRET, videoKbps });
+    const publisher = await SyntheticPublisher.start({ node: fleet.node(nodeId), session: sid, key: KEYS.privateKey, videoKbps });
     publishers.push(publisher);
     return publisher;
   }

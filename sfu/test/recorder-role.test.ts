@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type protooClient from 'protoo-client';
 import { MediaNode } from '../src/MediaNode';
 import { SyntheticPublisher } from '../load/synthetic-publisher';
-import { SECRET, connect, rejection, testConfig, token } from './helpers';
+import { KEYS, connect, rejection, testConfig, token } from './helpers';
 
 /** RTP arriving on a UDP socket, by SSRC (what an FFmpeg reading an SDP would get). */
 class RtpSink {
@@ -54,7 +54,7 @@ describe('the recorder role: plain RTP consumers for the recording service', () 
 
   beforeAll(async () => {
     node = await MediaNode.start(await testConfig());
-    publisher = await SyntheticPublisher.start({ node, session: 'room-1', secret: SECRET });
+    publisher = await SyntheticPublisher.start({ node, session: 'room-1', key: KEYS.privateKey });
     recorder = await connect(node.url, `token=${await token({ sub: 'recorder', role: 'recorder' })}`);
   });
 

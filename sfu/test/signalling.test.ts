@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testKeyPair } from '@podlive/shared/testing/keys';
 import { MediaNode } from '../src/MediaNode';
 import { connect, rejection, testConfig, token } from './helpers';
 
@@ -12,7 +13,7 @@ describe('MediaNode signalling', () => {
 
   it('refuses a connection without a token, with a forged one, an expired one or one for another node', async () => {
     await expect(connect(node.url, '')).rejects.toThrow('refused');
-    await expect(connect(node.url, `token=${await token({}, 'another-secret-another-secret-another-xx')}`)).rejects.toThrow('refused');
+    await expect(connect(node.url, `token=${await token({}, testKeyPair().privateKey)}`)).rejects.toThrow('refused');
     await expect(connect(node.url, `token=${await token({}, undefined, -10)}`)).rejects.toThrow('refused');
     await expect(connect(node.url, `token=${await token({ node: 'node-other' })}`)).rejects.toThrow('refused');
     expect(node.rooms.size).toBe(0);
@@ -56,7 +57,7 @@ describe('MediaNode signalling', () => {
 
   it('reports its workers and rooms on /health', async () => {
     const peer = await connect(node.url, `token=${await token({ sid: 'room-d' })}`);
-    const body = (await (await fetch(`${node.url}/health`)).json()) as { workers: unknown[] };
+    const body = (await (await fetch(`${node.controlUrl}/health`)).json()) as { workers: unknown[] };
     expect(body).toMatchObject({ status: 'ok', service: 'sfu', nodeId: 'node-t', rooms: 1, peers: 1 });
     expect(body.workers).toHaveLength(1);
     expect(body.workers[0]).toMatchObject({ index: 0, routers: 1 });

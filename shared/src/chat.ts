@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { HostSummary } from './live';
+import { CONTROL, removeInvisible } from './text';
 
 /**
  * Live chat: what a browser sends on /ws, what every viewer of the session receives, and the REST
@@ -19,16 +20,6 @@ export const CHAT_DUPLICATE_WINDOW_SEC = 30;
 const CHAT_TRANSPORT_MAX = 8 * CHAT_MAX_LENGTH;
 
 /**
- * Characters that change how text looks without being seen: zero-width spaces and joiners that
- * are not part of an emoji, word joiners, the BOM, soft hyphens, and the bidirectional controls
- * that reorder what follows (a message could otherwise flip the page's text). Removed, not refused:
- * pasted text often carries them.
- */
-const INVISIBLE = /[\u00AD\u180E\u200B\u200C\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
-/** C0 and C1 controls (newlines and tabs included: chat is one line), by their Unicode category. */
-const CONTROL = /\p{Cc}/u;
-
-/**
  * A chat message's text: Unicode-normalised (NFC), invisible characters removed, trimmed; then
  * 1–500 characters (code points, as Postgres counts) with no control characters. Links stay
  * text; pages render it as text, never as HTML.
@@ -36,7 +27,7 @@ const CONTROL = /\p{Cc}/u;
 export const chatText = z
   .string()
   .max(CHAT_TRANSPORT_MAX, `Messages are at most ${CHAT_MAX_LENGTH} characters`)
-  .transform((raw) => raw.normalize('NFC').replace(INVISIBLE, '').trim())
+  .transform(removeInvisible)
   .refine((text) => !CONTROL.test(text), 'Messages cannot contain control characters (line breaks, tabs…)')
   .refine((text) => text.length > 0, 'Write something first')
   .refine((text) => [...text].length <= CHAT_MAX_LENGTH, `Messages are at most ${CHAT_MAX_LENGTH} characters`);
@@ -68,7 +59,9 @@ export type ChatRefusal =
   | 'CHAT_BANNED'
   | 'CHAT_BLOCKED'
   | 'CHAT_CLOSED'
-  | 'UNAUTHENTICATED';
+  | 'UNAUTHENTICATED'
+  /** Chat needs a verified email (reading it does not). */
+  | 'EMAIL_NOT_VERIFIED';
 
 /** A user's standing in a host's chats. */
 export interface ChatRestriction {

@@ -36,6 +36,8 @@ export function fleetKeys(prefix = DEFAULT_REDIS_PREFIX) {
     session: (sid: string) => `${prefix}fleet:session:${sid}`,
     sessionLock: (sid: string) => `${prefix}fleet:session:${sid}:lock`,
     placed: (sid: string, nodeId: string) => `${prefix}fleet:placed:${sid}:${nodeId}`,
+    /** Set (with a TTL) when the control plane ended the live: no node makes its room again. */
+    ended: (sid: string) => `${prefix}fleet:ended:${sid}`,
   };
 }
 export type FleetKeys = ReturnType<typeof fleetKeys>;

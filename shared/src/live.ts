@@ -1,11 +1,8 @@
 import { z } from 'zod';
-import type { StageWsEvent } from './stage';
-import type { RecordingWsEvent } from './recording';
-import { chatSendMessage, type ChatWsEvent } from './chat';
-import type { NotificationWsEvent } from './social';
+import { lineText, multilineText } from './text';
 
 /**
- * The live-session contract (/api/live and the app WebSocket /ws): request schemas, response
+ * The live-session contract (/api/live and its /ws events): request schemas, response
  * shapes, events. Errors are the usual `{ error: { code, message, fields? } }`.
  */
 
@@ -18,11 +15,9 @@ export const VIEWER_COUNT_INTERVAL_MS = 1000;
 /** Thumbnails: same limits as avatars, stored as 1280x720 webp. */
 export const THUMBNAIL_MAX_BYTES = 5 * 1024 * 1024;
 
-const text = (max: number) => z.string().trim().max(max, `Use at most ${max} characters`);
-
 export const createLiveBody = z.strictObject({
-  title: text(200).pipe(z.string().min(1, 'Enter a title')),
-  description: text(2000).optional(),
+  title: lineText(200).pipe(z.string().min(1, 'Enter a title')),
+  description: multilineText(2000).optional(),
   category: z.enum(LIVE_CATEGORIES, { message: `Choose one of: ${LIVE_CATEGORIES.join(', ')}` }),
   /** ISO 8601; must be in the future. Without it the session can start at once. */
   scheduledAt: z.iso.datetime({ offset: true }).optional(),
@@ -68,6 +63,19 @@ export interface MediaJoin {
   token: string;
   /** The node the token is for (a page that loses it asks again with `?exclude=<node>`). */
   node: string;
+  /**
+   * TURN servers with credentials that expire with the token (none when the deployment has no
+   * TURN): a page behind a firewall that lets nothing but 443 out relays through them. The node's
+   * own UDP and TCP candidates come first; the browser only relays when those fail.
+   */
+  iceServers: IceServer[];
+}
+
+/** An RTCIceServer with TURN REST API credentials (see server/src/media/turn.ts). */
+export interface IceServer {
+  urls: string[];
+  username: string;
+  credential: string;
 }
 
 /**
@@ -91,23 +99,8 @@ export interface LiveStats {
   status: LiveStatus;
 }
 
-/** Messages a browser sends on /ws. `watch: true` counts the connection as a viewer of the session. */
-export const wsClientMessage = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('subscribe'), sessionId: z.uuid(), watch: z.boolean().default(false) }),
-  z.strictObject({ type: z.literal('unsubscribe'), sessionId: z.uuid() }),
-  z.strictObject({ type: z.literal('ping') }),
-  chatSendMessage,
-]);
-export type WsClientMessage = z.infer<typeof wsClientMessage>;
-
-/** Events the server pushes on /ws. */
-export type WsEvent =
+/** The live's own /ws events (the whole union of every feature is WsEvent in ./ws). */
+export type LiveWsEvent =
   | { type: 'live_started'; session: LiveSession }
   | { type: 'viewer_count'; sessionId: string; viewers: number }
-  | { type: 'live_ended'; sessionId: string }
-  | { type: 'pong' }
-  | { type: 'error'; code: string; message: string }
-  | StageWsEvent
-  | RecordingWsEvent
-  | ChatWsEvent
-  | NotificationWsEvent;
+  | { type: 'live_ended'; sessionId: string };

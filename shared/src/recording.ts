@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lineText } from './text';
 import type { HostSummary } from './live';
 
 /**
@@ -79,14 +80,35 @@ export const recordingManifestSchema = z.object({
 });
 export type RecordingManifest = z.infer<typeof recordingManifestSchema>;
 
+/**
+ * The recorder holds no signing key: the control plane gives it its tokens. The `recorder` media
+ * token of a start command is good for that live on that origin for this long (the recorder joins
+ * with it again after its own restart); a report token (start and stop commands) for this long
+ * (the finishing job may wait in its queue while the recorder is down).
+ */
+export const RECORDER_MEDIA_TOKEN_TTL_SEC = 24 * 3600;
+export const RECORDING_REPORT_TOKEN_TTL_SEC = 24 * 3600;
+
+const token = z.string().min(1).max(4096);
+
 /** POST /control/recordings: record (or keep recording) a live from this origin node. */
 export const recorderStartBody = z.strictObject({
   sessionId: z.uuid(),
   hostId: z.uuid(),
-  /** The origin; the recorder signs its own `recorder` media token for it (it holds MEDIA_TOKEN_SECRET). */
-  node: z.strictObject({ id: z.string().regex(/^[\w.-]{1,64}$/), url: z.url() }),
+  /** The origin, and the `recorder` media token for it (role recorder, this live, this node). */
+  node: z.strictObject({ id: z.string().regex(/^[\w.-]{1,64}$/), url: z.url(), token }),
+  /** The report token (see recorderStopBody), for a live that ends while the recorder is down. */
+  reportToken: token,
 });
 export type RecorderStartBody = z.infer<typeof recorderStartBody>;
+
+/**
+ * POST /control/recordings/:sessionId/stop: the live ended. `reportToken` is the control token the
+ * finishing job reports with (PUT /internal/recordings/:sessionId: node `server`, scope
+ * `recording:report`, bound to this live).
+ */
+export const recorderStopBody = z.strictObject({ reportToken: token });
+export type RecorderStopBody = z.infer<typeof recorderStopBody>;
 
 /** A finished rendition, as stored on the recording row. */
 export const finishedRenditionSchema = z.object({
@@ -136,7 +158,7 @@ export interface Recording {
 
 /** PATCH /api/recordings/:id (owner only). */
 export const recordingPatchBody = z.strictObject({
-  title: z.string().trim().min(1).max(200).optional(),
+  title: lineText(200).pipe(z.string().min(1, 'Enter a title')).optional(),
   visibility: z.enum(['public', 'private']).optional(),
 }).refine((b) => b.title !== undefined || b.visibility !== undefined, 'nothing to change');
 export type RecordingPatchBody = z.infer<typeof recordingPatchBody>;

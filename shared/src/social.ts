@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { opaqueText } from './text';
 import type { LiveSession } from './live';
 
 /**
@@ -43,11 +44,14 @@ export type NotificationWsEvent =
 
 /** POST /api/push/subscriptions: a browser's PushSubscription.toJSON(). */
 export const pushSubscriptionBody = z.strictObject({
-  endpoint: z.url({ protocol: /^https?$/ }).max(2000),
+  endpoint: opaqueText(2000).pipe(z.url({ protocol: /^https?$/ })),
   expirationTime: z.number().nullable().optional(),
   keys: z.strictObject({ p256dh: z.string().min(1).max(200), auth: z.string().min(1).max(100) }),
 });
 export type PushSubscriptionBody = z.infer<typeof pushSubscriptionBody>;
+
+/** DELETE /api/push/subscriptions: the endpoint of the subscription to drop. */
+export const pushUnsubscribeBody = z.strictObject({ endpoint: opaqueText(2000) });
 
 /** GET /api/push/vapid-key: what `applicationServerKey` is (null: Web Push is not configured). */
 export interface VapidKey {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { lineText } from './text';
 import { handleSchema } from './accounts';
+import type { IceServer } from './live';
 
 /**
  * The stage-invite contract (/api/stage, /ws events): a host calls a viewer onto the live by
@@ -17,7 +19,7 @@ export const stageRejectBody = z.strictObject({ reason: z.enum(['declined', 'per
 export const stageLeaveBody = z.strictObject({ sessionId: z.uuid(), reason: z.enum(['left', 'permission_denied']).default('left') });
 export const stageMuteBody = z.strictObject({ sessionId: z.uuid(), muted: z.boolean() });
 export const stageSessionQuery = z.strictObject({ sessionId: z.uuid() });
-export const stageSuggestionsQuery = z.strictObject({ q: z.string().trim().max(30).default('') });
+export const stageSuggestionsQuery = z.strictObject({ q: lineText(30).default('') });
 
 export interface StagePerson {
   id: string;
@@ -47,7 +49,8 @@ export interface StageInvite {
  */
 export interface StageAcceptResponse {
   invite: StageInvite;
-  grant: { token: string; nodeId: string };
+  /** `iceServers`: TURN for the send transport the guest opens with it (see MediaJoin). */
+  grant: { token: string; nodeId: string; iceServers: IceServer[] };
 }
 
 export interface StageGuest extends StagePerson {
@@ -72,6 +75,8 @@ export type StageWsEvent =
   | { type: 'stage_invite_accepted'; inviteId: string; sessionId: string; userId: string }
   | { type: 'stage_invite_rejected'; inviteId: string; sessionId: string; userId: string; reason: 'declined' | 'permission_denied' }
   | { type: 'stage_invite_expired'; inviteId: string; sessionId: string; userId: string }
+  /** The host took back a ringing invite (removed the invitee from the stage before they answered). */
+  | { type: 'stage_invite_withdrawn'; inviteId: string; sessionId: string; userId: string }
   /** To everyone in the session. */
   | { type: 'stage_guest_joined'; sessionId: string; guest: StageGuest }
   | { type: 'stage_guest_muted'; sessionId: string; userId: string; muted: boolean }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, devSecret, envSchemas, parseEnv } from '../src/env';
+import { ConfigError, configLoader, devSecret, envSchemas, parseEnv } from '../src/env';
 
 const run = promisify(execFile);
 
@@ -31,6 +31,32 @@ describe('parseEnv', () => {
   });
 });
 
+describe('configLoader', () => {
+  const schema = z.object({ PORT: envSchemas.port(3000), REDIS_URL: envSchemas.redisUrl, NODE: envSchemas.name('local') });
+  const load = configLoader(schema, (env, raw) => ({ port: env.PORT, redis: { url: env.REDIS_URL, given: 'REDIS_URL' in raw }, node: env.NODE }));
+
+  it('a blank variable counts as unset (its default applies), in the parse and in what derive sees', () => {
+    expect(load({ PORT: ' ', REDIS_URL: '', NODE: '' })).toEqual({ port: 3000, redis: { url: undefined, given: false }, node: 'local' });
+  });
+
+  it('derives, then freezes all the way down', () => {
+    const config = load({ REDIS_URL: 'redis://127.0.0.1:6379' });
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', given: true });
+    expect(Object.isFrozen(config) && Object.isFrozen(config.redis)).toBe(true);
+  });
+
+  it('refuses a bad variable with a ConfigError naming it, before derive runs', () => {
+    let derived = false;
+    const strict = configLoader(schema, () => {
+      derived = true;
+      return {};
+    });
+    expect(() => strict({ REDIS_URL: 'http://cache', NODE: 'a b' })).toThrow(/REDIS_URL: .*; NODE: must be 1-64/);
+    expect(() => strict({ PORT: '70000' })).toThrow(ConfigError);
+    expect(derived).toBe(false);
+  });
+});
+
 describe('devSecret', () => {
   it('is generated once, kept private, and read back the same', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'podlive-secret-'));
@@ -51,5 +77,5 @@ describe('devSecret', () => {
     expect(values[0]).toMatch(/^[\w-]{43}$/);
     expect(new Set(values).size).toBe(1);
     expect(await readFile(join(dir, 'secrets', 'S'), 'utf8')).toBe(values[0]);
-  });
+  }, 60_000); // six tsx processes start: seconds each on a loaded machine
 });

@@ -1,16 +1,28 @@
 import type { Handle, RequestEvent } from '@sveltejs/kit';
 import { REFRESH_COOKIE, type SelfUser } from '@podlive/shared/accounts';
 import { api, ApiFailure } from '$lib/server/api';
+import { refuseUnsafeRequest } from '$lib/server/cross-site';
+import { withSecurityHeaders } from '$lib/server/security-headers';
 import { ACCESS_COOKIE, accessTokenUsable, clearSession, isRemembered, rotate, setSession } from '$lib/server/session';
 
 /** Paths that never need to know who is asking. */
 const ANONYMOUS = new Set(['/health']);
 
 /**
- * Puts the signed-in user in `locals`. An access cookie that is missing or about to expire is
- * replaced using the refresh cookie (rotating both), so sessions outlive the 15-minute token.
+ * Refuses state-changing requests from other sites (before anything reads the cookies), then puts
+ * the signed-in user in `locals`. An access cookie that is missing or about to expire is replaced
+ * using the refresh cookie (rotating both), so sessions outlive the 15-minute token. Every
+ * response gets the security headers (security-headers.ts).
+ *
+ * What runs through here is pages, their data and form actions: the page's own calls go to /api
+ * directly (src/lib/live/request.ts). Every page shows who is signed in (the layout), so the user
+ * is still asked of the API (GET /api/users/me) here: this app cannot verify the access JWT itself
+ * (it holds no key) and must not take the cookie's word for who is asking.
  */
 export const handle: Handle = async ({ event, resolve }) => {
+  const https = event.url.protocol === 'https:';
+  const refused = refuseUnsafeRequest(event.request, event.url.origin);
+  if (refused !== null) return withSecurityHeaders(refused, https);
   event.locals.user = null;
   event.locals.accessToken = null;
   if (!ANONYMOUS.has(event.url.pathname)) {
@@ -22,7 +34,7 @@ export const handle: Handle = async ({ event, resolve }) => {
       console.error(`web: could not load the signed-in user (${err.status} ${err.code})`);
     }
   }
-  return resolve(event);
+  return withSecurityHeaders(await resolve(event), https);
 };
 
 async function authenticate(event: RequestEvent): Promise<void> {

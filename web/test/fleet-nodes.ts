@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { fleetKeys, nodeStatusSchema, type NodeStatus } from '@podlive/shared/fleet';
 import { freeRtcPortBase, freeTcpPort } from '@podlive/shared/testing/ports';
+import type { TestKeyPair } from '@podlive/shared/testing/keys';
 
 const FLEET_CLI = fileURLToPath(new URL('../../deploy/fleet/cli.ts', import.meta.url));
 const LOAD_CLI = fileURLToPath(new URL('../../sfu/load/cli.ts', import.meta.url));
@@ -25,12 +26,13 @@ export class FleetNodes {
   readonly #dataDir = mkdtemp(join(tmpdir(), 'podlive-fleet-e2e-'));
 
   constructor(
-    readonly secret: string,
+    /** The control plane's key pair: the nodes get its public half only. */
+    readonly tokenKeys: TestKeyPair,
     readonly nodeEnv: Record<string, string> = {},
   ) {}
 
   get env(): Record<string, string> {
-    return { REDIS_URL, REDIS_PREFIX: this.prefix, MEDIA_TOKEN_SECRET: this.secret, LOG_LEVEL: 'info', ...this.nodeEnv };
+    return { REDIS_URL, REDIS_PREFIX: this.prefix, MEDIA_TOKEN_PUBLIC_KEY: this.tokenKeys.publicPem, LOG_LEVEL: 'info', ...this.nodeEnv };
   }
 
   /** The fleet CLI with this fleet's environment. */
@@ -40,7 +42,9 @@ export class FleetNodes {
   }
 
   async start(id: string, ip: string): Promise<void> {
-    const out = await this.cli('start', '--id', id, '--ip', ip, '--port', String(await freeTcpPort(ip)), '--rtc-port', String(await freeRtcPortBase(1, ip)), '--workers', '1');
+    const out = await this.cli(
+      'start', '--id', id, '--ip', ip, '--port', String(await freeTcpPort(ip)), '--control-port', String(await freeTcpPort(ip)), '--rtc-port', String(await freeRtcPortBase(1, ip)), '--workers', '1',
+    );
     const pid = Number(/\(pid (\d+)\)/.exec(out)?.[1]);
     if (!pid) throw new Error(`no pid in: ${out}`);
     this.pids.set(id, pid);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { testKeyPair } from '@podlive/shared/testing/keys';
 import type { ConsumerStats } from '../src/lib/media/MediaSession';
 import type { FrameClock } from '../src/lib/media/frames';
 import { signIn, startStack, type Stack } from './stack';
@@ -7,7 +8,7 @@ import { openBrowser, type BrowserHarness } from './browser';
 import { goLiveFromStudio } from './studio';
 import { FleetNodes, type LoadReportLike } from './fleet-nodes';
 
-const SECRET = 'fleet-e2e-media-secret-fleet-e2e-media-secret';
+const KEYS = testKeyPair();
 /** Viewers per edge per live: low, so four viewers already need two edges. */
 const EDGE_LIMIT = 3;
 
@@ -24,7 +25,7 @@ type TestWindow = {
  * with SIGKILL and another drained with the operator script, measuring what viewers see.
  */
 describe('the SFU fleet (4 node processes, 2 control plane replicas, Redis, Chromium)', () => {
-  const nodes = new FleetNodes(SECRET, { SFU_DRAIN_GRACE_MS: '4000', SFU_DRAIN_RATE: '5' });
+  const nodes = new FleetNodes(KEYS, { SFU_DRAIN_GRACE_MS: '4000', SFU_DRAIN_RATE: '5' });
   let stack: Stack;
   let browser: BrowserHarness;
   let sessionId: string;
@@ -35,11 +36,13 @@ describe('the SFU fleet (4 node processes, 2 control plane replicas, Redis, Chro
   const viewers: Page[] = [];
 
   beforeAll(async () => {
-    for (const [id, ip] of [['n1', '127.0.0.11'], ['n2', '127.0.0.12'], ['n3', '127.0.0.13'], ['n4', '127.0.0.14']] as const) await nodes.start(id, ip);
     [stack, browser] = await Promise.all([
-      startStack({ replicas: 2, serverEnv: { REDIS_URL: nodes.env.REDIS_URL!, REDIS_PREFIX: nodes.prefix, SFU_PLACEMENT: 'fleet', SFU_EDGE_LIMIT: String(EDGE_LIMIT), MEDIA_TOKEN_SECRET: SECRET } }),
+      startStack({ replicas: 2, serverEnv: { REDIS_URL: nodes.env.REDIS_URL!, REDIS_PREFIX: nodes.prefix, SFU_PLACEMENT: 'fleet', SFU_EDGE_LIMIT: String(EDGE_LIMIT), MEDIA_TOKEN_PRIVATE_KEY: KEYS.privatePem } }),
       openBrowser(() => stack.url),
     ]);
+    // Nodes ask the control plane whether a guest grant still stands (SERVER_URL).
+    nodes.nodeEnv.SERVER_URL = stack.url;
+    for (const [id, ip] of [['n1', '127.0.0.11'], ['n2', '127.0.0.12'], ['n3', '127.0.0.13'], ['n4', '127.0.0.14']] as const) await nodes.start(id, ip);
   }, 120_000);
 
   afterAll(async () => {
@@ -61,7 +64,7 @@ describe('the SFU fleet (4 node processes, 2 control plane replicas, Redis, Chro
   const gapMeter = async (page: Page) => {
     await page.evaluate(() => (window as TestWindow).podliveFrames?.reset());
     return async () => {
-      await expect.poll(() => page.evaluate(() => (window as TestWindow).podliveFrames?.count ?? 0), { timeout: 15_000 }).toBeGreaterThan(60);
+      await expect.poll(() => page.evaluate(() => (window as TestWindow).podliveFrames?.count ?? 0), { timeout: 30_000 }).toBeGreaterThan(60);
       return page.evaluate(() => (window as TestWindow).podliveFrames?.maxGapMs ?? Infinity);
     };
   };
@@ -91,7 +94,7 @@ describe('the SFU fleet (4 node processes, 2 control plane replicas, Redis, Chro
     viewers.push(await browser.newPage());
     await watch(viewers[0]!);
     expect(await nodeOf(viewers[0]!)).toBe(edgeA);
-    const headlessA = nodes.headless(stack.replicaUrls[1]!, sessionId, 1, 30);
+    const headlessA = nodes.headless(stack.replicaUrls[1]!, sessionId, 1, 60);
     await fullOn(edgeA);
 
     // Edge A is full: the next viewers open edge B.
@@ -99,7 +102,7 @@ describe('the SFU fleet (4 node processes, 2 control plane replicas, Redis, Chro
     await watch(viewers[1]!);
     edgeB = (await nodeOf(viewers[1]!))!;
     expect([origin, edgeA]).not.toContain(edgeB);
-    const headlessB = nodes.headless(stack.replicaUrls[1]!, sessionId, 2, 26);
+    const headlessB = nodes.headless(stack.replicaUrls[1]!, sessionId, 2, 56);
     await fullOn(edgeB);
     for (const page of [guest, ...viewers]) await decodes(page, hostId);
 

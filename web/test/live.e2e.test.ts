@@ -55,8 +55,8 @@ describe('going live from /studio and watching on /live/:id (control plane + a r
     expect(await card.count()).toBe(1);
     expect(await card.textContent()).toContain('Host studio_host');
 
-    // Three anonymous viewers.
-    const viewers = await Promise.all([newPage(), newPage(), newPage()]);
+    // Three anonymous viewers on three machines (anonymous viewers count once per address).
+    const viewers = await Promise.all([1, 2, 3].map((n) => e2e.browser.newPage({ forwardedFor: `203.0.113.${n}` })));
     await Promise.all(viewers.slice(0, 2).map((v) => v.goto(`/live/${id}`)));
     await Promise.all(viewers.slice(0, 2).map(decodes));
     await expect.poll(() => viewersOf(host), { timeout: 3000 }).toBe('2');

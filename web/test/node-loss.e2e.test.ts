@@ -63,7 +63,7 @@ describe('node loss, draining and origin loss, as the pages handle them (one nod
     const queries: string[] = [];
     tokenQueries.set(viewer, queries);
     // Until the control plane names the node in MediaJoin, name it here (the stack's node is "local").
-    await viewer.route('**/live/*/media-token*', async (route) => {
+    await viewer.route('**/api/live/*/token*', async (route) => {
       queries.push(new URL(route.request().url()).search);
       const response = await route.fetch();
       const join = (await response.json()) as { node?: string };
@@ -127,7 +127,7 @@ describe('node loss, draining and origin loss, as the pages handle them (one nod
     await mark(viewer);
     // Hold the studio's resume a moment, so the waiting state can be seen.
     let starts = 0;
-    await host.route('**/studio/lives/*/start', async (route) => {
+    await host.route('**/api/live/*/start', async (route) => {
       starts++;
       await new Promise((r) => setTimeout(r, 1500));
       await route.continue();
@@ -147,20 +147,20 @@ describe('node loss, draining and origin loss, as the pages handle them (one nod
     expect(await host.getByText('Reconnecting…').count()).toBe(0);
     expect(peers('host')).toHaveLength(1);
     expect(peers('host')[0]!.producers.size).toBe(2);
-    await host.unroute('**/studio/lives/*/start');
+    await host.unroute('**/api/live/*/start');
     await viewer.close();
   });
 
   it('a resume the control plane refuses shows the error and Retry; Retry restores the live, still muted', async () => {
     await host.getByRole('button', { name: 'Mute mic' }).click();
     await host.getByRole('button', { name: 'Unmute mic' }).waitFor();
-    await host.route('**/studio/lives/*/start', (route) => route.fulfill({ status: 403, contentType: 'application/json', body: JSON.stringify({ error: { code: 'NOT_HOST', message: 'Not allowed right now' } }) }));
+    await host.route('**/api/live/*/start', (route) => route.fulfill({ status: 403, contentType: 'application/json', body: JSON.stringify({ error: { code: 'NOT_HOST', message: 'Not allowed right now' } }) }));
     dropSocket(peers('host')[0]!);
     const alert = host.getByRole('alert').filter({ hasText: 'could not be restored' });
     await alert.waitFor({ timeout: 5000 });
     expect(await alert.textContent()).toContain('Not allowed right now');
     await host.screenshot({ path: `${SHOTS}/studio-resume-failed.png` });
-    await host.unroute('**/studio/lives/*/start');
+    await host.unroute('**/api/live/*/start');
     await alert.getByRole('button', { name: 'Retry' }).click();
     await alert.waitFor({ state: 'detached', timeout: 5000 });
     await expect.poll(() => peers('host')[0]?.producers.size ?? 0, { timeout: 10_000 }).toBe(2);

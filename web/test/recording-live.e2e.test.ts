@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordingKeys, type Recording, type RenditionId } from '@podlive/shared/recording';
-import { startS3rverProcess, type S3rverProcess } from '../../server/test/s3rver-process';
+import { startS3rverProcess, type S3rverProcess } from '../../storage/test/s3rver-process';
 import { signIn, startStack, type Stack } from './stack';
 import { openBrowser, type BrowserHarness } from './browser';
 import { goLiveFromStudio } from './studio';
@@ -16,6 +16,7 @@ const LIVE_SECONDS = 95;
 interface Probe {
   streams: { codec_type: string; codec_name: string; width?: number; height?: number; avg_frame_rate?: string }[];
   packets?: { pts_time: string; stream_index: number }[];
+  frames?: { height?: number }[];
 }
 const ffprobe = async (file: string, ...args: string[]) =>
   JSON.parse((await promisify(execFile)('ffprobe', ['-v', 'error', '-of', 'json', '-show_streams', ...args, file], { maxBuffer: 64 * 1024 * 1024 })).stdout) as Probe;
@@ -86,11 +87,21 @@ describe.each([
     }, { timeout: 10_000, interval: 200 }).toBe(true);
     const readyAfterMs = Date.now() - ended;
     console.info(`[recording] ${handle}: live ${liveSeconds.toFixed(1)} s, ready ${readyAfterMs} ms after End Live, duration ${recording!.durationSec} s, renditions ${recording!.renditions.map((x) => x.name).join(' ')}`);
-    expect(Math.abs(recording!.durationSec! - liveSeconds)).toBeLessThanOrEqual(1);
+    // durationSec is whole seconds and liveSeconds is timed around the page's clicks: ± 1 s plus rounding.
+    expect(Math.abs(recording!.durationSec! - liveSeconds)).toBeLessThanOrEqual(1.5);
     // The test camera is an HD webcam: the ladder's 720p and 480p layers (Chromium's encoder keeps
-    // widths even: 1280 / 1.5 → 852), each a rendition.
-    expect(recording!.renditions.map((x) => `${x.name} ${x.width}x${x.height}`)).toEqual(['720p 1280x720', '480p 852x480']);
-
+    // widths even: 1280 / 1.5 → 852), each a rendition named by its largest picture. On a loaded
+    // machine Chromium may send the top layer at the lower size for a while (a CI run's began at
+    // 852x480): a rendition is then the size it was sent, and never two under one name.
+    const names = recording!.renditions.map((x) => x.name);
+    expect(new Set(names).size, 'one rendition per name').toBe(names.length);
+    for (const x of recording!.renditions) {
+      expect(x.name).toBe(`${x.height}p`);
+      expect(x.height, `${x.name}: at most the camera's size`).toBeLessThanOrEqual(720);
+      expect(Math.abs(x.width / x.height - 16 / 9), `${x.name} ${x.width}x${x.height}: the camera's shape`).toBeLessThan(0.02);
+    }
+    expect(recording!.renditions.length, 'both layers, unless one was the other\'s size').toBeGreaterThanOrEqual(names.includes('720p') ? 2 : 1);
+    expect(recording!.renditions[0]!.height, 'the best rendition first').toBe(Math.max(...recording!.renditions.map((x) => x.height)));
     // The host was told, on the page they are on.
     await host.getByText('Your recording is ready').waitFor({ timeout: 10_000 });
 
@@ -104,7 +115,9 @@ describe.each([
       const probe = await ffprobe(file, '-select_streams', 'v', '-show_packets', '-show_entries', 'packet=pts_time');
       const video = probe.streams.find((s) => s.codec_type === 'video');
       expect(video?.codec_name).toBe('h264');
-      expect(video?.height).toBe(rendition.height);
+      // Its first picture, or one near its end if the layer grew (the frames FFmpeg decodes there).
+      const end = await ffprobe(file, '-select_streams', 'v', '-read_intervals', `${Math.max(0, recording!.durationSec! - 3)}%+#5`, '-show_frames', '-show_entries', 'frame=height');
+      expect([video?.height, end.frames?.at(-1)?.height], `${rendition.name}: the first picture's height, then one near the end`).toContain(rendition.height);
       const audio = await ffprobe(file, '-select_streams', 'a');
       expect(audio.streams.map((s) => s.codec_name)).toEqual(['aac']);
       const pts = (probe.packets ?? []).map((p) => Number(p.pts_time)).sort((a, b) => a - b);
@@ -115,12 +128,22 @@ describe.each([
       const worst = steps.filter((s) => s.at > pts[0]! + 2).reduce((w, s) => (s.step > w.step ? s : w));
       // Where chunks meet (and where the recording starts and ends) is what the recorder controls:
       // no frame may be missing there. Elsewhere the browser's encoder may skip frames under load.
-      const r = (Object.entries(live!.manifest.renditions) as [RenditionId, { height: number | null }][]).find(([, x]) => x.height === rendition.height)![0];
+      // Which layer it was: the one whose chunks add up closest to the MP4's size (the layers
+      // differ twofold; their first pictures can be the same size).
+      const size = (await stat(file)).size;
+      const bytes = (x: { segments: { bytes: number }[] }) => x.segments.reduce((n, s) => n + s.bytes, 0);
+      const [r] = (Object.entries(live!.manifest.renditions) as [RenditionId, { segments: { bytes: number }[] }][])
+        .reduce((a, b) => (Math.abs(bytes(b[1]) - size) < Math.abs(bytes(a[1]) - size) ? b : a));
       const segments = live!.manifest.renditions[r]?.segments ?? [];
       const joins = segments.slice(0, -1).map((_, i) => segments.slice(0, i + 1).reduce((n, x) => n + x.durationSec, 0));
       const atJoins = joins.map((b) => steps.find((s) => s.at <= b + pts[0]! + 0.001 && s.at + s.step >= b + pts[0]! - 0.001)?.step ?? 0);
       console.info(`[recording] ${rendition.name}: ${pts.length} frames, typical step ${(typical * 1000).toFixed(1)} ms, worst ${(worst.step * 1000).toFixed(1)} ms at ${worst.at.toFixed(2)} s; steps where chunks meet (${joins.map((b) => b.toFixed(1)).join(', ')} s): ${atJoins.map((x) => (x * 1000).toFixed(0)).join(', ')} ms`);
-      for (const step of atJoins) expect(step, `a frame missing where chunks of ${rendition.name} meet`).toBeLessThanOrEqual(typical * 1.5);
+      // Each join is cut at a key frame the recorder asks the host for, and under load the
+      // browser's encoder skips a frame or two around a key frame (its rate control): loaded CI
+      // runs saw 81 and 103 ms at joins against 50 ms typical, and 110-117 ms steps 0.2-0.3 s from
+      // a join, mid-chunk. What the recorder could lose at a cut (a GOP, the time to switch files)
+      // is far longer: a step of 3 typical ones is the bound.
+      for (const step of atJoins) expect(step, `frames missing where chunks of ${rendition.name} meet`).toBeLessThan(typical * 3);
       expect(worst.step, `the longest gap between frames of ${rendition.name}`).toBeLessThan(0.5);
     }
     const thumbnail = await storage.get(keys.thumbnail);

@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { LocalStorage } from '@podlive/server/storage/index';
+import { LocalStorage } from '@podlive/storage';
 import { recordingKeys, SERVER_CONTROL_ID, type RecordingFinishedBody, type RenditionId } from '@podlive/shared/recording';
-import { signControlToken } from '@podlive/shared/tokens';
+import { signControlToken, type TokenSigningKey } from '@podlive/shared/tokens';
 
 /**
  * A short real recording, as the recorder leaves one in storage: two renditions of CMAF HLS
@@ -79,11 +79,11 @@ export async function storeRecording(dataDir: string, sessionId: string, encoded
   return { status: 'ready', durationSec: DURATION_SEC, sizeBytes, renditions, masterKey: keys.liveMaster, thumbnailKey: keys.thumbnail };
 }
 
-/** PUT /internal/recordings/:sessionId as the recorder's finishing job does (control token for `server`). */
-export async function reportFinished(serverUrl: string, secret: string, sessionId: string, body: RecordingFinishedBody): Promise<Response> {
+/** PUT /internal/recordings/:sessionId as the recorder's finishing job does (the report token the control plane gives it). */
+export async function reportFinished(serverUrl: string, key: TokenSigningKey, sessionId: string, body: RecordingFinishedBody): Promise<Response> {
   return fetch(`${serverUrl}/internal/recordings/${sessionId}`, {
     method: 'PUT',
-    headers: { authorization: `Bearer ${await signControlToken(secret, SERVER_CONTROL_ID)}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${await signControlToken(key, { node: SERVER_CONTROL_ID, scope: 'recording:report', sid: sessionId })}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
 }

@@ -5,7 +5,7 @@ import type { RecordingFinishedBody } from '@podlive/shared/recording';
 import type { PodliveTestHooks } from '../src/lib/media/test-hooks';
 import { openBrowser, type BrowserHarness } from './browser';
 import { encodeTestRecording, reportFinished, storeRecording, type EncodedRecording } from './recording-media';
-import { MEDIA_TOKEN_SECRET, startStack, type Stack } from './stack';
+import { MEDIA_TOKEN_KEYS, startStack, type Stack } from './stack';
 
 const SHOTS = process.env.PODLIVE_SCREENSHOTS ?? '/tmp/podlive-shots';
 const PASSWORD = 'correct horse battery staple';
@@ -52,7 +52,7 @@ describe('recordings: the profile lists them, /recordings/:id plays them, the ow
   }
 
   async function finished(sessionId: string, body: RecordingFinishedBody): Promise<string> {
-    const response = await reportFinished(stack.url, MEDIA_TOKEN_SECRET, sessionId, body);
+    const response = await reportFinished(stack.url, MEDIA_TOKEN_KEYS.privateKey, sessionId, body);
     expect(response.status).toBe(200);
     return ((await response.json()) as { id: string }).id;
   }

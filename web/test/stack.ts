@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from '@podlive/server';
@@ -6,6 +6,8 @@ import { loadConfig } from '@podlive/server/config';
 import { databaseHandle } from '@podlive/server/db';
 import { eq, users } from '@podlive/db';
 import { createTestDb, type TestDb } from '@podlive/db/testing';
+import { latestCode } from '@podlive/shared/testing/outbox';
+import { testKeyPair } from '@podlive/shared/testing/keys';
 import { freeRtcPortBase, freeTcpPort } from '@podlive/shared/testing/ports';
 import { MediaNode } from '@podlive/sfu';
 import { loadConfig as loadSfuConfig } from '@podlive/sfu/config';
@@ -38,7 +40,7 @@ export interface Stack {
 }
 
 export interface StackOptions {
-  /** Also run a real SFU node (one worker) in this process, sharing the media token secret. */
+  /** Also run a real SFU node (one worker) in this process, with the control plane's public key. */
   media?: boolean;
   /** More environment for the control plane (e.g. STAGE_INVITE_TTL_MS). */
   serverEnv?: Record<string, string>;
@@ -49,13 +51,25 @@ export interface StackOptions {
    * DATA_DIR, or the S3 settings in `serverEnv`) and this environment added (e.g. chunk length).
    */
   recorder?: Record<string, string>;
+  /** Told of every request the (first) control plane answered: what the browser and the web app asked of it. */
+  onServed?: (served: ServedRequest) => void;
+}
+
+export interface ServedRequest {
+  method: string;
+  /** The path, without the query. */
+  path: string;
+  status: number;
+  /** The signed-in caller the control plane saw, or null. */
+  callerId: string | null;
 }
 
 /**
- * The media token secret of the control plane (unless `serverEnv` names another), shared with the
- * test's SFU node; tests sign control tokens with it to act as the recorder.
+ * The media token key pair of the control plane (unless `serverEnv` names another key): the
+ * server gets the private key, the test's SFU node and recorder only the public one; tests sign
+ * report tokens with the private key to act as the recorder.
  */
-export const MEDIA_TOKEN_SECRET = 'stack-media-secret-stack-media-secret-0123';
+export const MEDIA_TOKEN_KEYS = testKeyPair();
 const SFU_NODE_ID = 'local';
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -79,16 +93,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   try {
     db = await createTestDb('postgres');
-    const env: Record<string, string> = { DATA_DIR: dataDir, WEB_URL: `http://127.0.0.1:${webPort}`, PUBLIC_URL: `http://127.0.0.1:${apiPort}`, MEDIA_TOKEN_SECRET };
+    const env: Record<string, string> = { DATA_DIR: dataDir, WEB_URL: `http://127.0.0.1:${webPort}`, PUBLIC_URL: `http://127.0.0.1:${apiPort}`, MEDIA_TOKEN_PRIVATE_KEY: MEDIA_TOKEN_KEYS.privatePem };
     if (options.media) {
       const rtcPortBase = String(await freeRtcPortBase(1));
-      node = await MediaNode.start(loadSfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', RTC_PORT_BASE: rtcPortBase, MEDIA_TOKEN_SECRET, SFU_NODE_ID }));
-      Object.assign(env, { SFU_URL: node.url, SFU_NODE_ID, SFU_PUBLIC_WS_URL: node.url.replace(/^http/, 'ws') });
+      // The node asks the control plane (listening on apiPort below) whether a guest grant still stands.
+      node = await MediaNode.start(loadSfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', RTC_PORT_BASE: rtcPortBase, MEDIA_TOKEN_PUBLIC_KEY: MEDIA_TOKEN_KEYS.publicPem, SFU_NODE_ID, SERVER_URL: `http://127.0.0.1:${apiPort}` }));
+      Object.assign(env, { SFU_URL: node.controlUrl, SFU_NODE_ID, SFU_PUBLIC_WS_URL: node.publicWsUrl });
     }
     Object.assign(env, options.serverEnv);
     if (options.recorder) {
       const recorderPort = await freeTcpPort();
-      const recorderConfig = loadRecorderConfig({ ...env, ...options.recorder, RECORDER_PORT: String(recorderPort), SERVER_URL: `http://127.0.0.1:${apiPort}` });
+      // The recorder gets the public key only (it signs nothing: its tokens come in the commands).
+      const { MEDIA_TOKEN_PRIVATE_KEY: _private, ...recorderEnv } = env;
+      const recorderConfig = loadRecorderConfig({ ...recorderEnv, MEDIA_TOKEN_PUBLIC_KEY: MEDIA_TOKEN_KEYS.publicPem, ...options.recorder, RECORDER_PORT: String(recorderPort), SERVER_URL: `http://127.0.0.1:${apiPort}` });
       recorder = await Recorder.create(recorderConfig);
       recorderApp = await buildRecorder(recorderConfig, recorder);
       await recorderApp.listen({ host: '127.0.0.1', port: recorderPort });
@@ -96,6 +113,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
     const config = loadConfig(env);
     app = build(config, { db: databaseHandle(db) });
+    const { onServed } = options;
+    if (onServed !== undefined) {
+      app.addHook('onResponse', async (request, reply) => {
+        onServed({ method: request.method, path: request.url.split('?', 1)[0] ?? '', status: reply.statusCode, callerId: request.caller?.id ?? null });
+      });
+    }
     await app.listen({ host: '127.0.0.1', port: apiPort });
     const address = app.server.address();
     if (address === null || typeof address === 'string') throw new Error('the control plane has no TCP address');
@@ -130,7 +153,7 @@ export async function signIn(stack: Stack, page: Page, o: { handle: string; disp
   const post = (path: string, body: unknown) =>
     fetch(`${stack.url}/api/auth/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const registered = await post('register', { email, password: PASSWORD, handle: o.handle, displayName: o.displayName });
-  if (registered.status !== 201) throw new Error(`registering ${o.handle}: HTTP ${registered.status}`);
+  if (registered.status !== 202) throw new Error(`registering ${o.handle}: HTTP ${registered.status}`);
   const verified = await post('verify-otp', { email, code: await stack.latestCode(email), purpose: 'verify_email' });
   if (!verified.ok) throw new Error(`verifying ${o.handle}: HTTP ${verified.status}`);
   await page.goto(`/login?redirectTo=${encodeURIComponent(o.path)}`);
@@ -139,17 +162,4 @@ export async function signIn(stack: Stack, page: Page, o: { handle: string; disp
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL(`**${o.path}`);
   return ((await (await fetch(`${stack.url}/api/users/${o.handle}`)).json()) as { id: string }).id;
-}
-
-/** Reads the outbox's .eml files newest first and returns the code of the first one to `to`. */
-async function latestCode(outbox: string, to: string): Promise<string> {
-  const names = (await readdir(outbox).catch(() => [] as string[])).filter((name) => name.endsWith('.eml')).sort().reverse();
-  for (const name of names) {
-    const mail = await readFile(join(outbox, name), 'utf8');
-    if (!new RegExp(`^To: .*${to.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'mi').test(mail)) continue;
-    // The text part has the code alone on an indented line.
-    const code = /^[ \t]+(\d{6})[ \t]*\r?$/m.exec(mail)?.[1];
-    if (code !== undefined) return code;
-  }
-  throw new Error(`no mail with a code for ${to} in ${outbox}`);
 }

@@ -1,4 +1,5 @@
 import { randomHandle } from '@podlive/shared/testing/handles';
+import { latestCode } from '@podlive/shared/testing/outbox';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
@@ -19,12 +20,17 @@ async function json<T>(url: string, init: RequestInit & { token?: string } = {})
   return (await response.json()) as T;
 }
 
-/** Registers and logs in a fresh user through the API. */
-export async function signUp(base: string): Promise<Account> {
+/**
+ * Registers, verifies (the code read from the server's mail outbox, `DATA_DIR/outbox`) and logs in
+ * a fresh user through the API: going live and the stage need a verified email.
+ */
+export async function signUp(base: string, outbox: string): Promise<Account> {
   const id = randomBytes(4).toString('hex');
   const email = `bench_${id}@example.test`;
   const handle = randomHandle('bench');
   await json(`${base}/api/auth/register`, { method: 'POST', body: JSON.stringify({ email, password: PASSWORD, handle }) });
+  const code = await latestCode(outbox, email);
+  await json(`${base}/api/auth/verify-otp`, { method: 'POST', body: JSON.stringify({ email, code, purpose: 'verify_email' }) });
   const login = await json<{ user: { id: string }; accessToken: string }>(`${base}/api/auth/login`, { method: 'POST', body: JSON.stringify({ email, password: PASSWORD }) });
   return { id: login.user.id, handle, accessToken: login.accessToken };
 }

@@ -2,7 +2,7 @@
  * The control plane as its own process (so the load generator does not share its event loop or
  * its memory): a fresh PostgreSQL test database, a media node with one worker, the server app
  * listening on 127.0.0.1 with cheap password hashing and limits no bench reaches.
- * Parent ↔ child over IPC: 'ready' {url, nodeUrl}; 'mem' → {rss}; 'stop'.
+ * Parent ↔ child over IPC: 'ready' {url, outbox}; 'mem' → {rss}; 'stop'.
  */
 import { fork } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
@@ -11,10 +11,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type ToChild = { type: 'mem' } | { type: 'stop' };
-export type FromChild = { type: 'ready'; url: string } | { type: 'mem'; rss: number } | { type: 'error'; message: string };
+export type FromChild = { type: 'ready'; url: string; outbox: string } | { type: 'mem'; rss: number } | { type: 'error'; message: string };
 
 export interface ServerProcess {
   url: string;
+  /** Where the server's mails (verification codes) are written. */
+  outbox: string;
   pid: number;
   /** Resident memory of the server process, bytes. */
   rss(): Promise<number>;
@@ -32,6 +34,7 @@ export function startServerProcess(): Promise<ServerProcess> {
       if (m.type !== 'ready') return;
       resolve({
         url: m.url,
+        outbox: m.outbox,
         pid: child.pid ?? 0,
         rss: () => new Promise((res) => {
           const on = (r: FromChild) => {
@@ -60,11 +63,12 @@ async function childMain(): Promise<void> {
   const { MediaNode } = await import('@podlive/sfu');
   const { loadConfig: loadSfuConfig } = await import('@podlive/sfu/config');
   const { freeRtcPortBase } = await import('@podlive/shared/testing/ports');
-  const secret = 'bench-media-secret-bench-media-secret-0123';
+  const { testKeyPair } = await import('@podlive/shared/testing/keys');
+  const keys = testKeyPair();
   const dataDir = await mkdtemp(join(tmpdir(), 'podlive-bench-server-'));
   const db = await createTestDb('postgres');
-  const node = await MediaNode.start(loadSfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'local', MEDIA_TOKEN_SECRET: secret, RTC_PORT_BASE: String(await freeRtcPortBase(1)), DATA_DIR: dataDir }));
-  const base = loadConfig({ DATA_DIR: dataDir, SFU_URL: node.url, SFU_NODE_ID: 'local', SFU_PUBLIC_WS_URL: node.url.replace(/^http/, 'ws'), MEDIA_TOKEN_SECRET: secret, LOG_LEVEL: 'warn' });
+  const node = await MediaNode.start(loadSfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'local', MEDIA_TOKEN_PUBLIC_KEY: keys.publicPem, SFU_CONNECTS_PER_MINUTE: '0', RTC_PORT_BASE: String(await freeRtcPortBase(1)), DATA_DIR: dataDir }));
+  const base = loadConfig({ DATA_DIR: dataDir, SFU_URL: node.controlUrl, SFU_NODE_ID: 'local', SFU_PUBLIC_WS_URL: node.publicWsUrl, MEDIA_TOKEN_PRIVATE_KEY: keys.privatePem, LOG_LEVEL: 'warn' });
   const rules = Object.fromEntries(Object.keys(DEFAULT_RATE_LIMITS.rules).map((name) => [name, { max: 1_000_000, windowSec: 60 }]));
   const app = build({ ...base, passwordHash: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, rateLimits: { ...DEFAULT_RATE_LIMITS, rules: rules as typeof DEFAULT_RATE_LIMITS.rules } }, { db: databaseHandle(db) });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -81,7 +85,7 @@ async function childMain(): Promise<void> {
       })();
     }
   });
-  process.send?.({ type: 'ready', url: `http://127.0.0.1:${address.port}` } satisfies FromChild);
+  process.send?.({ type: 'ready', url: `http://127.0.0.1:${address.port}`, outbox: join(dataDir, 'outbox') } satisfies FromChild);
 }
 
 if (process.env.BENCH_SERVER_CHILD === '1' && process.send) {

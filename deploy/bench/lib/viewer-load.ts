@@ -14,9 +14,9 @@ import { sleep } from './stats';
 const CLI = fileURLToPath(new URL('../../../sfu/load/cli.ts', import.meta.url));
 
 export interface ViewerLoadOptions {
-  /** The media node's ws URL, the secret viewer tokens are minted with, its node id. */
+  /** The media node's ws URL, the private key (PEM) viewer tokens are minted with, its node id. */
   ws: string;
-  secret: string;
+  key: string;
   node: string;
   session: string;
   listen: boolean;
@@ -50,7 +50,7 @@ export class ViewerLoad {
   async add(count: number, timeoutMs = 60_000): Promise<void> {
     if (this.#closed) throw new Error('ViewerLoad closed');
     const o = this.o;
-    const args = ['--ws', o.ws, '--secret', o.secret, '--node', o.node, '--session', o.session, '--viewers', String(count),
+    const args = ['--ws', o.ws, `--key=${o.key}`, '--node', o.node, '--session', o.session, '--viewers', String(count),
       '--rate', String(o.rate), '--duration', '3600', '--offset', String(this.viewers), '--no-progress', ...(o.listen ? ['--listen'] : [])];
     const child = fork(CLI, args, { execArgv: ['--import', 'tsx'], env: { ...process.env, [CHILD_ENV]: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const tester: Tester = { child, viewers: count, progress: { ...ZERO }, exited: false };

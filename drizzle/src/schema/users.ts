@@ -11,6 +11,12 @@ export const users = pgTable(
     id: id(),
     /** The @handle, stored as typed (case kept for display); unique whatever the case (index below). */
     handle: text('handle').notNull(),
+    /**
+     * The handle's look-alike key (handleSkeleton in shared/src/handles.ts): unique, so no handle can
+     * imitate another (`podIive`, `p0dlive`). Null only for accounts older than the rule whose
+     * handle already looked like an earlier one's; their next handle change sets it.
+     */
+    handleSkeleton: text('handle_skeleton'),
     /** Stored as typed; unique whatever the case (index below). */
     email: text('email').notNull(),
     passwordHash: text('password_hash').notNull(),
@@ -34,6 +40,7 @@ export const users = pgTable(
   },
   (t) => [
     uniqueIndex('users_handle_lower_key').on(lower(t.handle)),
+    uniqueIndex('users_handle_skeleton_key').on(t.handleSkeleton),
     uniqueIndex('users_email_lower_key').on(lower(t.email)),
     check('users_follower_count_check', sql`${t.followerCount} >= 0`),
     check('users_following_count_check', sql`${t.followingCount} >= 0`),

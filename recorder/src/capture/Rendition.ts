@@ -5,7 +5,7 @@ import { delimiter, join } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { createLogger } from '@podlive/shared/logger';
 import { RECORDING_CHUNK_SECONDS } from '@podlive/shared/recording';
-import { SafeEmitter } from './emitter';
+import { SafeEmitter } from '@podlive/shared/emitter';
 import { files, inputArgs, outputArgs, outputTarget, SEGMENT_NAME } from './ffmpeg-args';
 import { fileSampleCount, topLevelBoxes, videoTrackId } from './fmp4';
 import { salvageJournal } from './journal';

@@ -1,22 +1,24 @@
+import { execFile } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import ffmpeg from 'fluent-ffmpeg';
-import type { Storage } from '@podlive/server/storage/index';
+import type { Storage } from '@podlive/storage';
 import { createLogger } from '@podlive/shared/logger';
 import {
-  SERVER_CONTROL_ID, recordingKeys, type FinishedRendition, type RecordingFinishedBody, type RecordingManifest, type RenditionId,
+  recordingKeys, type FinishedRendition, type RecordingFinishedBody, type RecordingManifest, type RenditionId,
 } from '@podlive/shared/recording';
-import { signControlToken } from '@podlive/shared/tokens';
 import { readManifest } from '../live/manifest';
 
 const logger = createLogger('recorder').child({ module: 'finish' });
 
 export interface FinishDeps {
   storage: Storage;
-  secret: string;
+  /** The control plane's report token for this live (stop command): the recorder signs nothing. */
+  reportToken: string;
   serverUrl: string;
   ffmpegPath: string;
 }
@@ -52,27 +54,39 @@ export async function finishRecording(sessionId: string, deps: FinishDeps): Prom
   const keys = recordingKeys(sessionId);
   const dir = await mkdtemp(join(tmpdir(), 'podlive-finish-'));
   try {
-    const renditions: FinishedRendition[] = [];
-    let sizeBytes = 0;
-    let durationSec = 0;
-    let best: { mp4: string; height: number } | undefined;
+    const layers: { r: RenditionId; mp4: string; width: number; height: number; size: number; seconds: number }[] = [];
     for (const [r, rendition] of Object.entries(manifest.renditions) as [RenditionId, RecordingManifest['renditions'][RenditionId]][]) {
       if (!rendition || rendition.segments.length === 0) continue;
       const mp4 = await assemble(deps, keys, r, rendition.segments, join(dir, r));
       const data = await probe(mp4);
       const video = data.streams.find((s) => s.codec_type === 'video');
       if (!video?.width || !video.height) throw new Error(`rendition ${r} has no video stream`);
-      const { size } = await stat(mp4);
       const seconds = Number(data.format.duration ?? 0);
-      const name = `${video.height}p`;
+      const last = await pictureNear(mp4, seconds - 3);
+      const picture = last && last.height > video.height ? last : { width: video.width, height: video.height };
+      layers.push({ r, mp4, ...picture, size: (await stat(mp4)).size, seconds });
+    }
+    // Highest layer first: a lower layer the same size as a higher one adds nothing a viewer could
+    // choose (and would take its name and key), so it is left out.
+    layers.sort((a, b) => b.r.localeCompare(a.r));
+    const renditions: FinishedRendition[] = [];
+    let sizeBytes = 0;
+    let durationSec = 0;
+    let best: { mp4: string; height: number } | undefined;
+    for (const { r, mp4, width, height, size, seconds } of layers) {
+      const name = `${height}p`;
+      if (renditions.some((x) => x.name === name)) {
+        logger.warn({ sessionId, rendition: r, name }, 'a lower layer the same size as a higher one is left out');
+        continue;
+      }
       await deps.storage.put(keys.vodMp4(name), createReadStream(mp4), 'video/mp4');
       renditions.push({
-        name, width: video.width, height: video.height, bitrateKbps: Math.round((size * 8) / Math.max(seconds, 0.001) / 1000),
+        name, width, height, bitrateKbps: Math.round((size * 8) / Math.max(seconds, 0.001) / 1000),
         key: keys.vodMp4(name), playlistKey: keys.livePlaylist(r),
       });
       sizeBytes += size;
       durationSec = Math.max(durationSec, seconds);
-      if (!best || video.height > best.height) best = { mp4, height: video.height };
+      if (!best || height > best.height) best = { mp4, height };
     }
     if (!best) throw new Error('nothing was recorded');
     const thumbnail = join(dir, 'thumbnail.jpg');
@@ -88,6 +102,22 @@ export async function finishRecording(sessionId: string, deps: FinishDeps): Prom
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The picture size of the video a little before `atSec` (one key frame decoded). FFprobe's stream
+ * size is the first picture's, and a layer's first pictures can be smaller than the rest: Chromium
+ * starts a simulcast layer small and grows it as its bandwidth and CPU estimates allow (a loaded
+ * run's top layer began at 852x480 and went on at 1280x720, and took the lower layer's name).
+ */
+async function pictureNear(path: string, atSec: number): Promise<{ width: number; height: number } | null> {
+  const { stdout } = await promisify(execFile)('ffprobe', [
+    '-v', 'error', '-select_streams', 'v:0', '-read_intervals', `${Math.max(0, atSec).toFixed(3)}%+#5`,
+    '-show_entries', 'frame=width,height', '-of', 'json', path,
+  ]);
+  const frames = (JSON.parse(stdout) as { frames?: { width?: number; height?: number }[] }).frames ?? [];
+  const frame = frames.at(-1);
+  return frame?.width && frame.height ? { width: frame.width, height: frame.height } : null;
 }
 
 /** One rendition's MP4: each run's init + chunks appended (a fragmented MP4), runs joined by the concat demuxer. */
@@ -112,9 +142,9 @@ async function assemble(deps: FinishDeps, keys: ReturnType<typeof recordingKeys>
   return out;
 }
 
-/** PUT /internal/recordings/:sessionId on the control plane (control token for `server`). */
+/** PUT /internal/recordings/:sessionId on the control plane (the report token it gave for this live). */
 async function report(deps: FinishDeps, sessionId: string, body: RecordingFinishedBody): Promise<void> {
-  const token = await signControlToken(deps.secret, SERVER_CONTROL_ID);
+  const token = deps.reportToken;
   const res = await fetch(`${deps.serverUrl}/internal/recordings/${encodeURIComponent(sessionId)}`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

@@ -2,18 +2,17 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import pRetry from 'p-retry';
-import type protooClient from 'protoo-client';
-import type { Storage } from '@podlive/server/storage/index';
-import type { ProducerInfo } from '@podlive/shared/protocol';
+import type { Storage } from '@podlive/storage';
+import type { MediaResponses, ProducerInfo } from '@podlive/shared/protocol';
 import { createLogger } from '@podlive/shared/logger';
 import { recordingKeys, type RecorderStartBody, type RecordingManifest, type RenditionId } from '@podlive/shared/recording';
 import { Rendition, type InitSegment, type MediaSegment } from '../capture/Rendition';
 import { freeUdpPortPairs } from '../capture/ports';
-import { buildSdp, type SdpStream } from '../capture/sdp';
+import { buildSdp } from '../capture/sdp';
 import { renderLivePlaylist } from '../capture/playlist';
 import { files } from '../capture/ffmpeg-args';
 import { ManifestStore } from './manifest';
-import { joinAsRecorder } from './signalling';
+import { joinAsRecorder, type RecorderClient, type RecorderWire } from './signalling';
 
 const logger = createLogger('recorder').child({ module: 'LiveRecording' });
 
@@ -22,7 +21,6 @@ const probe = (path: string) => new Promise<ffmpeg.FfprobeData>((resolve, reject
 export interface LiveRecordingOptions {
   start: RecorderStartBody;
   storage: Storage;
-  secret: string;
   workDir: string;
   segmentSeconds: number;
   ffmpegPath: string;
@@ -30,12 +28,7 @@ export interface LiveRecordingOptions {
   manifest?: RecordingManifest;
 }
 
-interface PlainConsumer {
-  id: string;
-  kind: 'audio' | 'video';
-  rtpParameters: SdpStream['rtpParameters'];
-  spatialLayers: number;
-}
+type PlainConsumer = MediaResponses<RecorderWire>['createPlainConsumer'];
 
 interface Capture {
   rendition: Rendition;
@@ -58,7 +51,7 @@ export class LiveRecording {
   readonly #manifest: ManifestStore;
   readonly #producers = new Map<string, ProducerInfo>();
   #captures = new Map<RenditionId, Capture>();
-  #peer: protooClient.Peer | undefined;
+  #peer: RecorderClient | undefined;
   #node: RecorderStartBody['node'];
   /** Serialises (re)starts and the stop: one change of the renditions at a time. */
   #changing: Promise<void> = Promise.resolve();
@@ -92,7 +85,7 @@ export class LiveRecording {
   /** The live moved to another origin: record from there. */
   async moveTo(node: RecorderStartBody['node']): Promise<void> {
     if (node.id === this.#node.id && node.url === this.#node.url) return;
-    this.#peer?.close();
+    this.#peer?.peer.close();
     this.#producers.clear();
     await this.#join(node);
   }
@@ -103,7 +96,7 @@ export class LiveRecording {
     return this.#change(async () => {
       // Media must still flow while FFmpeg stops (see #stopCaptures): leave the node after.
       await this.#stopCaptures();
-      this.#peer?.close();
+      this.#peer?.peer.close();
       await this.#manifest.end();
       for (const r of Object.keys(this.#manifest.current.renditions) as RenditionId[]) await this.#uploadPlaylist(r, true);
       logger.info({ sessionId: this.sessionId }, 'recording stopped');
@@ -113,31 +106,31 @@ export class LiveRecording {
   /** Kills FFmpeg without flushing (the recorder is going down; a restarted one resumes). */
   abandon(): void {
     this.#stopped = true;
-    this.#peer?.close();
+    this.#peer?.peer.close();
     for (const { rendition } of this.#captures.values()) rendition.close();
   }
 
   async #join(node: RecorderStartBody['node']): Promise<void> {
     this.#node = node;
-    const peer = await joinAsRecorder(this.#o.secret, node, this.sessionId);
+    const peer = await joinAsRecorder(node, this.sessionId);
     this.#peer = peer;
     const caps = await peer.request('getRouterRtpCapabilities');
-    const { producers } = (await peer.request('join', { rtpCapabilities: caps })) as { producers: ProducerInfo[] };
+    const { producers } = await peer.request('join', { rtpCapabilities: caps });
     for (const p of producers) this.#producers.set(p.producerId, p);
-    peer.on('notification', (n) => {
+    peer.onNotification((n) => {
       if (n.method === 'newProducer') {
-        const info = n.data as ProducerInfo;
+        const info = n.data;
         this.#producers.set(info.producerId, info);
         if (this.#recorded(info)) this.#restart(info.userId === this.#o.start.hostId ? 'the host has a new producer' : 'a guest speaks');
       } else if (n.method === 'producerClosed') {
-        const { producerId } = n.data as { producerId: string };
+        const { producerId } = n.data;
         const info = this.#producers.get(producerId);
         this.#producers.delete(producerId);
         // A guest who left: the mix must not wait for their voice.
         if (info && info.userId !== this.#o.start.hostId && this.#recorded(info)) this.#restart('a guest left');
       }
     });
-    peer.on('close', () => {
+    peer.peer.on('close', () => {
       if (this.#peer === peer && !this.#stopped) logger.warn({ sessionId: this.sessionId, node: node.id }, 'lost the origin; waiting to be told where the live went');
     });
     this.#restart('joined the origin');
@@ -186,16 +179,16 @@ export class LiveRecording {
     });
   }
 
-  async #consume(peer: protooClient.Peer, producer: ProducerInfo, spatialLayer?: number): Promise<PlainConsumer & { port: number }> {
+  async #consume(peer: RecorderClient, producer: ProducerInfo, spatialLayer?: number): Promise<PlainConsumer & { port: number }> {
     const [port] = await freeUdpPortPairs(1);
     if (port === undefined) throw new Error('no free UDP port pair');
-    const consumer = (await peer.request('createPlainConsumer', {
+    const consumer = await peer.request('createPlainConsumer', {
       producerId: producer.producerId, ip: '127.0.0.1', port, rtcpPort: port + 1, ...(spatialLayer === undefined ? {} : { spatialLayer }),
-    })) as PlainConsumer;
+    });
     return { ...consumer, port };
   }
 
-  async #capture(peer: protooClient.Peer, r: RenditionId, video: PlainConsumer & { port: number }, voices: ProducerInfo[]): Promise<Capture> {
+  async #capture(peer: RecorderClient, r: RenditionId, video: PlainConsumer & { port: number }, voices: ProducerInfo[]): Promise<Capture> {
     const audios = [];
     for (const voice of voices) audios.push(await this.#consume(peer, voice));
     const segments = this.#manifest.current.renditions[r]?.segments ?? [];

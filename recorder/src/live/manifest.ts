@@ -1,4 +1,4 @@
-import type { Storage } from '@podlive/server/storage/index';
+import type { Storage } from '@podlive/storage';
 import { recordingKeys, recordingManifestSchema, type ManifestSegment, type RecordingManifest, type RenditionId } from '@podlive/shared/recording';
 
 /** Reads a session's manifest from storage: null when there is none (or it is unreadable). */

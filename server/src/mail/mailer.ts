@@ -1,4 +1,4 @@
-/** One e-mail. `html` is optional; `text` is always sent (and is what the outbox log shows). */
+/** One e-mail. `html` is optional; `text` is always sent. */
 export interface MailMessage {
   to: string;
   subject: string;
@@ -10,7 +10,7 @@ export interface SentMail {
   messageId: string;
 }
 
-/** Sends mail: through SMTP in production, into DATA_DIR/outbox (and the log) offline. */
+/** Sends mail: through SMTP in production, into DATA_DIR/outbox offline. */
 export interface Mailer {
   readonly kind: 'outbox' | 'smtp';
   send(message: MailMessage): Promise<SentMail>;

@@ -14,7 +14,8 @@ export interface OutboxMailerOptions {
 
 /**
  * The mailer of a machine without SMTP: each message is built by nodemailer (real MIME), written
- * to `<dir>/<time>-<id>.eml`, and logged with its text, so sign-up codes can be read offline.
+ * to `<dir>/<time>-<id>.eml` (mode 0600), where sign-up codes can be read offline. The log line
+ * names the file, never the text: codes and links in mails are credentials.
  */
 export class OutboxMailer implements Mailer {
   readonly kind = 'outbox';
@@ -37,7 +38,7 @@ export class OutboxMailer implements Mailer {
     const file = join(this.#dir, name);
     await writeFile(`${file}.tmp`, info.message, { mode: 0o600 });
     await rename(`${file}.tmp`, file);
-    this.#logger.info({ to: message.to, subject: message.subject, file, text: message.text }, 'mail written to outbox');
+    this.#logger.info({ to: message.to, subject: message.subject, file }, 'mail written to outbox');
     return { messageId: info.messageId };
   }
 

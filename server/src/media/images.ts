@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { ApiError, type ErrorCode } from '../errors';
-import type { Storage } from '../storage';
+import type { Storage } from '@podlive/storage';
 
 const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif']);
 const MAX_INPUT_PIXELS = 50_000_000;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../errors';
-import { isValidKey, keyToUrlPath } from '../storage';
+import { isValidKey, keyToUrlPath } from '@podlive/storage';
 
 /** Public route serving stored media: pictures (avatars, thumbnails) and public recordings. */
 export const MEDIA_ROUTE = '/api/media';

@@ -1,3 +1,4 @@
+import { StorageError } from '@podlive/storage';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ZodError } from 'zod';
@@ -41,6 +42,8 @@ export function toApiError(error: unknown): ApiError {
     });
   }
   if (error instanceof ZodError) return new ApiError('VALIDATION_FAILED', { fields: fieldsFromZod(error), cause: error });
+  // A key built from request input that breaks the storage key rules; other storage failures are ours (500).
+  if (error instanceof StorageError && error.code === 'KEY_INVALID') return new ApiError('STORAGE_KEY_INVALID', { fields: { ...error.fields }, cause: error });
   const status = statusOf(error);
   if (status === undefined) return new ApiError('INTERNAL', { cause: error });
   const code = codeForStatus(status);

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import type { Bus } from '../bus';
 import type { Config } from '../config';
 import type { Mailer } from '../mail';
-import type { Storage } from '../storage';
+import type { Storage } from '@podlive/storage';
 
 /** The shared infrastructure every feature plugin may use. */
 export interface Services {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../errors';
-import { isValidKey, type LocalStorage } from '../storage';
+import { isValidKey, type LocalStorage } from '@podlive/storage';
 
 export interface StorageRouteOptions {
   storage: LocalStorage;

@@ -1,5 +1,6 @@
 import type { ChatSendMessage, ChatWsEvent } from '@podlive/shared/chat';
-import { type LiveStatus, type WsClientMessage, wsClientMessage } from '@podlive/shared/live';
+import type { LiveStatus } from '@podlive/shared/live';
+import { WS_CLOSE_SESSION_ENDED, type WsClientMessage, wsClientMessage } from '@podlive/shared/ws';
 import { sessionChannel, type UserMessage, userChannel } from './events';
 import type { HubClient, WsHub } from './hub';
 import type { ViewerCounts } from './viewer-counts';
@@ -11,6 +12,7 @@ export const MAX_SUBSCRIPTIONS = 20;
 export interface Socket {
   readonly readyState: number;
   send(data: string): void;
+  close(code: number, reason: string): void;
   on(event: 'message', listener: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): unknown;
   on(event: 'close', listener: () => void): unknown;
 }
@@ -29,6 +31,10 @@ export interface ConnectionDeps {
   counts: ViewerCounts;
   /** The signed-in user, null for an anonymous connection. */
   userId: string | null;
+  /** The sign-in session (access token `sid`) it was opened with; it closes when that session ends. */
+  authSessionId: string | null;
+  /** Who this connection counts as when it watches (`user:<id>`, or `address:<ip>` when anonymous): see ViewerCounts. */
+  viewer: string;
   /** A session's status, null when there is none (without a database: every id is accepted). */
   statusOf?: (sessionId: string) => Promise<LiveStatus | null>;
   logger: { warn(obj: object, msg: string): void };
@@ -61,11 +67,18 @@ export class WsConnection implements HubClient {
 
   /**
    * What the hub hands over from this connection's channels. The user channel also carries the
-   * internal `blocks_changed` (typed wider than HubClient's WsEvent for that reason): it reloads
-   * the blocks and is not sent on.
+   * internal `blocks_changed` and `auth_sessions_ended` (typed wider than HubClient's WsEvent for
+   * that reason): the first reloads the blocks, the second closes a connection of an ended session.
    */
   send(event: UserMessage): void {
     if (event.type === 'blocks_changed') return this.#enqueue(() => this.#loadBlocks());
+    if (event.type === 'auth_sessions_ended') {
+      const { authSessionId } = this.deps;
+      if (authSessionId !== null && event.sessionIds.includes(authSessionId) && this.socket.readyState === OPEN) {
+        this.socket.close(WS_CLOSE_SESSION_ENDED, 'session ended');
+      }
+      return;
+    }
     if (event.type === 'chat_message' && this.#blocked.has(event.message.author.id)) return;
     if (!this.#closed && this.socket.readyState === OPEN) this.socket.send(JSON.stringify(event));
   }
@@ -133,15 +146,15 @@ export class WsConnection implements HubClient {
     if (!this.#sessions.has(sessionId)) await hub.join(sessionChannel(sessionId), this);
     if (this.#closed) return;
     this.#sessions.set(sessionId, watch);
-    if (watch) counts.watch(sessionId, this);
-    else counts.unwatch(sessionId, this);
+    if (watch) counts.watch(sessionId, this, this.deps.viewer);
+    else counts.unwatch(sessionId, this, this.deps.viewer);
     // The current total for this connection alone; later changes come throttled with everyone's.
     this.send({ type: 'viewer_count', sessionId, viewers: await counts.total(sessionId) });
   }
 
   async #unsubscribe(sessionId: string): Promise<void> {
     if (!this.#sessions.delete(sessionId)) return;
-    this.deps.counts.unwatch(sessionId, this);
+    this.deps.counts.unwatch(sessionId, this, this.deps.viewer);
     await this.deps.hub.leave(sessionChannel(sessionId), this);
   }
 
@@ -149,7 +162,7 @@ export class WsConnection implements HubClient {
     if (this.#closed) return;
     this.#closed = true;
     for (const sessionId of [...this.#sessions.keys()]) {
-      this.deps.counts.unwatch(sessionId, this);
+      this.deps.counts.unwatch(sessionId, this, this.deps.viewer);
       await this.deps.hub.leave(sessionChannel(sessionId), this);
     }
     this.#sessions.clear();

@@ -1,4 +1,4 @@
-import type { WsEvent } from '@podlive/shared/live';
+import type { WsEvent } from '@podlive/shared/ws';
 import type { Bus } from '../bus';
 
 /** Bus channel of one live: its WsEvents for subscribers, and count nudges between replicas. */
@@ -19,7 +19,15 @@ export type SessionMessage = WsEvent | CountChanged;
 export interface BlocksChanged {
   type: 'blocks_changed';
 }
-export type UserMessage = WsEvent | BlocksChanged;
+/**
+ * Internal message on a user channel: these sign-in sessions of the user ended (logout, password
+ * reset), so the connections opened with them close (never sent to clients).
+ */
+export interface AuthSessionsEnded {
+  type: 'auth_sessions_ended';
+  sessionIds: string[];
+}
+export type UserMessage = WsEvent | BlocksChanged | AuthSessionsEnded;
 
 /**
  * The one way to send /ws events: through the bus, so the replica holding the connection
@@ -41,6 +49,11 @@ export class LiveEvents {
   /** After `userId` blocked or unblocked someone: their connections on every replica reload their blocks. */
   blocksChanged(userId: string): Promise<void> {
     return this.bus.publish(userChannel(userId), { type: 'blocks_changed' } satisfies BlocksChanged);
+  }
+
+  /** After logout or a password reset: the user's /ws connections of these sessions close, on every replica. */
+  authSessionsEnded(userId: string, sessionIds: string[]): Promise<void> {
+    return this.bus.publish(userChannel(userId), { type: 'auth_sessions_ended', sessionIds } satisfies AuthSessionsEnded);
   }
 
   /** One event to many users (followers), published in parallel. */

@@ -1,4 +1,4 @@
-import type { WsEvent } from '@podlive/shared/live';
+import type { WsEvent } from '@podlive/shared/ws';
 import type { Bus } from '../bus';
 import { type SessionMessage, sessionChannel } from './events';
 

@@ -93,7 +93,7 @@ async function wsPlugin(app: FastifyInstance, options: WsPluginOptions) {
   app.route({
     method: 'GET',
     url: '/ws',
-    preValidation: async (request: FastifyRequest) => callerFromUpgrade(request, app.config),
+    preValidation: async (request: FastifyRequest) => callerFromUpgrade(request, app.config, app.endedSessions),
     // A plain GET (no upgrade) is a coded error, never the web app.
     handler: async () => {
       throw new ApiError('UPGRADE_REQUIRED');
@@ -103,6 +103,8 @@ async function wsPlugin(app: FastifyInstance, options: WsPluginOptions) {
         hub,
         counts,
         userId: request.caller?.id ?? null,
+        authSessionId: request.caller?.sessionId ?? null,
+        viewer: request.caller === null ? `address:${request.ip}` : `user:${request.caller.id}`,
         ...(statusOf === undefined ? {} : { statusOf }),
         logger: request.log,
         chat,

@@ -1,4 +1,5 @@
-import { VIEWER_COUNT_INTERVAL_MS, type WsEvent } from '@podlive/shared/live';
+import { VIEWER_COUNT_INTERVAL_MS } from '@podlive/shared/live';
+import type { WsEvent } from '@podlive/shared/ws';
 import type { CountStore } from './count-store';
 import { COUNT_STALE_MS } from './count-store';
 import type { LiveEvents } from './events';
@@ -18,14 +19,19 @@ export interface ViewerCountsOptions {
 }
 
 /**
- * Real-time viewer counts, pushed, throttled. Per replica: the watching connections per session.
+ * Real-time viewer counts, pushed, throttled. Per replica: the watching viewers per session, where a
+ * viewer is a signed-in user (however many tabs) or, for anonymous connections, an address: sockets
+ * are free to open, so anonymous ones from one address count once (a household behind one address
+ * counts as one; a script opening a thousand sockets too). A user watching through two replicas
+ * counts on each.
  * A change is flushed (this replica's count written to the store, a `count_changed` nudge
  * published on the session channel) at most once per interval per session; every replica with
  * subscribers answers a nudge by reading the total and pushing `viewer_count` to its own
  * connections, again at most once per interval per session, and only when the total moved.
  */
 export class ViewerCounts {
-  readonly #watchers = new Map<string, Set<object>>();
+  /** session → viewer (`user:<id>`, `address:<ip>`) → its watching connections. */
+  readonly #watchers = new Map<string, Map<string, Set<object>>>();
   readonly #lastPushed = new Map<string, number>();
   readonly #flush: KeyedThrottle;
   readonly #push: KeyedThrottle;
@@ -43,19 +49,25 @@ export class ViewerCounts {
     this.#refresh.unref();
   }
 
-  /** `key` (a connection) now watches the session; no-op when it already did. */
-  watch(sessionId: string, key: object): void {
-    const set = this.#watchers.get(sessionId) ?? new Set<object>();
-    if (set.has(key)) return;
-    set.add(key);
-    this.#watchers.set(sessionId, set);
-    this.#flush.call(sessionId);
+  /** `key` (a connection of `viewer`) now watches the session; no-op when it already did. */
+  watch(sessionId: string, key: object, viewer: string): void {
+    const viewers = this.#watchers.get(sessionId) ?? new Map<string, Set<object>>();
+    const connections = viewers.get(viewer) ?? new Set<object>();
+    if (connections.has(key)) return;
+    connections.add(key);
+    viewers.set(viewer, connections);
+    this.#watchers.set(sessionId, viewers);
+    // A viewer's second connection changes no count.
+    if (connections.size === 1) this.#flush.call(sessionId);
   }
 
-  unwatch(sessionId: string, key: object): void {
-    const set = this.#watchers.get(sessionId);
-    if (set === undefined || !set.delete(key)) return;
-    if (set.size === 0) this.#watchers.delete(sessionId);
+  unwatch(sessionId: string, key: object, viewer: string): void {
+    const viewers = this.#watchers.get(sessionId);
+    const connections = viewers?.get(viewer);
+    if (viewers === undefined || connections === undefined || !connections.delete(key)) return;
+    if (connections.size > 0) return;
+    viewers.delete(viewer);
+    if (viewers.size === 0) this.#watchers.delete(sessionId);
     this.#flush.call(sessionId);
   }
 

@@ -1,4 +1,5 @@
 import { REFRESH_COOKIE, signAccessToken } from '@podlive/shared/accounts';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cookieIsSecure } from '../../src/features/auth/cookie';
 import { bearer, countRows, PASSWORD, post, signUp, startHarness, unique, type Harness } from './harness';
@@ -16,12 +17,13 @@ const refreshCookieOf = (setCookie: string | string[] | undefined) =>
   [setCookie ?? []].flat().find((c) => c.startsWith(`${REFRESH_COOKIE}=`));
 
 describe('POST /api/auth/register', () => {
-  it('creates the user (201), unverified, and mails a 6-digit code as text and escaped HTML', async () => {
+  it('creates the user (202), unverified, and mails a 6-digit code as text and escaped HTML', async () => {
     const email = newEmail();
     const handle = `Reg_${unique()}`;
     const response = await post(h.app, '/api/auth/register', { email: email.toUpperCase(), password: PASSWORD, handle: `@${handle}`, displayName: '<b>Ann</b>' });
-    expect(response.statusCode).toBe(201);
-    const { user } = response.json();
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toEqual({ ok: true });
+    const { user } = (await post(h.app, '/api/auth/login', { email, password: PASSWORD })).json();
     expect(user).toMatchObject({ handle, email, displayName: '<b>Ann</b>', emailVerified: false, followerCount: 0, handleChangeAllowedAt: null });
     const mail = h.mailer.sent.at(-1);
     expect(mail?.to).toBe(email);
@@ -39,14 +41,33 @@ describe('POST /api/auth/register', () => {
     expect(await countRows(h.testDb, 'users')).toBe(users);
   });
 
-  it('refuses an email taken in another case with 409 EMAIL_TAKEN', async () => {
+  it('answers an email that has an account (in any case) exactly like a new one, and mails its owner a notice, not a code', async () => {
     const first = await signUp(h.app);
-    const response = await post(h.app, '/api/auth/register', { email: first.email.toUpperCase(), password: PASSWORD, handle: `x_${unique()}` });
-    expect(response.statusCode).toBe(409);
-    expect(response.json().error.code).toBe('EMAIL_TAKEN');
+    const users = await countRows(h.testDb, 'users');
+    const fresh = await post(h.app, '/api/auth/register', { email: newEmail(), password: PASSWORD, handle: `x_${unique()}` });
+    const again = await post(h.app, '/api/auth/register', { email: first.email.toUpperCase(), password: 'another long passphrase', handle: `x_${unique()}` });
+    expect(again.statusCode).toBe(fresh.statusCode);
+    expect(again.json()).toEqual(fresh.json());
+    expect(Object.keys(again.headers).sort()).toEqual(Object.keys(fresh.headers).sort());
+    expect(await countRows(h.testDb, 'users')).toBe(users + 1);
+    const notice = h.mailer.sent.at(-1);
+    expect(notice?.to).toBe(first.email);
+    expect(notice?.text).not.toMatch(/\b\d{6}\b/);
+    expect(notice?.subject).toMatch(/sign up with your email/);
+    // The owner's password is untouched.
+    expect((await post(h.app, '/api/auth/login', { email: first.email, password: PASSWORD })).statusCode).toBe(200);
   });
 
-  it.each(['admin', 'Support', 'pod_live', 'fuck_you', 'sh1thead'])('refuses the prohibited or reserved handle %s with 400', async (handle) => {
+  it('checks the handle first for an existing email too: a taken handle is 409 either way', async () => {
+    const first = await signUp(h.app);
+    const mails = h.mailer.sent.length;
+    const response = await post(h.app, '/api/auth/register', { email: first.email, password: PASSWORD, handle: first.handle });
+    expect(response.statusCode).toBe(409);
+    expect(response.json().error.code).toBe('HANDLE_TAKEN');
+    expect(h.mailer.sent.length).toBe(mails);
+  });
+
+  it.each(['admin', 'Support', 'pod_live', 'fuck_you', 'sh1thead', 'podIive', 'p0dlive', 'PODL1VE', 'adm1n', 'ADMlN', 'rnoderator', '5upport', 'podlive_fans', 'the_p0dIive'])('refuses the prohibited or reserved handle %s with 400', async (handle) => {
     const users = await countRows(h.testDb, 'users');
     const mails = h.mailer.sent.length;
     const response = await post(h.app, '/api/auth/register', { email: newEmail(), password: PASSWORD, handle });
@@ -67,7 +88,7 @@ describe('POST /api/auth/register', () => {
 
 describe('POST /api/auth/verify-otp', () => {
   it('verifies the email with the mailed code, once', async () => {
-    const account = await signUp(h.app);
+    const account = await signUp(h.app, { verified: false });
     const code = h.mailer.lastCode(account.email);
     const ok = await post(h.app, '/api/auth/verify-otp', { email: account.email, code, purpose: 'verify_email' });
     expect(ok.statusCode).toBe(200);
@@ -77,7 +98,7 @@ describe('POST /api/auth/verify-otp', () => {
   });
 
   it('locks the code at the 5th wrong attempt: then even the right code fails, until a new code is sent', async () => {
-    const account = await signUp(h.app);
+    const account = await signUp(h.app, { verified: false });
     const code = h.mailer.lastCode(account.email);
     const wrong = code === '000000' ? '111111' : '000000';
     const codes: string[] = [];
@@ -99,11 +120,45 @@ describe('POST /api/auth/verify-otp', () => {
   });
 
   it('refuses an expired code with OTP_EXPIRED', async () => {
-    const account = await signUp(h.app);
+    const account = await signUp(h.app, { verified: false });
     const { sql } = await import('@podlive/db');
     await h.testDb.db.execute(sql`update one_time_codes set expires_at = now() - interval '1 second' where user_id = ${account.id}`);
     const response = await post(h.app, '/api/auth/verify-otp', { email: account.email, code: h.mailer.lastCode(account.email), purpose: 'verify_email' });
     expect(response.json().error.code).toBe('OTP_EXPIRED');
+  });
+
+  it('caps wrong guesses per account across codes: a new code brings no fresh guesses', async () => {
+    const account = await signUp(h.app, { verified: false });
+    const guess = (code: string) => post(h.app, '/api/auth/verify-otp', { email: account.email, code, purpose: 'verify_email' });
+    const wrongFor = (code: string) => (code === '000000' ? '111111' : '000000');
+    // Four wrong guesses per code (never the per-code lock), then a new code, twice over; then two more.
+    for (let round = 0; round < 2; round++) {
+      const code = h.mailer.lastCode(account.email);
+      for (let i = 0; i < 4; i++) expect((await guess(wrongFor(code))).json().error.code).toBe('OTP_INVALID');
+      expect((await post(h.app, '/api/auth/resend-code', { email: account.email, purpose: 'verify_email' })).statusCode).toBe(202);
+    }
+    const code = h.mailer.lastCode(account.email);
+    expect((await guess(wrongFor(code))).json().error.code).toBe('OTP_INVALID');
+    expect((await guess(wrongFor(code))).json().error.code).toBe('OTP_LOCKED'); // the 10th wrong guess of the hour
+    expect((await guess(code)).json().error.code).toBe('OTP_LOCKED');
+    // A new code does not unlock the account either.
+    expect((await post(h.app, '/api/auth/resend-code', { email: account.email, purpose: 'verify_email' })).statusCode).toBe(202);
+    expect((await guess(h.mailer.lastCode(account.email))).json().error.code).toBe('OTP_LOCKED');
+    const { users, eq } = await import('@podlive/db');
+    const [row] = await h.testDb.db.select({ emailVerified: users.emailVerified }).from(users).where(eq(users.id, account.id));
+    expect(row?.emailVerified).toBe(false);
+  });
+
+  it('caps the codes mailed per account and purpose: past the cap, resend answers 202 and mails nothing', async () => {
+    const account = await signUp(h.app, { verified: false }); // the first code
+    const mailsTo = () => h.mailer.sent.filter((mail) => mail.to === account.email).length;
+    const answers: number[] = [];
+    for (let i = 0; i < 6; i++) answers.push((await post(h.app, '/api/auth/resend-code', { email: account.email, purpose: 'verify_email' })).statusCode);
+    expect(answers).toEqual([202, 202, 202, 202, 202, 202]);
+    expect(mailsTo()).toBe(5);
+    // The reset purpose has its own cap.
+    expect((await post(h.app, '/api/auth/forgot-password', { email: account.email })).statusCode).toBe(202);
+    expect(mailsTo()).toBe(6);
   });
 
   it('answers an unknown email like a wrong code', async () => {
@@ -115,7 +170,7 @@ describe('POST /api/auth/verify-otp', () => {
 
 describe('POST /api/auth/login', () => {
   it('returns tokens and the (unverified) user, and sets the refresh cookie for the browser session', async () => {
-    const account = await signUp(h.app);
+    const account = await signUp(h.app, { verified: false });
     const response = await post(h.app, '/api/auth/login', { email: account.email.toUpperCase(), password: PASSWORD });
     expect(response.statusCode).toBe(200);
     const body = response.json();
@@ -240,13 +295,26 @@ describe('GET /api/auth/check-handle/:handle', () => {
     expect(await check('r\u0430hul')).toEqual({ available: false, reason: 'invalid' });
     expect(await check('admin')).toEqual({ available: false, reason: 'prohibited' });
   });
+
+  it('counts a look-alike of an existing handle as taken, and registering it is 409 HANDLE_TAKEN', async () => {
+    const suffix = unique();
+    await signUp(h.app, { handle: `lily_${suffix}` });
+    const check = async (handle: string) => (await h.app.inject({ method: 'GET', url: `/api/auth/check-handle/${encodeURIComponent(handle)}` })).json();
+    for (const lookalike of [`LiIy_${suffix}`, `l1ly_${suffix}`, `LILY_${suffix}`]) {
+      expect(await check(lookalike)).toEqual({ available: false, reason: 'taken' });
+      const response = await post(h.app, '/api/auth/register', { email: newEmail(), password: PASSWORD, handle: lookalike });
+      expect(response.statusCode).toBe(409);
+      expect(response.json().error.code).toBe('HANDLE_TAKEN');
+    }
+  });
 });
 
 describe('access tokens', () => {
   it('are required by /api/users/me: missing, forged or expired → 401 UNAUTHENTICATED', async () => {
     const account = await signUp(h.app);
-    const expired = await signAccessToken(h.config.secrets.jwtAccess, { sub: account.id, handle: account.handle }, -60);
-    const forged = await signAccessToken('f'.repeat(40), { sub: account.id, handle: account.handle });
+    const sid = randomUUID();
+    const expired = await signAccessToken(h.config.secrets.jwtAccess, { sub: account.id, handle: account.handle, sid }, -60);
+    const forged = await signAccessToken('f'.repeat(40), { sub: account.id, handle: account.handle, sid });
     for (const headers of [{}, bearer(expired), bearer(forged), bearer('nonsense'), { authorization: 'Basic abc' }]) {
       const response = await h.app.inject({ method: 'GET', url: '/api/users/me', headers });
       expect(response.statusCode).toBe(401);

@@ -8,8 +8,8 @@ import { InProcessBus } from '../../src/bus';
 import { DEFAULT_RATE_LIMITS, type Config, type RateLimitConfig } from '../../src/config';
 import { databaseHandle } from '../../src/db';
 import { OutboxMailer, type MailMessage, type SentMail } from '../../src/mail';
-import { LocalStorage } from '../../src/storage';
-import { captureLogger, tempDir, testConfig } from '../helpers';
+import { LocalStorage } from '@podlive/storage';
+import { captureLogger, type LogLine, tempDir, testConfig } from '../helpers';
 import type { Logger } from '@podlive/shared/logger';
 
 /** The real OutboxMailer (files in a temp dir), also keeping what it sent for the test to read. */
@@ -40,6 +40,8 @@ export interface Harness {
   testDb: TestDb;
   mailer: CapturingMailer;
   config: Config;
+  /** Every log line the app wrote (JSON, parsed). */
+  logs: LogLine[];
   close(): Promise<void>;
 }
 
@@ -52,18 +54,22 @@ export async function localFiles(config: Pick<Config, 'publicUrl'>, logger: Logg
   };
 }
 
-/** The app on its own real PostgreSQL database, with the cheapest argon2 cost (tests only). */
-export async function startHarness(overrides: Partial<Config> = {}, env: Record<string, string> = {}): Promise<Harness> {
+/**
+ * The app on its own real PostgreSQL database, with the cheapest argon2 cost (tests only).
+ * `beforeReady` sees the app after build() and before its plugins load (e.g. to add an onRoute hook).
+ */
+export async function startHarness(overrides: Partial<Config> = {}, env: Record<string, string> = {}, beforeReady?: (app: FastifyInstance) => void): Promise<Harness> {
   const base = await testConfig(env);
   const config: Config = { ...base, passwordHash: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, rateLimits: generousLimits, ...overrides };
   const testDb = await createTestDb('postgres');
-  const { logger } = captureLogger();
+  const { logger, lines } = captureLogger();
   const { mailer, storage } = await localFiles(config, logger);
   const bus = new InProcessBus({ logger });
   const app = build(config, { logger, db: databaseHandle(testDb), bus, mailer, storage });
+  beforeReady?.(app);
   await app.ready();
   return {
-    app, testDb, mailer, config,
+    app, testDb, mailer, config, logs: lines,
     async close() {
       await app.close();
       await bus.close();
@@ -90,13 +96,21 @@ export async function post(app: FastifyInstance, url: string, payload: object, h
   return app.inject({ method: 'POST', url, payload, headers });
 }
 
-/** Registers and signs in a fresh user. */
-export async function signUp(app: FastifyInstance, fields: { handle?: string; displayName?: string } = {}): Promise<Account> {
+/**
+ * Registers and signs in a fresh user, its email verified with the code from the app's mailer
+ * (a CapturingMailer, as every test app has) unless `verified: false`.
+ */
+export async function signUp(app: FastifyInstance, fields: { handle?: string; displayName?: string; verified?: boolean } = {}): Promise<Account> {
   const id = unique();
   const email = `user_${id}@example.test`;
   const handle = fields.handle ?? randomHandle('user');
   const registered = await post(app, '/api/auth/register', { email, password: PASSWORD, handle, ...(fields.displayName ? { displayName: fields.displayName } : {}) });
-  if (registered.statusCode !== 201) throw new Error(`register failed: ${registered.body}`);
+  if (registered.statusCode !== 202) throw new Error(`register failed: ${registered.body}`);
+  if (fields.verified !== false) {
+    if (!(app.mailer instanceof CapturingMailer)) throw new Error('signUp verifies through a CapturingMailer (see localFiles)');
+    const verified = await post(app, '/api/auth/verify-otp', { email, code: app.mailer.lastCode(email), purpose: 'verify_email' });
+    if (verified.statusCode !== 200) throw new Error(`verify failed: ${verified.body}`);
+  }
   const login = await post(app, '/api/auth/login', { email, password: PASSWORD });
   if (login.statusCode !== 200) throw new Error(`login failed: ${login.body}`);
   const body = login.json();

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RATE_LIMITS, type RateLimitConfig } from '../../src/config';
+import { DEFAULT_LOGIN_THROTTLE, type LoginThrottleConfig } from '../../src/limits';
 import { post, signUp, startHarness, unique, type Harness } from './harness';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -9,7 +10,6 @@ const tight = (namespace = DEFAULT_RATE_LIMITS.namespace): RateLimitConfig => ({
   namespace,
   rules: {
     loginIp: { max: 5, windowSec: 60 },
-    loginAccount: { max: 3, windowSec: 60 },
     register: { max: 2, windowSec: 60 },
     forgotPassword: { max: 2, windowSec: 60 },
     verifyOtp: { max: 2, windowSec: 60 },
@@ -19,6 +19,7 @@ const tight = (namespace = DEFAULT_RATE_LIMITS.namespace): RateLimitConfig => ({
     editRecording: { max: 2, windowSec: 60 },
     recordingView: { max: 1, windowSec: 60 },
     report: { max: 2, windowSec: 60 },
+    mediaToken: { max: 2, windowSec: 60 },
   },
 });
 
@@ -26,8 +27,8 @@ const harnesses: Harness[] = [];
 afterAll(async () => {
   await Promise.all(harnesses.map((h) => h.close()));
 });
-async function start(rateLimits: RateLimitConfig, env: Record<string, string> = {}) {
-  const h = await startHarness({ rateLimits }, env);
+async function start(rateLimits: RateLimitConfig, env: Record<string, string> = {}, loginThrottle?: LoginThrottleConfig) {
+  const h = await startHarness({ rateLimits, ...(loginThrottle === undefined ? {} : { loginThrottle }) }, env);
   harnesses.push(h);
   return h;
 }
@@ -41,16 +42,48 @@ function expectLimited(response: Awaited<ReturnType<typeof post>>) {
 }
 
 describe('rate limits (in-memory store)', () => {
-  it('limit login per account, then per IP, with 429 and Retry-After', async () => {
+  it('limit login per IP, with 429 and Retry-After', async () => {
     const h = await start({ ...tight(), rules: { ...tight().rules, register: { max: 100, windowSec: 60 } } });
-    const account = await signUp(h.app); // one login
-    const wrong = { email: account.email, password: 'wrong password 1' };
-    expect((await post(h.app, '/api/auth/login', wrong)).statusCode).toBe(401);
-    expect((await post(h.app, '/api/auth/login', wrong)).statusCode).toBe(401);
-    expectLimited(await post(h.app, '/api/auth/login', wrong)); // 4th for this account
-    // Another account from the same IP still gets through, until the IP's budget (5) is spent.
-    expect((await post(h.app, '/api/auth/login', { email: `other_${unique()}@example.test`, password: 'whatever pass' })).statusCode).toBe(401);
+    await signUp(h.app); // one login
+    for (let i = 0; i < 4; i++) expect((await post(h.app, '/api/auth/login', { email: `other_${unique()}@example.test`, password: 'whatever pass' })).statusCode).toBe(401);
     expectLimited(await post(h.app, '/api/auth/login', { email: `other_${unique()}@example.test`, password: 'whatever pass' }));
+  });
+
+  it('slow wrong passwords for an account with growing delays (429 + Retry-After), and the owner gets in once the short delay is over', async () => {
+    // Distinct addresses, as a distributed guesser would use: the per-IP limit is not what stops them.
+    const h = await start(DEFAULT_RATE_LIMITS, {}, { freeFailures: 3, maxDelaySec: 2, windowSec: 60 });
+    const owner = await signUp(h.app);
+    let address = 0;
+    const login = (password: string) =>
+      h.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: owner.email, password }, remoteAddress: `198.51.100.${++address}` });
+    const stranger = () => login('a wrong guess, again');
+    for (let i = 0; i < 3; i++) expect((await stranger()).statusCode).toBe(401);
+    const waited = async () => {
+      const refused = await stranger();
+      expectLimited(refused);
+      return Number(refused.headers['retry-after']);
+    };
+    // Waiting as long as Retry-After says (plus a little for the clocks) is what a client does.
+    const waitOut = (sec: number) => new Promise((resolve) => setTimeout(resolve, sec * 1000 + 150));
+    expect(await waited()).toBe(1); // the 3rd failure earned 1 s
+    // The right password is not checked during the delay either (it would be a free guess otherwise).
+    expectLimited(await login(owner.password));
+    await waitOut(1);
+    expect((await stranger()).statusCode).toBe(401); // the 4th failure: 2 s (the cap)
+    expect(await waited()).toBe(2);
+    await waitOut(2);
+    expect((await stranger()).statusCode).toBe(401); // the 5th: still the 2 s cap, never a lock
+    expect(await waited()).toBe(2);
+    await waitOut(2);
+    // The owner gets in within the cap after the stranger's last try, and that clears the count.
+    expect((await login(owner.password)).statusCode).toBe(200);
+    expect((await stranger()).statusCode).toBe(401);
+    expect((await stranger()).statusCode).toBe(401);
+  });
+
+  it('by default, ten wrong passwords never lock the owner out for more than the 30 s cap', () => {
+    expect(DEFAULT_LOGIN_THROTTLE.maxDelaySec).toBeLessThanOrEqual(30);
+    expect(DEFAULT_LOGIN_THROTTLE.freeFailures).toBeGreaterThanOrEqual(3);
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import { queryRows, sql } from '@podlive/db';
 import { createTestDb, type TestDb } from '@podlive/db/testing';
-import type { WsEvent } from '@podlive/shared/live';
+import type { WsEvent } from '@podlive/shared/ws';
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';

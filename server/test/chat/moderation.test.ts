@@ -2,7 +2,7 @@ import { sql } from '@podlive/db';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { signUp } from '../accounts/harness';
-import { until } from '../live/harness';
+import { createLive, startLive, until } from '../live/harness';
 import { type Ack, api, block, chat, getChat, hostedLive, received } from './harness';
 import { useAppWithSockets } from '../live/harness';
 
@@ -79,6 +79,37 @@ describe('chat moderation', () => {
       expect((await api(t.h.app, 'POST', `/api/live/${sessionId}/chat/${path}`, mod, { userId: mod2.id })).statusCode).toBe(403);
     }
     expect((await api(t.h.app, 'POST', `/api/live/${sessionId}/chat/timeouts`, host, { userId: mod2.id })).statusCode).toBe(200);
+  });
+
+  it('moderator rights end with the live they were given for: no ban from an ended live reaches the host’s next one', async () => {
+    const { host, mod, sessionId, user } = await room();
+    expect((await api(t.h.app, 'POST', `/api/live/${sessionId}/end`, host)).statusCode).toBe(200);
+    const next = await createLive(t.h.app, host);
+    await startLive(t.h.app, host, next);
+    for (const path of ['timeouts', 'bans']) {
+      expect((await api(t.h.app, 'POST', `/api/live/${sessionId}/chat/${path}`, mod, { userId: user.id })).json().error.code).toBe('NOT_MODERATOR');
+    }
+    expect((await getChat(t.h.app, next, user)).restriction).toBeNull();
+    expect((await getChat(t.h.app, sessionId, mod)).canModerate).toBe(false);
+    // The host still can (their own chats), and the ban follows the user into the next live.
+    expect((await api(t.h.app, 'POST', `/api/live/${sessionId}/chat/bans`, host, { userId: user.id })).statusCode).toBe(200);
+    expect((await getChat(t.h.app, next, user)).restriction).toEqual({ kind: 'ban', until: null });
+    expect((await api(t.h.app, 'DELETE', `/api/live/${sessionId}/chat/bans/${user.id}`, mod)).json().error.code).toBe('NOT_MODERATOR');
+  });
+
+  it('a banned or timed-out moderator has no moderator rights and never lifts their own restriction', async () => {
+    const { host, mod, sessionId, user } = await room();
+    expect((await api(t.h.app, 'DELETE', `/api/live/${sessionId}/chat/bans/${mod.id}`, mod)).json().error.code).toBe('CANNOT_UNRESTRICT_SELF');
+    for (const kind of ['timeouts', 'bans']) {
+      expect((await api(t.h.app, 'POST', `/api/live/${sessionId}/chat/${kind}`, host, { userId: mod.id })).statusCode).toBe(200);
+      expect((await api(t.h.app, 'DELETE', `/api/live/${sessionId}/chat/bans/${mod.id}`, mod)).statusCode).toBe(403);
+      expect((await getChat(t.h.app, sessionId, mod)).restriction).not.toBeNull();
+      expect((await api(t.h.app, 'POST', `/api/live/${sessionId}/chat/bans`, mod, { userId: user.id })).json().error.code).toBe('NOT_MODERATOR');
+      expect((await getChat(t.h.app, sessionId, mod)).canModerate).toBe(false);
+      expect((await api(t.h.app, 'DELETE', `/api/live/${sessionId}/chat/bans/${mod.id}`, host)).statusCode).toBe(200);
+    }
+    // Lifted by the host: a moderator again.
+    expect((await getChat(t.h.app, sessionId, mod)).canModerate).toBe(true);
   });
 
   it('refuses non-moderators (403), anonymous callers (401), unknown lives, messages and users (404), bad input (400)', async () => {

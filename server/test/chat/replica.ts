@@ -1,3 +1,4 @@
+import { testKeyPair } from '@podlive/shared/testing/keys';
 import type { TestDb } from '@podlive/db/testing';
 import type { FastifyInstance } from 'fastify';
 import { build } from '../../src/app';
@@ -15,7 +16,10 @@ export const REDIS_URL = 'redis://127.0.0.1:6379';
 export class Fleet {
   readonly prefix = `podlive-test-${unique()}:`;
   /** One set of secrets: a token signed by one replica is good on the others. */
-  readonly #secrets = Object.fromEntries(['JWT_ACCESS_SECRET', 'JWT_REFRESH_SECRET', 'MEDIA_TOKEN_SECRET'].map((name) => [name, `${name}-${unique()}`.padEnd(48, 'x')]));
+  readonly #secrets = {
+    ...Object.fromEntries(['JWT_ACCESS_SECRET', 'JWT_REFRESH_SECRET'].map((name) => [name, `${name}-${unique()}`.padEnd(48, 'x')])),
+    MEDIA_TOKEN_PRIVATE_KEY: testKeyPair().privatePem,
+  };
   readonly #replicas: Array<{ app: FastifyInstance; bus: RedisBus }> = [];
 
   constructor(private readonly testDb: TestDb) {}

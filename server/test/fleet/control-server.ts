@@ -1,5 +1,5 @@
 import type { ControlPeer } from '@podlive/shared/control';
-import { verifyControlToken } from '@podlive/shared/tokens';
+import { readControlToken, type TokenVerifyingKey } from '@podlive/shared/tokens';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -19,12 +19,14 @@ export class ControlServer {
   readonly peers = new Map<string, ControlPeer[]>();
   readonly #server: Server;
 
-  private constructor(readonly nodeId: string, secret: string) {
+  private constructor(readonly nodeId: string, publicKey: TokenVerifyingKey) {
     this.#server = createServer((req, res) => {
       void (async () => {
         const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
-        if (!(await verifyControlToken(secret, token, nodeId))) return res.writeHead(401).end();
         const path = req.url ?? '';
+        const claims = await readControlToken(publicKey, token);
+        const scope = req.method === 'POST' ? 'room:close' : 'room:read';
+        if (claims?.node !== nodeId || claims.scope !== scope) return res.writeHead(401).end();
         this.calls.push({ method: req.method ?? '', path });
         const close = /^\/control\/rooms\/([^/]+)\/close$/.exec(path);
         if (req.method === 'POST' && close !== null) return res.writeHead(204).end();
@@ -38,8 +40,8 @@ export class ControlServer {
     });
   }
 
-  static async start(nodeId: string, secret: string): Promise<ControlServer> {
-    const server = new ControlServer(nodeId, secret);
+  static async start(nodeId: string, publicKey: TokenVerifyingKey): Promise<ControlServer> {
+    const server = new ControlServer(nodeId, publicKey);
     await new Promise<void>((resolve) => server.#server.listen(0, '127.0.0.1', resolve));
     return server;
   }

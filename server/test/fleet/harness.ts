@@ -6,10 +6,10 @@ import type { Config } from '../../src/config';
 import { databaseHandle } from '../../src/db';
 import { generousLimits, localFiles } from '../accounts/harness';
 import { captureLogger, testConfig } from '../helpers';
-import { MEDIA_SECRET } from '../live/harness';
+import { KEYS } from '../live/harness';
 import { randomPrefix, REDIS_URL } from './registry';
 
-export { MEDIA_SECRET };
+export { KEYS };
 
 export interface FleetApp {
   app: FastifyInstance;
@@ -25,7 +25,7 @@ export interface FleetApp {
  */
 export async function fleetApp(testDb: TestDb, env: Record<string, string> = {}): Promise<FleetApp> {
   const prefix = randomPrefix();
-  const base = await testConfig({ REDIS_URL, REDIS_PREFIX: prefix, MEDIA_TOKEN_SECRET: MEDIA_SECRET, ...env });
+  const base = await testConfig({ REDIS_URL, REDIS_PREFIX: prefix, MEDIA_TOKEN_PRIVATE_KEY: KEYS.privatePem, ...env });
   const config: Config = { ...base, passwordHash: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, rateLimits: generousLimits };
   const { logger } = captureLogger();
   const bus = new InProcessBus({ logger });

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, post, signUp, type Account } from '../accounts/harness';
 import { createLive, openWs, startLive, type WsClient } from '../live/harness';
 import { ControlServer } from './control-server';
-import { fleetApp, MEDIA_SECRET, type FleetApp } from './harness';
+import { fleetApp, KEYS, type FleetApp } from './harness';
 import { FakeFleet, redisClient } from './registry';
 
 const redis = redisClient();
@@ -39,7 +39,7 @@ async function originOf(sessionId: string): Promise<string | null> {
 /** The join answers for `node`, with a token only that node accepts. */
 async function expectJoinFor(join: MediaJoin, node: string, claims: object) {
   expect(join).toMatchObject({ node, url: `wss://${node}.media.test` });
-  expect(await verifyMediaToken(MEDIA_SECRET, join.token, node)).toMatchObject({ ...claims, node });
+  expect(await verifyMediaToken(KEYS.publicKey, join.token, node)).toMatchObject({ ...claims, node });
 }
 
 describe('lives on a fleet', () => {
@@ -123,7 +123,7 @@ describe('lives on a fleet', () => {
 
   it('ends a live by closing its room on every node carrying it, an unreachable one tolerated', async () => {
     const { f, fleet, host } = await setup();
-    const nodes = await Promise.all(['origin', 'edge-a', 'edge-b', 'other'].map((id) => ControlServer.start(id, MEDIA_SECRET)));
+    const nodes = await Promise.all(['origin', 'edge-a', 'edge-b', 'other'].map((id) => ControlServer.start(id, KEYS.publicKey)));
     for (const node of nodes) closers.push(() => node.close());
     const [origin, edgeA, edgeB, other] = nodes as [ControlServer, ControlServer, ControlServer, ControlServer];
     await fleet.heartbeat('origin', { controlUrl: origin.url });

@@ -7,7 +7,7 @@ import { signUp, type Account } from '../accounts/harness';
 import { createLive, startLive } from '../live/harness';
 import { answer, codeOf, invite } from '../stage/harness';
 import { ControlServer } from './control-server';
-import { fleetApp, MEDIA_SECRET, type FleetApp } from './harness';
+import { fleetApp, KEYS, type FleetApp } from './harness';
 import { FakeFleet, redisClient } from './registry';
 
 const redis = redisClient();
@@ -37,7 +37,7 @@ async function liveOnThreeNodes(): Promise<Setup> {
   const f = await fleetApp(testDb);
   closers.push(() => f.close());
   const fleet = new FakeFleet(redis, f.prefix);
-  const [origin, edgeA, edgeB] = await Promise.all(['origin', 'edge-a', 'edge-b'].map((id) => ControlServer.start(id, MEDIA_SECRET)));
+  const [origin, edgeA, edgeB] = await Promise.all(['origin', 'edge-a', 'edge-b'].map((id) => ControlServer.start(id, KEYS.publicKey)));
   const nodes = { origin, edgeA, edgeB } as Setup['nodes'];
   for (const node of Object.values(nodes)) closers.push(() => node.close());
   const host = await signUp(f.app, { displayName: 'The Host' });
@@ -74,7 +74,7 @@ describe('the stage on a fleet', () => {
     expect(accepted.statusCode).toBe(200);
     const { grant } = accepted.json() as StageAcceptResponse;
     expect(grant.nodeId).toBe('edge-b');
-    expect(await verifyMediaToken(MEDIA_SECRET, grant.token, 'edge-b')).toMatchObject({ sid: sessionId, sub: viewer.id, role: 'guest', node: 'edge-b' });
+    expect(await verifyMediaToken(KEYS.publicKey, grant.token, 'edge-b')).toMatchObject({ sid: sessionId, sub: viewer.id, role: 'guest', node: 'edge-b' });
     expect(await inviteNode(inviteId)).toBe('edge-b');
   });
 

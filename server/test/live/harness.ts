@@ -1,6 +1,8 @@
 import { MediaNode } from '@podlive/sfu';
 import { loadConfig as loadSfuConfig } from '@podlive/sfu/config';
-import type { WsClientMessage, WsEvent } from '@podlive/shared/live';
+import type { WsClientMessage, WsEvent } from '@podlive/shared/ws';
+import type { MediaJoin } from '@podlive/shared/live';
+import { testKeyPair } from '@podlive/shared/testing/keys';
 import { freeRtcPortBase } from '@podlive/shared/testing/ports';
 import { signControlToken } from '@podlive/shared/tokens';
 import type { FastifyInstance } from 'fastify';
@@ -10,22 +12,24 @@ import { afterAll, beforeAll } from 'vitest';
 import { bearer, post, startHarness, type Account, type Harness } from '../accounts/harness';
 import { tempDir } from '../helpers';
 
-export const MEDIA_SECRET = 'live-test-media-secret-live-test-media-secret';
+/** The test control plane's media token key pair: the server gets the private key, the node only the public one. */
+export const KEYS = testKeyPair();
 export const NODE_ID = 'node-live';
 
-/** A real media node (one worker) with the test secret. */
-export async function startNode(): Promise<MediaNode> {
+/** A real media node (one worker) with the test public key, and `env` added (e.g. SERVER_URL). */
+export async function startNode(env: Record<string, string> = {}): Promise<MediaNode> {
   return MediaNode.start(
-    loadSfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: NODE_ID, RTC_PORT_BASE: String(await freeRtcPortBase(1)), MEDIA_TOKEN_SECRET: MEDIA_SECRET, DATA_DIR: await tempDir() }),
+    // Every test viewer comes from this one address: no per-address connection limit.
+    loadSfuConfig({ SFU_PORT: '0', SFU_CONNECTS_PER_MINUTE: '0', SFU_WORKERS: '1', SFU_NODE_ID: NODE_ID, RTC_PORT_BASE: String(await freeRtcPortBase(1)), MEDIA_TOKEN_PUBLIC_KEY: KEYS.publicPem, DATA_DIR: await tempDir(), ...env }),
   );
 }
 
 /** The server's environment pointing at `node`. */
-export const nodeEnv = (node: MediaNode) => ({ SFU_URL: node.url, SFU_NODE_ID: NODE_ID, MEDIA_TOKEN_SECRET: MEDIA_SECRET });
+export const nodeEnv = (node: MediaNode) => ({ SFU_URL: node.controlUrl, SFU_PUBLIC_WS_URL: node.publicWsUrl, SFU_NODE_ID: NODE_ID, MEDIA_TOKEN_PRIVATE_KEY: KEYS.privatePem });
 
 /** GET /control/rooms/:id on the node: the peers by role, or null when the room is not there. */
 export async function roomOnNode(node: MediaNode, sessionId: string): Promise<{ host: number; guest: number; viewer: number } | null> {
-  const response = await fetch(`${node.url}/control/rooms/${sessionId}`, { headers: { authorization: `Bearer ${await signControlToken(MEDIA_SECRET, NODE_ID)}` } });
+  const response = await fetch(`${node.controlUrl}/control/rooms/${sessionId}`, { headers: { authorization: `Bearer ${await signControlToken(KEYS.privateKey, { node: NODE_ID, scope: 'room:read' })}` } });
   if (response.status === 404) return null;
   if (!response.ok) throw new Error(`control answered ${response.status}`);
   return ((await response.json()) as { peers: { host: number; guest: number; viewer: number } }).peers;
@@ -72,8 +76,15 @@ export async function createLive(app: FastifyInstance, host: Account, body: Live
 export async function startLive(app: FastifyInstance, host: Account, id: string) {
   const response = await post(app, `/api/live/${id}/start`, {}, bearer(host.accessToken));
   if (response.statusCode !== 200) throw new Error(`start failed: ${response.body}`);
-  return response.json() as { session: { id: string; status: string }; join: { url: string; token: string } };
+  return response.json() as { session: { id: string; status: string }; join: MediaJoin };
 }
+
+let addresses = 0;
+/** A fresh address of 198.18.0.0/15 (reserved for benchmarks) per call. */
+const nextAddress = () => {
+  addresses++;
+  return `198.18.${(addresses >> 8) & 255}.${addresses & 255}`;
+};
 
 /** A /ws client through app.injectWS, keeping every event it receives. */
 export interface WsClient {
@@ -90,7 +101,9 @@ export interface WsClient {
 
 export async function openWs(app: FastifyInstance, headers: Record<string, string> = {}): Promise<WsClient> {
   // injectWS's fake request has no socket; trustProxy reads its address when logging the request.
-  const upgrade = { headers, socket: { remoteAddress: '127.0.0.1' } } as unknown as Parameters<FastifyInstance['injectWS']>[1];
+  // Each client comes from its own address (anonymous viewers count once per address) unless
+  // `headers` names one in X-Forwarded-For (trusted from loopback, as behind the web app or an edge).
+  const upgrade = { headers: { 'x-forwarded-for': nextAddress(), ...headers }, socket: { remoteAddress: '127.0.0.1' } } as unknown as Parameters<FastifyInstance['injectWS']>[1];
   const ws = await app.injectWS('/ws', upgrade);
   const events: WsEvent[] = [];
   const closed = new Promise<number>((resolve) => ws.on('close', (code: number) => resolve(code)));

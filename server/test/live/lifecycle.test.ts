@@ -3,7 +3,7 @@ import type { MediaNode } from '@podlive/sfu';
 import { verifyMediaToken } from '@podlive/shared/tokens';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, post, signUp, startHarness, type Account, type Harness } from '../accounts/harness';
-import { createLive, MEDIA_SECRET, NODE_ID, nodeEnv, openProtoo, openWs, roomOnNode, startLive, startNode, until } from './harness';
+import { createLive, KEYS, NODE_ID, nodeEnv, openProtoo, openWs, roomOnNode, startLive, startNode, until } from './harness';
 
 let node: MediaNode;
 let h: Harness;
@@ -51,7 +51,7 @@ describe('live lifecycle', () => {
     expect(session).toMatchObject({ id, status: 'live', startedAt: expect.any(String) });
     expect(join.url).toBe(node.url.replace('http', 'ws'));
     expect(join).toMatchObject({ node: NODE_ID });
-    expect(await verifyMediaToken(MEDIA_SECRET, join.token, NODE_ID)).toMatchObject({ sid: id, sub: host.id, role: 'host', node: NODE_ID, name: 'The Host' });
+    expect(await verifyMediaToken(KEYS.publicKey, join.token, NODE_ID)).toMatchObject({ sid: id, sub: host.id, role: 'host', node: NODE_ID, name: 'The Host' });
     const [row] = await queryRows<{ origin_node_id: string }>(h.testDb.db, sql`select origin_node_id from live_sessions where id = ${id}`);
     expect(row?.origin_node_id).toBe(NODE_ID);
 
@@ -80,14 +80,14 @@ describe('live lifecycle', () => {
     expect(anon.json()).toMatchObject({ url: node.url.replace('http', 'ws'), node: NODE_ID });
     // A single node answers even when the page excludes it: there is nowhere else to go.
     expect((await get(`/api/live/${id}/token?exclude=${NODE_ID}`)).json().node).toBe(NODE_ID);
-    const anonClaims = await verifyMediaToken(MEDIA_SECRET, anon.json().token, NODE_ID);
+    const anonClaims = await verifyMediaToken(KEYS.publicKey, anon.json().token, NODE_ID);
     expect(anonClaims).toMatchObject({ sid: id, role: 'viewer', node: NODE_ID });
     expect(anonClaims.sub).toMatch(/^anon:[\w-]{16}$/);
-    expect((await verifyMediaToken(MEDIA_SECRET, (await get(`/api/live/${id}/token`)).json().token, NODE_ID)).sub).not.toBe(anonClaims.sub);
+    expect((await verifyMediaToken(KEYS.publicKey, (await get(`/api/live/${id}/token`)).json().token, NODE_ID)).sub).not.toBe(anonClaims.sub);
 
-    const signedIn = await verifyMediaToken(MEDIA_SECRET, (await get(`/api/live/${id}/token`, bearer(other.accessToken))).json().token, NODE_ID);
+    const signedIn = await verifyMediaToken(KEYS.publicKey, (await get(`/api/live/${id}/token`, bearer(other.accessToken))).json().token, NODE_ID);
     expect(signedIn).toMatchObject({ sub: other.id, role: 'viewer', name: 'Someone Else' });
-    const asHost = await verifyMediaToken(MEDIA_SECRET, (await get(`/api/live/${id}/token`, bearer(host.accessToken))).json().token, NODE_ID);
+    const asHost = await verifyMediaToken(KEYS.publicKey, (await get(`/api/live/${id}/token`, bearer(host.accessToken))).json().token, NODE_ID);
     expect(asHost).toMatchObject({ sub: host.id, role: 'viewer' });
 
     const viewer = await openProtoo(anon.json().url, anon.json().token);

@@ -102,6 +102,31 @@ describe('/ws events', () => {
     expect(stats).toMatchObject({ viewers: 0, peakViewers: 3, status: 'live', startedAt: expect.any(String) });
   });
 
+  it('counts anonymous sockets once per address, signed-in users once per user', async () => {
+    const id = await liveSession();
+    const subscriber = await open();
+    await subscriber.subscribe(id);
+    // Ten anonymous sockets from one address, two from another.
+    const crowd = await Promise.all(Array.from({ length: 10 }, () => open({ 'x-forwarded-for': '203.0.113.50' })));
+    const pair = await Promise.all([open({ 'x-forwarded-for': '203.0.113.51' }), open({ 'x-forwarded-for': '203.0.113.51' })]);
+    // Two users, one in two tabs, all from that first address.
+    const [ana, ben] = await Promise.all([signUp(h.app), signUp(h.app)]);
+    const users = await Promise.all([ana, ana, ben].map((u) => open({ ...bearer(u.accessToken), 'x-forwarded-for': '203.0.113.50' })));
+    for (const c of [...crowd, ...pair, ...users]) await c.subscribe(id, true);
+    // 1 (the first address) + 1 (the second) + 2 users.
+    await subscriber.next((e) => e.type === 'viewer_count' && e.viewers === 4);
+    expect((await h.app.inject({ method: 'GET', url: `/api/live/${id}` })).json().viewers).toBe(4);
+
+    // The address counts until its last socket goes; a user until their last tab goes.
+    const from = subscriber.events.length;
+    for (const c of [...crowd.slice(1), users[0]!]) c.close();
+    crowd[0]!.close();
+    await subscriber.next((e) => e.type === 'viewer_count' && e.viewers === 3, from);
+    expect((await h.app.inject({ method: 'GET', url: `/api/live/${id}` })).json().viewers).toBe(3);
+    for (const c of [...pair, ...users]) c.close();
+    await subscriber.next((e) => e.type === 'viewer_count' && e.viewers === 0, from);
+  });
+
   it('throttles a burst of 20 joins within a second to at most 2 viewer_count pushes, the last one right', async () => {
     const id = await liveSession();
     const subscriber = await open();

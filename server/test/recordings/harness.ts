@@ -1,10 +1,10 @@
 import { type RecordingFinishedBody, recordingKeys } from '@podlive/shared/recording';
-import { signControlToken } from '@podlive/shared/tokens';
+import { signControlToken, type TokenSigningKey } from '@podlive/shared/tokens';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Storage } from '../../src/storage';
+import type { Storage } from '@podlive/storage';
 import { bearer, post, type Account } from '../accounts/harness';
 import { createLive, startLive } from '../live/harness';
 
@@ -133,9 +133,12 @@ export function readyBody(sessionId: string, overrides: Partial<RecordingFinishe
   };
 }
 
-/** PUT /internal/recordings/:sessionId as the recorder does (a control token for node `server`), or with `authorization`. */
-export async function reportFinished(app: FastifyInstance, secret: string, sessionId: string, body: unknown, authorization?: string): Promise<LightMyRequestResponse> {
-  const auth = authorization ?? `Bearer ${await signControlToken(secret, 'server')}`;
+/**
+ * PUT /internal/recordings/:sessionId as the recorder does (with the report token the control
+ * plane's stop command gives it: node `server`, scope recording:report, this live), or with `authorization`.
+ */
+export async function reportFinished(app: FastifyInstance, key: TokenSigningKey, sessionId: string, body: unknown, authorization?: string): Promise<LightMyRequestResponse> {
+  const auth = authorization ?? `Bearer ${await signControlToken(key, { node: 'server', scope: 'recording:report', sid: sessionId })}`;
   return app.inject({ method: 'PUT', url: `/internal/recordings/${sessionId}`, payload: body as object, headers: auth === '' ? {} : { authorization: auth } });
 }
 

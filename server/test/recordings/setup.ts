@@ -32,6 +32,7 @@ export function useRecordingsHarness(): void {
 }
 
 export const secret = () => h.config.secrets.mediaToken;
+export const pub = () => h.config.secrets.mediaTokenPublic;
 export const get = (url: string, who?: Account) => h.app.inject({ method: 'GET', url, headers: who === undefined ? {} : bearer(who.accessToken) });
 export const patch = (id: string, payload: unknown, who?: Account) =>
   h.app.inject({ method: 'PATCH', url: `/api/recordings/${id}`, payload: payload as object, headers: who === undefined ? {} : bearer(who.accessToken) });

@@ -1,5 +1,5 @@
 import type { AppNotification, NotificationsPage } from '@podlive/shared/social';
-import type { WsEvent } from '@podlive/shared/live';
+import type { WsEvent } from '@podlive/shared/ws';
 import { describe, expect, it } from 'vitest';
 import { signUp } from '../accounts/harness';
 import { createLive, startLive, until, useAppWithSockets } from '../live/harness';

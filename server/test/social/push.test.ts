@@ -3,14 +3,16 @@ import { createPublicKey, verify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp, startHarness, type Account, type Harness } from '../accounts/harness';
 import { createLive, startLive, until } from '../live/harness';
+import { WebPush } from '../../src/features/social/web-push';
 import { BrowserKeys, codeOf, follow, get, send, startPushService } from './harness';
 
 let h: Harness;
 let pushService: Awaited<ReturnType<typeof startPushService>>;
 beforeAll(async () => {
-  h = await startHarness({}, { SFU_URL: 'http://127.0.0.1:9' });
   // The push service answers 410 Gone for subscriptions under /gone/ (the browser unsubscribed).
   pushService = await startPushService((path) => (path.startsWith('/gone/') ? 410 : 201));
+  // A local push service is reached only because the configuration lists it.
+  h = await startHarness({}, { SFU_URL: 'http://127.0.0.1:9', PUSH_SERVICE_ORIGINS: pushService.origin });
 });
 afterAll(async () => {
   await h.close();
@@ -122,8 +124,8 @@ describe('Web Push', () => {
     expect(await subscriptionsOf(user)).toEqual([]);
   });
 
-  it('takes only browser push services as endpoints on a production deployment (https PUBLIC_URL): never an address of the user’s choosing', async () => {
-    const prod = await startHarness({}, { SFU_URL: 'http://127.0.0.1:9', PUBLIC_URL: 'https://podlive.example' });
+  it.each(['https://podlive.example', 'http://localhost:3000'])('takes only browser push services as endpoints (PUBLIC_URL %s): never an address of the user’s choosing', async (publicUrl) => {
+    const prod = await startHarness({}, { SFU_URL: 'http://127.0.0.1:9', PUBLIC_URL: publicUrl });
     try {
       const user = await signUp(prod.app);
       const keys = new BrowserKeys();
@@ -134,11 +136,22 @@ describe('Web Push', () => {
       for (const endpoint of ['https://fcm.googleapis.com/fcm/send/abc', 'https://updates.push.services.mozilla.com/wpush/v2/x', 'https://wns2-par02p.notify.windows.com/w/?token=x', 'https://web.push.apple.com/QGx']) {
         expect(await status(endpoint), endpoint).toBe(201);
       }
-      for (const endpoint of ['https://169.254.169.254/latest/meta-data', 'https://internal.podlive.example/admin', 'http://fcm.googleapis.com/fcm/send/abc', 'https://fcm.googleapis.com:8443/x', 'https://fcm.googleapis.com.evil.example/x', 'https://user:pw@fcm.googleapis.com/x']) {
+      for (const endpoint of ['https://169.254.169.254/latest/meta-data', 'https://internal.podlive.example/admin', 'http://fcm.googleapis.com/fcm/send/abc', 'https://fcm.googleapis.com:8443/x', 'https://fcm.googleapis.com.evil.example/x', 'https://user:pw@fcm.googleapis.com/x', 'http://127.0.0.1:6379/', pushService.origin]) {
         expect(await status(endpoint), endpoint).toEqual([400, 'PUSH_SUBSCRIPTION_INVALID']);
       }
     } finally {
       await prod.close();
     }
+  });
+
+  it('never posts to a stored endpoint that is no push service (a row saved before the rule)', async () => {
+    const fan = await signUp(h.app);
+    const keys = new BrowserKeys().subscription(`${pushService.origin}/ok/${fan.id}/old-row`);
+    await h.testDb.db.execute(sql`insert into push_subscriptions (user_id, endpoint, p256dh, auth) values (${fan.id}, ${keys.endpoint}, ${keys.keys.p256dh}, ${keys.keys.auth})`);
+    // A sender of a deployment that does not list the local push service.
+    const push = new WebPush({ db: h.testDb.db, vapid: { ...h.config.push, extraServiceOrigins: [] }, log: h.app.log });
+    push.send([fan.id], { title: 't', body: 'b', url: '/' });
+    await push.idle();
+    expect(pushService.received.filter((r) => r.path.includes(fan.id))).toEqual([]);
   });
 });

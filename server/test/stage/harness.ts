@@ -1,20 +1,22 @@
 import { createTestDb, type TestDb } from '@podlive/db/testing';
 import type { MediaNode } from '@podlive/sfu';
 import { afterAll, beforeAll } from 'vitest';
+import { freeTcpPort } from '@podlive/shared/testing/ports';
 import type { ControlPeer } from '@podlive/shared/control';
 import type { StageWsEvent } from '@podlive/shared/stage';
 import { signControlToken } from '@podlive/shared/tokens';
-import type { WsEvent } from '@podlive/shared/live';
+import type { WsEvent } from '@podlive/shared/ws';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import protooClient from 'protoo-client';
 import { build } from '../../src/app';
 import { InProcessBus } from '../../src/bus';
 import type { Config } from '../../src/config';
 import { databaseHandle } from '../../src/db';
 import { bearer, generousLimits, localFiles, post, type Account } from '../accounts/harness';
 import { captureLogger, testConfig } from '../helpers';
-import { MEDIA_SECRET, NODE_ID, nodeEnv, openProtoo, openWs, startNode, until, type WsClient } from '../live/harness';
+import { KEYS, NODE_ID, nodeEnv, openProtoo, openWs, startNode, until, type WsClient } from '../live/harness';
 
-export { MEDIA_SECRET, NODE_ID };
+export { KEYS, NODE_ID };
 
 /** An app on `testDb` pointing at `node`, with the stage settings given (cheap argon2, generous limits). */
 export async function stageApp(
@@ -61,9 +63,12 @@ export function stageSuite(stage: Partial<Config['stage']> = {}, logLevel: 'trac
   const suite = { closers: [] } as unknown as StageSuite;
   let closeApp: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    suite.node = await startNode();
+    // The node asks the app whether a guest grant still stands (/internal): the app listens where the node looks.
+    const port = await freeTcpPort();
+    suite.node = await startNode({ SERVER_URL: `http://127.0.0.1:${port}` });
     suite.testDb = await newDb();
     ({ app: suite.app, close: closeApp } = await stageApp(suite.testDb, suite.node, stage, logLevel));
+    await suite.app.listen({ host: '127.0.0.1', port });
   });
   afterAll(async () => {
     for (const close of suite.closers) close();
@@ -76,7 +81,7 @@ export function stageSuite(stage: Partial<Config['stage']> = {}, logLevel: 'trac
 
 /** GET /control/rooms/:id/peers on the node (empty when the room is not there). */
 export async function peersOnNode(node: MediaNode, sessionId: string): Promise<ControlPeer[]> {
-  const response = await fetch(`${node.url}/control/rooms/${sessionId}/peers`, { headers: { authorization: `Bearer ${await signControlToken(MEDIA_SECRET, NODE_ID)}` } });
+  const response = await fetch(`${node.controlUrl}/control/rooms/${sessionId}/peers`, { headers: { authorization: `Bearer ${await signControlToken(KEYS.privateKey, { node: NODE_ID, scope: 'room:read' })}` } });
   if (response.status === 404) return [];
   if (!response.ok) throw new Error(`control answered ${response.status}`);
   return ((await response.json()) as { peers: ControlPeer[] }).peers;
@@ -108,3 +113,25 @@ export function nextOf<T extends StageWsEvent['type']>(client: WsClient, type: T
 }
 
 export const codeOf = (response: LightMyRequestResponse) => [response.statusCode, (response.json() as { error?: { code: string } }).error?.code];
+
+/** `who` watching the live over a real protoo client (joined), so it can redeem a grant and publish. */
+export async function mediaPeer(app: FastifyInstance, who: Account, sessionId: string): Promise<protooClient.Peer> {
+  const response = await app.inject({ method: 'GET', url: `/api/live/${sessionId}/token`, headers: bearer(who.accessToken) });
+  if (response.statusCode !== 200) throw new Error(`token failed: ${response.body}`);
+  const { url, token } = response.json() as { url: string; token: string };
+  const peer = new protooClient.Peer(new protooClient.WebSocketTransport(`${url}/?token=${encodeURIComponent(token)}`, { retry: { retries: 0 } }));
+  await new Promise<void>((resolve, reject) => {
+    peer.on('open', () => resolve());
+    peer.on('failed', () => reject(new Error('the node refused the connection')));
+  });
+  await peer.request('join', { rtpCapabilities: await peer.request('getRouterRtpCapabilities') });
+  return peer;
+}
+
+const OPUS = { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 22222222 }] };
+
+/** Opens a send transport and produces Opus on it (the node accepts RTP parameters before any packet flows). */
+export async function produceAudio(peer: protooClient.Peer): Promise<string> {
+  const transport = (await peer.request('createWebRtcTransport', { direction: 'send' })) as { id: string };
+  return ((await peer.request('produce', { transportId: transport.id, kind: 'audio', rtpParameters: OPUS })) as { id: string }).id;
+}

@@ -4,7 +4,7 @@ import { verifyMediaToken } from '@podlive/shared/tokens';
 import { describe, expect, it } from 'vitest';
 import { bearer, post, signUp } from '../accounts/harness';
 import { createLive, startLive } from '../live/harness';
-import { answer, codeOf, invite, MEDIA_SECRET, nextOf, NODE_ID, openUserWs, watch, stageSuite } from './harness';
+import { answer, codeOf, invite, KEYS, nextOf, NODE_ID, openUserWs, watch, stageSuite } from './harness';
 
 const suite = stageSuite({ maxGuests: 1, inviteTtlMs: 10_000 });
 
@@ -80,7 +80,7 @@ describe('stage invite: ringing and answering', () => {
     const body = accepted.json() as StageAcceptResponse;
     expect(body.invite.status).toBe('accepted');
     expect(body.grant.nodeId).toBe(NODE_ID);
-    const claims = await verifyMediaToken(MEDIA_SECRET, body.grant.token, NODE_ID);
+    const claims = await verifyMediaToken(KEYS.publicKey, body.grant.token, NODE_ID);
     expect(claims).toMatchObject({ sid: sessionId, sub: viewer.id, role: 'guest', node: NODE_ID, name: 'Vera Viewer' });
     expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/);
     for (const tab of [tab1, tab2, studio]) expect((await nextOf(tab, 'stage_invite_accepted')).inviteId).toBe(created.id);

@@ -1,4 +1,4 @@
-import type { WsEvent } from '@podlive/shared/live';
+import type { WsEvent } from '@podlive/shared/ws';
 import type { FastifyInstance } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';

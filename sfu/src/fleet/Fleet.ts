@@ -1,10 +1,11 @@
-import { EventEmitter } from 'node:events';
+import { SafeEmitter } from '@podlive/shared/emitter';
 import {
   FLEET_HEARTBEAT_MS, fleetKeys, pipeOpenedSchema,
   type NodeMessage, type NodeMessageOf, type NodeStatus, type PipeOpened,
 } from '@podlive/shared/fleet';
 import type { SfuConfig } from '../config';
 import { moduleLogger } from '../Logger';
+import { ENDED_HOLD_MS } from '../EndedSessions';
 import type { Room, RoomCloseReason } from '../Room';
 import { Drain } from './Drain';
 import { NodeBus } from './NodeBus';
@@ -37,7 +38,7 @@ interface FleetEvents {
  * feed its rooms from the session's origin (directly or through relays) and that it feeds to
  * other nodes, re-attaching when a neighbour dies, and draining on the operator's word.
  */
-export class Fleet extends EventEmitter<FleetEvents> {
+export class Fleet extends SafeEmitter<FleetEvents> {
   readonly #carried = new Map<string, Carried>();
   readonly #reporter: StatusReporter;
   readonly #drain: Drain;
@@ -51,7 +52,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
     readonly bus: NodeBus,
     readonly registry: Registry,
   ) {
-    super();
+    super(logger);
     this.#reporter = new StatusReporter(config, view);
     this.#drain = new Drain(config, view.rooms);
   }
@@ -88,6 +89,24 @@ export class Fleet extends EventEmitter<FleetEvents> {
     });
     room.once('close', (reason) => this.#roomClosed(carried, reason));
     void this.#attach(carried);
+  }
+
+  /** The control plane ended the live here: the registry tells every node to refuse its room. */
+  async sessionEnded(sid: string): Promise<void> {
+    await this.registry.markEnded(sid, ENDED_HOLD_MS);
+  }
+
+  /**
+   * Whether the registry says the live of `sid` ended. Unreachable Redis counts as not ended (the
+   * token's own expiry still bounds it): an outage must not stop every live from being joined.
+   */
+  async hasEnded(sid: string): Promise<boolean> {
+    try {
+      return await this.registry.isEnded(sid);
+    } catch (err) {
+      logger.warn({ sid, err: (err as Error).message }, 'could not ask the registry whether the live ended');
+      return false;
+    }
   }
 
   /** Stops taking part: neighbours are told at once (they re-attach), the registry forgets us. */
@@ -249,7 +268,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
         carried.room.closeIfUnused();
       }
     }
-    if (this.#drain.step() && this.#carried.size === 0) this.emit('drained');
+    if (this.#drain.step() && this.#carried.size === 0) this.safeEmit('drained');
   }
 
   #sessions(): NodeStatus['sessions'] {

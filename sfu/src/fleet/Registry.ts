@@ -87,6 +87,15 @@ export class Registry {
     });
   }
 
+  /** The live of `sid` ended: every node refuses its room for `holdMs`. */
+  async markEnded(sid: string, holdMs: number): Promise<void> {
+    await this.redis.set(this.keys.ended(sid), this.nodeId, 'PX', holdMs);
+  }
+
+  async isEnded(sid: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.ended(sid))) === 1;
+  }
+
   /** This node no longer carries `sid` (its room closed). */
   async detach(sid: string): Promise<void> {
     await this.redis.hdel(this.keys.session(sid), PARENT_FIELD + this.nodeId);

@@ -37,10 +37,19 @@ async function fakeCameraFile(camera: FakeCamera): Promise<string> {
  * and microphone. The flags keep it off the network this machine does not have (see
  * shared/notes/ENVIRONMENT.md).
  */
-export async function launchChromium({ camera = '720p' }: { camera?: FakeCamera } = {}): Promise<Browser> {
+export interface ChromiumOptions {
+  camera?: FakeCamera;
+  /** More flags (e.g. `--host-resolver-rules` for a site name that resolves to this machine). */
+  args?: string[];
+  /** A HOME of its own: Chromium trusts the CAs of `$HOME/.pki/nssdb` (a test's local CA). */
+  home?: string;
+}
+
+export async function launchChromium({ camera = '720p', args = [], home }: ChromiumOptions = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
+    ...(home === undefined ? {} : { env: { ...process.env, HOME: home } as Record<string, string> }),
     args: [
       '--no-sandbox',
       '--use-fake-device-for-media-stream',
@@ -54,6 +63,7 @@ export async function launchChromium({ camera = '720p' }: { camera?: FakeCamera 
       '--disable-quic',
       // Keep every simulcast layer even for small captures.
       '--force-fieldtrials=WebRTC-LegacySimulcastLayerLimit/Disabled/',
+      ...args,
     ],
   });
 }

@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 
 /** A TCP port free right now on `host` (tests pass it to servers that need a fixed port). */
 export function freeTcpPort(host = '127.0.0.1'): Promise<number> {
@@ -40,4 +40,20 @@ function tcpFree(port: number, host: string): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(port, host, () => server.close(() => resolve(true)));
   });
+}
+
+/** Resolves once something accepts TCP connections on host:port; throws with `what` after `timeoutMs`. */
+export async function waitForTcp(host: string, port: number, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ host, port }, () => {
+        socket.end();
+        resolve(true);
+      }).on('error', () => resolve(false));
+    });
+    if (up) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not listen on ${host}:${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

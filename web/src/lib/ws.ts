@@ -1,4 +1,4 @@
-import type { WsClientMessage, WsEvent } from '@podlive/shared/live';
+import type { WsClientMessage, WsEvent } from '@podlive/shared/ws';
 
 export type LiveSocketState = 'connecting' | 'open' | 'closed';
 

@@ -1,5 +1,7 @@
-import { and, type Db, desc, eq, isNull, lt, oneTimeCodes, sql } from '@podlive/db';
-import { OTP_LENGTH, OTP_MAX_ATTEMPTS, OTP_TTL_MIN } from '@podlive/shared/accounts';
+import { and, type Db, desc, eq, gt, isNull, lt, oneTimeCodes, sql } from '@podlive/db';
+import {
+  OTP_ACCOUNT_WINDOW_MIN, OTP_CODES_PER_WINDOW, OTP_FAILURES_PER_WINDOW, OTP_LENGTH, OTP_MAX_ATTEMPTS, OTP_TTL_MIN,
+} from '@podlive/shared/accounts';
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 
 export type CodePurpose = 'verify_email' | 'reset_password';
@@ -12,6 +14,10 @@ export type CodeCheck = 'ok' | 'invalid' | 'expired' | 'locked';
  * so a leaked table can't be brute-forced offline). A code lives OTP_TTL_MIN minutes; the
  * OTP_MAX_ATTEMPTS-th wrong guess locks it, after which even the right code is refused until a
  * new one is issued. Issuing a code retires the user's earlier codes of the same purpose.
+ *
+ * Per account and purpose, over the last OTP_ACCOUNT_WINDOW_MIN: at most OTP_CODES_PER_WINDOW
+ * codes are issued, and OTP_FAILURES_PER_WINDOW wrong guesses over all of them lock every code
+ * (a new code brings no fresh guesses). Counted from the codes' own rows, so every replica agrees.
  */
 export class OneTimeCodes {
   readonly #db: Db;
@@ -26,8 +32,31 @@ export class OneTimeCodes {
     return createHmac('sha256', this.#secret).update(`otp:${code}`).digest('base64url');
   }
 
-  /** A new code for the user (returned to be mailed); earlier unused codes stop working. */
-  async issue(user: { id: string; email: string }, purpose: CodePurpose, db: Db = this.#db): Promise<string> {
+  /** The user's codes of `purpose` issued within the account window. */
+  #recent(userId: string, purpose: CodePurpose) {
+    return and(
+      eq(oneTimeCodes.userId, userId),
+      eq(oneTimeCodes.purpose, purpose),
+      gt(oneTimeCodes.createdAt, sql`now() - make_interval(mins => ${OTP_ACCOUNT_WINDOW_MIN})`),
+    );
+  }
+
+  /** Codes issued and wrong guesses made in the account window. */
+  async #windowUse(userId: string, purpose: CodePurpose, db: Db): Promise<{ issued: number; failures: number }> {
+    const [use] = await db
+      .select({ issued: sql<number>`count(*)::int`, failures: sql<number>`coalesce(sum(${oneTimeCodes.attempts}), 0)::int` })
+      .from(oneTimeCodes)
+      .where(this.#recent(userId, purpose));
+    return use ?? { issued: 0, failures: 0 };
+  }
+
+  /**
+   * A new code for the user (returned to be mailed); earlier unused codes stop working. Null, and
+   * nothing changes, once the account's codes for the window are spent.
+   */
+  async issue(user: { id: string; email: string }, purpose: CodePurpose, db: Db = this.#db): Promise<string | null> {
+    const use = await this.#windowUse(user.id, purpose, db);
+    if (use.issued >= OTP_CODES_PER_WINDOW) return null;
     const code = randomInt(0, 10 ** OTP_LENGTH).toString().padStart(OTP_LENGTH, '0');
     await db
       .update(oneTimeCodes)
@@ -48,6 +77,8 @@ export class OneTimeCodes {
    * under concurrent calls); a wrong one counts an attempt, atomically, whatever the caller does next.
    */
   async check(userId: string, purpose: CodePurpose, code: string, db: Db = this.#db): Promise<CodeCheck> {
+    const { failures } = await this.#windowUse(userId, purpose, db);
+    if (failures >= OTP_FAILURES_PER_WINDOW) return 'locked';
     const [current] = await db
       .select()
       .from(oneTimeCodes)
@@ -69,6 +100,7 @@ export class OneTimeCodes {
       .set({ attempts: sql`${oneTimeCodes.attempts} + 1` })
       .where(usable)
       .returning({ attempts: oneTimeCodes.attempts });
-    return counted === undefined || counted.attempts >= OTP_MAX_ATTEMPTS ? 'locked' : 'invalid';
+    const spent = counted === undefined || counted.attempts >= OTP_MAX_ATTEMPTS || failures + 1 >= OTP_FAILURES_PER_WINDOW;
+    return spent ? 'locked' : 'invalid';
   }
 }

@@ -1,4 +1,4 @@
-import { REFRESH_COOKIE, REFRESH_TOKEN_TTL_DAYS } from '@podlive/shared/accounts';
+import { ACCESS_COOKIE, REFRESH_COOKIE, REFRESH_TOKEN_TTL_DAYS } from '@podlive/shared/accounts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IssuedRefreshToken } from './refresh-tokens';
 
@@ -25,8 +25,27 @@ export function setRefreshCookie(reply: FastifyReply, issued: IssuedRefreshToken
   });
 }
 
+/**
+ * The access JWT as an httpOnly, SameSite=Lax cookie that lives as long as the refresh cookie (the
+ * JWT inside expires sooner: an expired one is answered 401, and the page renews). The web app
+ * writes the same cookie at login (web/src/lib/server/session.ts).
+ */
+export function setAccessCookie(reply: FastifyReply, accessToken: string, issued: IssuedRefreshToken, secure: boolean): void {
+  reply.setCookie(ACCESS_COOKIE, accessToken, {
+    path: '/',
+    httpOnly: true,
+    secure,
+    sameSite: 'lax',
+    ...(issued.rememberMe ? { maxAge: REFRESH_TOKEN_TTL_DAYS * 24 * 60 * 60 } : {}),
+  });
+}
+
 export function clearRefreshCookie(reply: FastifyReply, secure: boolean): void {
   reply.clearCookie(REFRESH_COOKIE, { path: '/', httpOnly: true, secure, sameSite: 'lax' });
+}
+
+export function clearAccessCookie(reply: FastifyReply, secure: boolean): void {
+  reply.clearCookie(ACCESS_COOKIE, { path: '/', httpOnly: true, secure, sameSite: 'lax' });
 }
 
 /** The refresh token from the body, else from the cookie; undefined when neither has one. */

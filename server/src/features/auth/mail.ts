@@ -23,3 +23,19 @@ export function codeMail(to: string, displayName: string, purpose: CodePurpose, 
       `<p style="font-size:28px;font-weight:bold;letter-spacing:6px">${code}</p><p>${escapeHtml(outro)}</p>`,
   };
 }
+
+/**
+ * The mail to an account's owner when someone registers again with their email: registration
+ * answers alike for new and existing emails, so the owner (not the requester) learns of it.
+ */
+export function accountExistsMail(to: string, displayName: string): MailMessage {
+  const subject = 'Someone tried to sign up with your email';
+  const intro = 'Someone (hopefully you) tried to create a PodLive account with this email address, which already has one.';
+  const outro = "If it was you, log in instead, or reset your password if you forgot it. If it wasn't, ignore this email: nothing changed.";
+  return {
+    to,
+    subject,
+    text: `Hi ${displayName},\n\n${intro}\n\n${outro}\n`,
+    html: `<p>Hi ${escapeHtml(displayName)},</p><p>${escapeHtml(intro)}</p><p>${escapeHtml(outro)}</p>`,
+  };
+}

@@ -1,5 +1,5 @@
 import { and, type Db, eq, gt, isNull, refreshTokenFamilies, retiredRefreshTokens, sql } from '@podlive/db';
-import { REFRESH_TOKEN_TTL_DAYS } from '@podlive/shared/accounts';
+import { ACCESS_TOKEN_TTL_SEC, REFRESH_TOKEN_TTL_DAYS } from '@podlive/shared/accounts';
 import { createHash, randomBytes } from 'node:crypto';
 import { ApiError } from '../../errors';
 
@@ -9,6 +9,8 @@ export const SESSION_FAMILY_TTL_DAYS = 1;
 export interface IssuedRefreshToken {
   token: string;
   userId: string;
+  /** The family: the sign-in session, `sid` in its access tokens. */
+  familyId: string;
   rememberMe: boolean;
   /** When the family expires (the cookie's expiry with "remember me"). */
   expiresAt: Date;
@@ -43,7 +45,7 @@ export class RefreshTokens {
       })
       .returning();
     if (family === undefined) throw new Error('insert returned no family');
-    return { token, userId, rememberMe, expiresAt: family.expiresAt };
+    return { token, userId, familyId: family.id, rememberMe, expiresAt: family.expiresAt };
   }
 
   /** Exchanges `token` for a new one; 401 REFRESH_TOKEN_INVALID, or REFRESH_TOKEN_REUSED after revoking. */
@@ -70,7 +72,7 @@ export class RefreshTokens {
       return family;
     });
     if (rotated !== undefined) {
-      return { token: next, userId: rotated.userId, rememberMe: rotated.rememberMe, expiresAt: rotated.expiresAt };
+      return { token: next, userId: rotated.userId, familyId: rotated.id, rememberMe: rotated.rememberMe, expiresAt: rotated.expiresAt };
     }
     const familyId = await this.#familyOfRetired(oldHash);
     if (familyId !== undefined) {
@@ -80,23 +82,37 @@ export class RefreshTokens {
     throw new ApiError('REFRESH_TOKEN_INVALID');
   }
 
-  /** Revokes the family `token` belongs to (current or retired token); unknown tokens do nothing. */
-  async revoke(token: string): Promise<void> {
+  /**
+   * Revokes the family `token` belongs to (current or retired token) and names it (revoked already
+   * or not, so a repeated logout still ends the session's access tokens); unknown tokens: undefined.
+   */
+  async revoke(token: string): Promise<{ userId: string; familyId: string } | undefined> {
     const tokenHash = hashToken(token);
     const [family] = await this.#db
       .select({ id: refreshTokenFamilies.id })
       .from(refreshTokenFamilies)
       .where(eq(refreshTokenFamilies.currentTokenHash, tokenHash));
     const familyId = family?.id ?? (await this.#familyOfRetired(tokenHash));
-    if (familyId !== undefined) await this.#revokeFamily(familyId);
+    if (familyId === undefined) return undefined;
+    await this.#revokeFamily(familyId);
+    const [owner] = await this.#db.select({ userId: refreshTokenFamilies.userId }).from(refreshTokenFamilies).where(eq(refreshTokenFamilies.id, familyId));
+    return owner === undefined ? undefined : { userId: owner.userId, familyId };
   }
 
-  /** Revokes every family of the user (password reset). */
-  async revokeAllOf(userId: string, db: Db = this.#db): Promise<void> {
+  /**
+   * Revokes every family of the user (password reset). Returns the ids of every family whose
+   * access tokens may still be valid: those revoked now, and those revoked within an access token's life.
+   */
+  async revokeAllOf(userId: string, db: Db = this.#db): Promise<string[]> {
     await db
       .update(refreshTokenFamilies)
       .set({ revokedAt: sql`now()` })
       .where(and(eq(refreshTokenFamilies.userId, userId), isNull(refreshTokenFamilies.revokedAt)));
+    const recent = await db
+      .select({ id: refreshTokenFamilies.id })
+      .from(refreshTokenFamilies)
+      .where(and(eq(refreshTokenFamilies.userId, userId), gt(refreshTokenFamilies.revokedAt, sql`now() - make_interval(secs => ${ACCESS_TOKEN_TTL_SEC})`)));
+    return recent.map((row) => row.id);
   }
 
   async #familyOfRetired(tokenHash: string): Promise<string | undefined> {

@@ -1,14 +1,16 @@
 import {
-  forgotPasswordBody, loginBody, refreshBody, registerBody, resendCodeBody, resetPasswordBody, verifyOtpBody,
+  forgotPasswordBody, loginBody, refreshBody, registerBody, type RegisterResponse, resendCodeBody, resetPasswordBody, verifyOtpBody,
 } from '@podlive/shared/accounts';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../errors';
 import { parseInput } from '../../validation';
 import { checkHandle } from '../users/handles';
 import { OneTimeCodes } from './codes';
-import { clearRefreshCookie, cookieIsSecure, readRefreshToken, setRefreshCookie } from './cookie';
+import { clearAccessCookie, clearRefreshCookie, cookieIsSecure, readRefreshToken, setAccessCookie, setRefreshCookie } from './cookie';
+import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './passwords';
 import { RefreshTokens } from './refresh-tokens';
+import { Rotations } from './rotations';
 import { Accounts } from './service';
 
 /** The account email of a body, normalised like the schema does; null when there is none. */
@@ -20,6 +22,7 @@ const bodyEmail = (request: FastifyRequest): string | null => {
 /** /api/auth: register, codes, login, refresh, logout, password reset, handle availability. */
 export default async function authRoutes(app: FastifyInstance) {
   const { config } = app;
+  const loginThrottle = new LoginThrottle(config.loginThrottle, app.redis, config.redisPrefix);
   const accounts = new Accounts({
     db: app.db,
     hasher: new PasswordHasher(config.passwordHash),
@@ -28,12 +31,25 @@ export default async function authRoutes(app: FastifyInstance) {
     mailer: app.mailer,
     accessSecret: config.secrets.jwtAccess,
     log: app.log,
+    loginThrottle,
+    endSessions: async (userId, sessionIds) => {
+      await app.endedSessions.add(sessionIds);
+      await app.liveEvents.authSessionsEnded(userId, sessionIds);
+    },
   });
+  const rotations = new Rotations((token) => accounts.refresh(token));
   const secure = cookieIsSecure(config.publicUrl);
   const byIp = (request: FastifyRequest) => request.ip;
   const limits = {
     loginIp: app.limiter('loginIp', byIp),
-    loginAccount: app.limiter('loginAccount', bodyEmail),
+    /** An account's login delay after wrong passwords (LoginThrottle): 429 with Retry-After while it runs. */
+    loginDelay: async (request: FastifyRequest, reply: FastifyReply) => {
+      const email = bodyEmail(request);
+      const waitSec = email === null ? 0 : await loginThrottle.waitSec(email);
+      if (waitSec === 0) return;
+      reply.header('retry-after', waitSec);
+      throw new ApiError('RATE_LIMITED', { message: `Too many wrong passwords, try again in ${waitSec} s` });
+    },
     register: app.limiter('register', byIp),
     forgotPassword: app.limiter('forgotPassword', byIp),
     verifyOtp: app.limiter('verifyOtp', byIp),
@@ -41,8 +57,8 @@ export default async function authRoutes(app: FastifyInstance) {
   };
 
   app.post('/register', { preHandler: limits.register }, async (request, reply) => {
-    const user = await accounts.register(parseInput(registerBody, request.body));
-    return reply.code(201).send({ user });
+    await accounts.register(parseInput(registerBody, request.body));
+    return reply.code(202).send({ ok: true } satisfies RegisterResponse);
   });
 
   app.post('/verify-otp', { preHandler: limits.verifyOtp }, async (request) => {
@@ -56,7 +72,7 @@ export default async function authRoutes(app: FastifyInstance) {
     return reply.code(202).send({ ok: true });
   });
 
-  app.post('/login', { preHandler: [limits.loginIp, limits.loginAccount] }, async (request, reply) => {
+  app.post('/login', { preHandler: [limits.loginIp, limits.loginDelay] }, async (request, reply) => {
     const { response, refresh } = await accounts.login(parseInput(loginBody, request.body));
     setRefreshCookie(reply, refresh, secure);
     return response;
@@ -67,11 +83,32 @@ export default async function authRoutes(app: FastifyInstance) {
     const token = readRefreshToken(request, body.refreshToken);
     if (token === undefined) throw new ApiError('REFRESH_TOKEN_INVALID', { message: 'No refresh token was sent' });
     try {
-      const { accessToken, refresh } = await accounts.refresh(token);
+      const { accessToken, refresh } = await rotations.of(token, { remember: false });
       setRefreshCookie(reply, refresh, secure);
       return { accessToken, refreshToken: refresh.token };
     } catch (err) {
       clearRefreshCookie(reply, secure);
+      throw err;
+    }
+  });
+
+  /**
+   * The browser's own refresh: the refresh cookie is rotated into new access and refresh cookies
+   * (204, no token in the body for page scripts to read). Refused (no cookie, expired, revoked,
+   * reused): both cookies are cleared, so the page's retry goes out signed out. Cross-site POSTs
+   * never get here (api-security.ts).
+   */
+  app.post('/renew', async (request, reply) => {
+    const token = readRefreshToken(request, undefined);
+    try {
+      if (token === undefined) throw new ApiError('REFRESH_TOKEN_INVALID', { message: 'No refresh cookie was sent' });
+      const { accessToken, refresh } = await rotations.of(token, { remember: true });
+      setRefreshCookie(reply, refresh, secure);
+      setAccessCookie(reply, accessToken, refresh, secure);
+      return await reply.code(204).send();
+    } catch (err) {
+      clearRefreshCookie(reply, secure);
+      clearAccessCookie(reply, secure);
       throw err;
     }
   });

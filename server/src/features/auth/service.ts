@@ -1,13 +1,16 @@
-import { databaseErrorOf, type Db, eq, equalsIgnoringCase, PgErrorCode, type User, users } from '@podlive/db';
+import { databaseErrorOf, type Db, eq, equalsIgnoringCase, or, PgErrorCode, type User, users } from '@podlive/db';
 import type { LoginBody, LoginResponse, RegisterBody, SelfUser } from '@podlive/shared/accounts';
 import { signAccessToken } from '@podlive/shared/accounts';
+import { handleSkeleton } from '@podlive/shared/handles';
 import type { FastifyBaseLogger } from 'fastify';
 import { ApiError, errorRegistry } from '../../errors';
 import type { Mailer } from '../../mail';
-import { assertHandleAllowed, EMAIL_UNIQUE_INDEX, HANDLE_UNIQUE_INDEX } from '../users/handles';
+import { assertHandleAllowed, EMAIL_UNIQUE_INDEX, isHandleTaken } from '../users/handles';
 import { loadSelfUser } from '../users/present';
 import type { CodeCheck, CodePurpose, OneTimeCodes } from './codes';
-import { codeMail } from './mail';
+import type { LoginThrottle } from './login-throttle';
+import type { MailMessage } from '../../mail';
+import { accountExistsMail, codeMail } from './mail';
 import { isCommonPassword, type PasswordHasher } from './passwords';
 import type { IssuedRefreshToken, RefreshTokens } from './refresh-tokens';
 
@@ -19,6 +22,9 @@ export interface AccountsDeps {
   mailer: Mailer;
   accessSecret: string;
   log: FastifyBaseLogger;
+  loginThrottle: LoginThrottle;
+  /** Ends sign-in sessions now: their access tokens are refused and their /ws sockets close, on every replica. */
+  endSessions: (userId: string, sessionIds: string[]) => Promise<void>;
 }
 
 const codeErrorCodes = { invalid: 'OTP_INVALID', expired: 'OTP_EXPIRED', locked: 'OTP_LOCKED' } as const;
@@ -26,6 +32,8 @@ const codeError = (check: Exclude<CodeCheck, 'ok'>) => {
   const code = codeErrorCodes[check];
   return new ApiError(code, { fields: { code: errorRegistry[code].message } });
 };
+
+const handleTaken = (cause?: unknown) => new ApiError('HANDLE_TAKEN', { fields: { handle: 'This handle is taken' }, ...(cause === undefined ? {} : { cause }) });
 
 function assertPasswordAcceptable(password: string, field = 'password'): void {
   if (isCommonPassword(password)) throw new ApiError('PASSWORD_TOO_COMMON', { fields: { [field]: 'This password is too common, choose another' } });
@@ -50,39 +58,65 @@ export class Accounts {
     return self;
   }
 
-  /** Mails a new code; a mail failure is logged, not fatal (the user can ask for another code). */
-  async #sendCode(user: User, purpose: CodePurpose): Promise<void> {
-    const code = await this.#d.codes.issue(user, purpose);
+  /** Sends a mail; a failure is logged, not fatal (the user can ask for another code). */
+  async #mail(user: User, message: MailMessage, what: string): Promise<void> {
     try {
-      await this.#d.mailer.send(codeMail(user.email, user.displayName, purpose, code));
+      await this.#d.mailer.send(message);
     } catch (err) {
-      this.#d.log.error({ err, userId: user.id, purpose }, 'sending a code failed');
+      this.#d.log.error({ err, userId: user.id }, `sending ${what} failed`);
     }
   }
 
-  async register(body: RegisterBody): Promise<SelfUser> {
+  /** Mails a new code, unless the account's codes for the window are spent (then silently none). */
+  async #sendCode(user: User, purpose: CodePurpose): Promise<void> {
+    const code = await this.#d.codes.issue(user, purpose);
+    if (code === null) {
+      this.#d.log.info({ userId: user.id, purpose }, 'code not sent: the account asked for too many');
+      return;
+    }
+    await this.#mail(user, codeMail(user.email, user.displayName, purpose, code), 'a code');
+  }
+
+  /**
+   * Creates the account and mails its verification code. An email that already has an account
+   * gets the same answer (the caller sends 202 either way, after the same checks in the same
+   * order) and its owner is mailed a notice instead: registering never tells who has an account.
+   */
+  async register(body: RegisterBody): Promise<void> {
     assertHandleAllowed(body.handle);
     assertPasswordAcceptable(body.password);
     const passwordHash = await this.#d.hasher.hash(body.password);
+    const existing = await this.#findByEmail(body.email);
+    if (existing !== undefined) return this.#registeredAgain(existing, body.handle);
     let user: User | undefined;
     try {
       [user] = await this.#d.db
         .insert(users)
-        .values({ handle: body.handle, email: body.email, passwordHash, displayName: body.displayName ?? body.handle })
+        .values({ handle: body.handle, handleSkeleton: handleSkeleton(body.handle), email: body.email, passwordHash, displayName: body.displayName ?? body.handle })
         .returning();
     } catch (err) {
       const dbErr = databaseErrorOf(err);
-      if (dbErr?.code === PgErrorCode.uniqueViolation && dbErr.constraint === HANDLE_UNIQUE_INDEX) {
-        throw new ApiError('HANDLE_TAKEN', { fields: { handle: 'This handle is taken' }, cause: err });
-      }
+      if (isHandleTaken(dbErr)) throw handleTaken(err);
       if (dbErr?.code === PgErrorCode.uniqueViolation && dbErr.constraint === EMAIL_UNIQUE_INDEX) {
-        throw new ApiError('EMAIL_TAKEN', { fields: { email: 'An account with this email already exists' }, cause: err });
+        // Registered by someone else a moment ago: answered like any existing email.
+        const raced = await this.#findByEmail(body.email);
+        if (raced !== undefined) return this.#registeredAgain(raced, body.handle);
       }
       throw err;
     }
     if (user === undefined) throw new Error('insert returned no user');
     await this.#sendCode(user, 'verify_email');
-    return this.#self(user.id);
+  }
+
+  /** Registration with an existing account's email: the handle is checked as for a new account, then the owner is told. */
+  async #registeredAgain(owner: User, handle: string): Promise<void> {
+    const [taken] = await this.#d.db
+      .select({ id: users.id })
+      .from(users)
+      .where(or(equalsIgnoringCase(users.handle, handle), eq(users.handleSkeleton, handleSkeleton(handle))))
+      .limit(1);
+    if (taken !== undefined) throw handleTaken();
+    await this.#mail(owner, accountExistsMail(owner.email, owner.displayName), 'an account notice');
   }
 
   async verifyEmail(email: string, code: string): Promise<SelfUser> {
@@ -93,16 +127,22 @@ export class Accounts {
     return this.#self(user.id);
   }
 
-  /** Same answer (401 INVALID_CREDENTIALS, same work) for an unknown email and a wrong password. */
+  /**
+   * Same answer (401 INVALID_CREDENTIALS, same work) for an unknown email and a wrong password;
+   * both count towards the account's login delay (LoginThrottle; the route refuses tries made
+   * during the delay before calling this).
+   */
   async login(body: LoginBody): Promise<{ response: LoginResponse; refresh: IssuedRefreshToken }> {
+    const { loginThrottle } = this.#d;
     const user = await this.#findByEmail(body.email);
-    if (user === undefined) {
-      await this.#d.hasher.verifyDummy(body.password);
+    const right = user === undefined ? await this.#d.hasher.verifyDummy(body.password).then(() => false) : await this.#d.hasher.verify(user.passwordHash, body.password);
+    if (user === undefined || !right) {
+      await loginThrottle.failed(body.email);
       throw new ApiError('INVALID_CREDENTIALS');
     }
-    if (!(await this.#d.hasher.verify(user.passwordHash, body.password))) throw new ApiError('INVALID_CREDENTIALS');
+    await loginThrottle.succeeded(body.email);
     const refresh = await this.#d.refreshTokens.start(user.id, body.rememberMe ?? false);
-    const accessToken = await signAccessToken(this.#d.accessSecret, { sub: user.id, handle: user.handle });
+    const accessToken = await signAccessToken(this.#d.accessSecret, { sub: user.id, handle: user.handle, sid: refresh.familyId });
     return { response: { accessToken, refreshToken: refresh.token, user: await this.#self(user.id) }, refresh };
   }
 
@@ -110,11 +150,13 @@ export class Accounts {
     const refresh = await this.#d.refreshTokens.rotate(token);
     const [user] = await this.#d.db.select({ handle: users.handle }).from(users).where(eq(users.id, refresh.userId));
     if (user === undefined) throw new ApiError('REFRESH_TOKEN_INVALID');
-    return { accessToken: await signAccessToken(this.#d.accessSecret, { sub: refresh.userId, handle: user.handle }), refresh };
+    return { accessToken: await signAccessToken(this.#d.accessSecret, { sub: refresh.userId, handle: user.handle, sid: refresh.familyId }), refresh };
   }
 
-  logout(token: string): Promise<void> {
-    return this.#d.refreshTokens.revoke(token);
+  /** Ends the session of `token`: its refresh family is revoked, its access tokens and /ws sockets stop now. */
+  async logout(token: string): Promise<void> {
+    const ended = await this.#d.refreshTokens.revoke(token);
+    if (ended !== undefined) await this.#d.endSessions(ended.userId, [ended.familyId]);
   }
 
   /** Sends a reset code when the account exists; the caller answers 202 either way. */
@@ -137,10 +179,11 @@ export class Accounts {
     const check = user === undefined ? 'invalid' : await this.#d.codes.check(user.id, 'reset_password', code);
     if (check !== 'ok' || user === undefined) throw codeError(check === 'ok' ? 'invalid' : check);
     const passwordHash = await this.#d.hasher.hash(newPassword);
-    await this.#d.db.transaction(async (tx) => {
+    const ended = await this.#d.db.transaction(async (tx) => {
       // A reset proves control of the mailbox, so it verifies the email too.
       await tx.update(users).set({ passwordHash, emailVerified: true }).where(eq(users.id, user.id));
-      await this.#d.refreshTokens.revokeAllOf(user.id, tx);
+      return this.#d.refreshTokens.revokeAllOf(user.id, tx);
     });
+    await this.#d.endSessions(user.id, ended);
   }
 }

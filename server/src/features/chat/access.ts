@@ -40,9 +40,16 @@ export async function isModerator(db: Db, sessionId: string, userId: string): Pr
   return row !== undefined;
 }
 
-/** The host of the live, or a moderator the host appointed for it. */
+/**
+ * The host of the live, or a moderator the host appointed for it, while it is on air: the rights
+ * are for that live only, so they end with it (its restrictions reach the host's other lives), and
+ * a moderator who is banned or timed out in it has none.
+ */
 export async function canModerate(db: Db, session: ChatSession, userId: string): Promise<boolean> {
-  return session.hostId === userId || isModerator(db, session.id, userId);
+  if (session.hostId === userId) return true;
+  if (session.status !== 'live') return false;
+  const [appointed, restriction] = await Promise.all([isModerator(db, session.id, userId), restrictionOf(db, session, userId)]);
+  return appointed && restriction === null;
 }
 
 /** The live (404 when unknown) when `userId` may moderate its chat (403 NOT_MODERATOR otherwise). */

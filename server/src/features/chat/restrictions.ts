@@ -41,9 +41,10 @@ export async function restrictUser(ctx: ChatContext, sessionId: string, callerId
   return announce(ctx, session, userId);
 }
 
-/** Lifts every ban and timeout of `userId` in the host's chats. */
+/** Lifts every ban and timeout of `userId` in the host's chats; never one's own (only the host lifts a moderator's). */
 export async function unrestrictUser(ctx: ChatContext, sessionId: string, callerId: string, userId: string): Promise<ChatRestriction | null> {
   const session = await moderatedSession(ctx.db, sessionId, callerId);
+  if (userId === callerId) throw new ApiError('CANNOT_UNRESTRICT_SELF');
   await ctx.db.delete(chatBans).where(and(eq(chatBans.hostId, session.hostId), eq(chatBans.userId, userId)));
   return announce(ctx, session, userId);
 }

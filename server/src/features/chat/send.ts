@@ -1,4 +1,4 @@
-import { and, chatMessages, eq, sql } from '@podlive/db';
+import { and, chatMessages, eq, sql, users } from '@podlive/db';
 import { type ChatMessage, type ChatRefusal, type ChatSendMessage, type ChatWsEvent, chatText } from '@podlive/shared/chat';
 import { hasBlocked, findChatSession, restrictionOf } from './access';
 import type { ChatContext } from './context';
@@ -35,6 +35,8 @@ export async function sendChat(ctx: ChatSendContext, userId: string, message: Ch
   const parsed = chatText.safeParse(message.body);
   if (!parsed.success) return refusal(message, 'CHAT_INVALID', parsed.error.issues[0]?.message ?? 'Invalid message');
   const body = parsed.data;
+  const [author] = await ctx.db.select({ emailVerified: users.emailVerified }).from(users).where(eq(users.id, userId));
+  if (author?.emailVerified !== true) return refusal(message, 'EMAIL_NOT_VERIFIED', 'Verify your email address to chat');
 
   const restriction = await restrictionOf(ctx.db, session, userId);
   if (restriction?.kind === 'ban') return refusal(message, 'CHAT_BANNED', 'You are banned from this host’s chats');

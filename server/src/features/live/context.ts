@@ -1,3 +1,5 @@
+import type { TokenSigningKey } from '@podlive/shared/tokens';
+import type { TurnConfig } from '../../media/turn';
 import type { Db } from '@podlive/db';
 import type { LiveSession } from '@podlive/shared/live';
 import type { FastifyBaseLogger } from 'fastify';
@@ -39,8 +41,10 @@ export interface LiveContext {
   placement: Placement;
   events: LiveEvents;
   counts: ViewerCounts;
-  /** MEDIA_TOKEN_SECRET: media and control tokens. */
-  mediaSecret: string;
+  /** MEDIA_TOKEN_PRIVATE_KEY: media and control tokens. */
+  mediaKey: TokenSigningKey;
+  /** TURN for the pages the tokens are for (config.turn). */
+  turn: TurnConfig | null;
   log: FastifyBaseLogger;
   /** Runs once a live has ended (the stage ends its invites and guests); failures are logged. */
   onEnded?: (sessionId: string) => Promise<void>;

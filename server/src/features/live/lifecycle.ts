@@ -1,6 +1,7 @@
 import { and, eq, follows, isNull, isUniqueViolation, liveSessions } from '@podlive/db';
 import type { CreateLiveBody, LiveSession, MediaJoin, StartLiveResponse } from '@podlive/shared/live';
-import { signMediaToken } from '@podlive/shared/tokens';
+import { MEDIA_TOKEN_TTL_SEC, signMediaToken } from '@podlive/shared/tokens';
+import { iceServersFor } from '../../media/turn';
 import { ApiError } from '../../errors';
 import { isRecorded, type LiveContext, type RecordedLive } from './context';
 import type { NodeRef } from './placement';
@@ -37,8 +38,8 @@ export async function hostedRow(ctx: LiveContext, sessionId: string, callerId: s
 const recordedLive = ({ session }: LiveRow): RecordedLive => ({ sessionId: session.id, hostId: session.hostId, title: session.title });
 
 async function hostJoin(ctx: LiveContext, node: NodeRef, row: LiveRow): Promise<MediaJoin> {
-  const token = await signMediaToken(ctx.mediaSecret, { sid: row.session.id, sub: row.host.id, role: 'host', node: node.id, name: row.host.displayName.slice(0, 100) });
-  return { url: node.publicWsUrl, token, node: node.id };
+  const token = await signMediaToken(ctx.mediaKey, { sid: row.session.id, sub: row.host.id, role: 'host', node: node.id, name: row.host.displayName.slice(0, 100) });
+  return { url: node.publicWsUrl, token, node: node.id, iceServers: iceServersFor(ctx.turn, row.host.id, MEDIA_TOKEN_TTL_SEC) };
 }
 
 /**
@@ -154,7 +155,7 @@ async function closeRooms(ctx: LiveContext, sessionId: string, originNodeId: str
   }
   await Promise.all(
     nodes.map((node) =>
-      closeRoom(node, sessionId, ctx.mediaSecret).catch((err: unknown) =>
+      closeRoom(node, sessionId, ctx.mediaKey).catch((err: unknown) =>
         ctx.log.warn({ err, sessionId, nodeId: node.id }, 'closing the room on a media node failed; the live ends anyway'),
       ),
     ),

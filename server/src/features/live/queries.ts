@@ -1,7 +1,8 @@
 import { and, asc, eq, gt, liveSessions, sql, users } from '@podlive/db';
 import type { Page } from '@podlive/shared/accounts';
 import type { LiveSession, LiveStats, MediaJoin } from '@podlive/shared/live';
-import { signMediaToken } from '@podlive/shared/tokens';
+import { MEDIA_TOKEN_TTL_SEC, signMediaToken } from '@podlive/shared/tokens';
+import { iceServersFor } from '../../media/turn';
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../errors';
 import { isRecorded, type LiveContext } from './context';
@@ -78,6 +79,6 @@ export async function viewerJoin(ctx: LiveContext, sessionId: string, callerId: 
     sub = callerId;
     name = user.displayName.slice(0, 100);
   }
-  const token = await signMediaToken(ctx.mediaSecret, { sid: sessionId, sub, role: 'viewer', node: node.id, ...(name === undefined ? {} : { name }) });
-  return { url: node.publicWsUrl, token, node: node.id };
+  const token = await signMediaToken(ctx.mediaKey, { sid: sessionId, sub, role: 'viewer', node: node.id, ...(name === undefined ? {} : { name }) });
+  return { url: node.publicWsUrl, token, node: node.id, iceServers: iceServersFor(ctx.turn, sub, MEDIA_TOKEN_TTL_SEC) };
 }

@@ -2,8 +2,8 @@ import multipart from '@fastify/multipart';
 import { createLiveBody, livePageQuery, viewerTokenQuery } from '@podlive/shared/live';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApiError } from '../../errors';
 import { callerOf } from '../../plugins/auth';
+import { readUpload } from '../../media/uploads';
 import { parseInput } from '../../validation';
 import type { LiveContext, LiveRecording } from './context';
 import { createLive, endLive, hostedRow, startLive } from './lifecycle';
@@ -29,7 +29,8 @@ export default async function liveRoutes(app: FastifyInstance, options: LiveRout
     placement: options.placement,
     events: app.liveEvents,
     counts: app.viewerCounts,
-    mediaSecret: app.config.secrets.mediaToken,
+    mediaKey: app.config.secrets.mediaToken,
+    turn: app.config.turn,
     log: app.log,
     ...(options.onEnded === undefined ? {} : { onEnded: options.onEnded }),
     ...(options.recording === undefined ? {} : { recording: options.recording }),
@@ -37,9 +38,11 @@ export default async function liveRoutes(app: FastifyInstance, options: LiveRout
     ...(app.hasDecorator('notifier') ? { notices: app.notifier } : {}),
   };
   const createLimit = app.limiter('createLive', (request) => request.caller?.id ?? null);
+  // Per address: tokens are free to anyone, each one lets its holder open transports on a node.
+  const tokenLimit = app.limiter('mediaToken', (request) => request.ip);
   const idOf = (params: unknown) => parseInput(liveIdParams, params).id;
 
-  app.post('/create', { preHandler: [app.requireCaller, createLimit] }, async (request, reply) => {
+  app.post('/create', { preHandler: [app.requireCaller, app.requireVerifiedCaller, createLimit] }, async (request, reply) => {
     const session = await createLive(ctx, callerOf(request).id, parseInput(createLiveBody, request.body));
     return reply.code(201).send({ session });
   });
@@ -49,23 +52,20 @@ export default async function liveRoutes(app: FastifyInstance, options: LiveRout
 
   app.get('/:id', async (request) => getLive(ctx, idOf(request.params)));
   app.get('/:id/stats', async (request) => liveStats(ctx, idOf(request.params)));
-  app.get('/:id/token', async (request) => {
+  app.get('/:id/token', { preHandler: tokenLimit }, async (request) => {
     const id = idOf(request.params);
     const { exclude } = parseInput(viewerTokenQuery, request.query);
     return viewerJoin(ctx, id, request.caller?.id ?? null, exclude === undefined ? {} : { exclude });
   });
 
-  app.post('/:id/start', { preHandler: app.requireCaller }, async (request) => startLive(ctx, idOf(request.params), callerOf(request).id));
+  app.post('/:id/start', { preHandler: [app.requireCaller, app.requireVerifiedCaller] }, async (request) => startLive(ctx, idOf(request.params), callerOf(request).id));
   app.post('/:id/end', { preHandler: app.requireCaller }, async (request) => endLive(ctx, idOf(request.params), callerOf(request).id));
 
   app.put('/:id/thumbnail', { preHandler: app.requireCaller }, async (request) => {
     const id = idOf(request.params);
     const callerId = callerOf(request).id;
     await hostedRow(ctx, id, callerId);
-    if (!request.isMultipart()) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', { message: 'Send the image as multipart/form-data (field "thumbnail")' });
-    const file = await request.file();
-    if (file === undefined || file.fieldname !== 'thumbnail') throw new ApiError('VALIDATION_FAILED', { fields: { thumbnail: 'Attach an image in the field "thumbnail"' } });
-    await replaceThumbnail(ctx, app.storage, id, await file.toBuffer());
+    await replaceThumbnail(ctx, app.storage, id, await readUpload(request, 'thumbnail'));
     return getLive(ctx, id);
   });
 }

@@ -1,7 +1,7 @@
 import { eq, liveSessions } from '@podlive/db';
 import { THUMBNAIL_MAX_BYTES } from '@podlive/shared/live';
 import { newImageKey, renderImage, replaceImage, type ImageKind } from '../../media/images';
-import type { Storage } from '../../storage';
+import type { Storage } from '@podlive/storage';
 import type { LiveContext } from './context';
 
 export { THUMBNAIL_MAX_BYTES };

@@ -1,6 +1,6 @@
 import type { Db } from '@podlive/db';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Storage } from '../../storage';
+import type { Storage } from '@podlive/storage';
 import type { LiveEvents } from '../../ws/events';
 import type { PlaylistLinks } from './private-hls';
 import type { RecorderControl } from './recorder-control';

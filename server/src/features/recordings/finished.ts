@@ -2,7 +2,7 @@ import { and, eq, liveSessions, notifications, recordings, sql, type RecordingRe
 import { type Recording, type RecordingFinishedBody, recordingKeys } from '@podlive/shared/recording';
 import type { NotificationPayloads } from '@podlive/shared/social';
 import { ApiError, type ErrorFields } from '../../errors';
-import { isValidKey } from '../../storage';
+import { isValidKey } from '@podlive/storage';
 import { type NotificationRow, publishStored } from '../social/notifications';
 import type { RecordingsContext } from './context';
 import { findRecordingRow, toRecording } from './present';

@@ -1,8 +1,8 @@
+import { controlAuth } from '@podlive/shared/control-auth';
 import { recordingFinishedBody, SERVER_CONTROL_ID } from '@podlive/shared/recording';
-import { verifyControlToken } from '@podlive/shared/tokens';
+import type { TokenVerifyingKey } from '@podlive/shared/tokens';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApiError } from '../../errors';
 import { parseInput } from '../../validation';
 import type { RecordingsContext } from './context';
 import { recordingFinished } from './finished';
@@ -11,26 +11,20 @@ const sessionParams = z.strictObject({ sessionId: z.uuid('Not a live id') });
 
 export interface InternalRecordingRoutesOptions {
   recordings: RecordingsContext;
-  /** MEDIA_TOKEN_SECRET: the key of control tokens. */
-  controlSecret: string;
+  /** The public half of MEDIA_TOKEN_PRIVATE_KEY: control tokens are verified with it. */
+  publicKey: TokenVerifyingKey;
 }
 
 /**
- * Under /internal, for the other processes of PodLive, never browsers: every request carries
- * `Authorization: Bearer <control token for node 'server'>` (shared/src/tokens.ts), else 401
- * before anything else is looked at. A media token is not a control token (another audience), and
- * a control token for a media node or the recorder names another node: both are refused too.
+ * Under /internal, for the recorder only: each request carries the control token the control
+ * plane gave the recorder in the stop command (scope `recording:report`, for node `server`, bound
+ * to that live), else 401 UNAUTHENTICATED (see shared/src/control-auth.ts).
  */
 export default async function internalRecordingRoutes(app: FastifyInstance, options: InternalRecordingRoutesOptions) {
-  app.addHook('onRequest', async (request) => {
-    const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (token === undefined || !(await verifyControlToken(options.controlSecret, token, SERVER_CONTROL_ID))) {
-      throw new ApiError('UNAUTHORIZED', { message: 'A control token for the server is required' });
-    }
-  });
+  app.addHook('onRequest', controlAuth({ publicKey: options.publicKey, node: SERVER_CONTROL_ID }));
 
   // The recorder's finishing job reports (idempotent; see finished.ts).
-  app.put('/recordings/:sessionId', async (request) => {
+  app.put('/recordings/:sessionId', { config: { controlScope: 'recording:report', controlSid: 'sessionId' } }, async (request) => {
     const { sessionId } = parseInput(sessionParams, request.params);
     return recordingFinished(options.recordings, sessionId, parseInput(recordingFinishedBody, request.body));
   });

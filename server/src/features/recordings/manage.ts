@@ -1,7 +1,7 @@
 import { eq, recordings } from '@podlive/db';
 import { type Recording, type RecordingPatchBody, recordingKeys } from '@podlive/shared/recording';
 import { ApiError } from '../../errors';
-import { isValidKey } from '../../storage';
+import { isValidKey } from '@podlive/storage';
 import type { RecordingsContext } from './context';
 import { findRecordingRow, type RecordingRow, toRecording } from './present';
 import { visibleRow } from './queries';

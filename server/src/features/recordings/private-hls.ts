@@ -1,7 +1,6 @@
 import { recordingKeys } from '@podlive/shared/recording';
 import { createHmac } from 'node:crypto';
-import { isValidKey, keyToUrlPath, type Storage } from '../../storage';
-import { checkSignature, signKey, type SignatureCheck } from '../../storage/signature';
+import { checkSignature, isValidKey, keyToUrlPath, signKey, type SignatureCheck, type Storage } from '@podlive/storage';
 
 /**
  * Private recordings' HLS.

@@ -1,13 +1,15 @@
-import { RECORDER_CONTROL_ID, type RecorderStartBody } from '@podlive/shared/recording';
-import { signControlToken } from '@podlive/shared/tokens';
+import {
+  RECORDER_CONTROL_ID, RECORDER_MEDIA_TOKEN_TTL_SEC, RECORDING_REPORT_TOKEN_TTL_SEC, SERVER_CONTROL_ID, type RecorderStartBody, type RecorderStopBody,
+} from '@podlive/shared/recording';
+import { signControlToken, signMediaToken, type ControlScope, type TokenSigningKey } from '@podlive/shared/tokens';
 import type { NodeRef } from '../live/placement';
 import { CONTROL_TIMEOUT_MS } from '../live/sfu-control';
 
 export interface RecorderControlOptions {
   /** RECORDER_URL; undefined: recording is disabled and every command is a no-op. */
   url: string | undefined;
-  /** MEDIA_TOKEN_SECRET: the key of the requests' control tokens. */
-  secret: string;
+  /** MEDIA_TOKEN_PRIVATE_KEY: signs the commands' control tokens and the tokens the recorder is given. */
+  key: TokenSigningKey;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** How long one command may take (default CONTROL_TIMEOUT_MS). */
   timeoutMs?: number;
@@ -48,22 +50,30 @@ export class RecorderControl {
   /**
    * Record (or keep recording) the live from `node`, its origin, named by its id and its protoo
    * URL on its internal address (the node's control URL with a ws scheme: protoo listens on the
-   * same port). The recorder signs its own `recorder` media token for that node.
+   * same port), with the `recorder` media token for it: the recorder holds no signing key.
    */
   start(live: { sessionId: string; hostId: string }, node: NodeRef): void {
     this.#enqueue(live.sessionId, 'start', async () => {
+      const token = await signMediaToken(this.#options.key, { sid: live.sessionId, sub: 'recorder', role: 'recorder', node: node.id }, RECORDER_MEDIA_TOKEN_TTL_SEC);
       const body: RecorderStartBody = {
         sessionId: live.sessionId,
         hostId: live.hostId,
-        node: { id: node.id, url: node.controlUrl.replace(/^http/, 'ws') },
+        node: { id: node.id, url: node.controlUrl.replace(/^http/, 'ws'), token },
+        reportToken: await this.#reportToken(live.sessionId),
       };
-      await this.#command('/control/recordings', body);
+      await this.#command('recording:start', '/control/recordings', body);
     });
   }
 
-  /** The live ended: the recorder finalizes and runs the finishing job (which reports back). */
+  /**
+   * The live ended: the recorder finalizes and runs the finishing job, which reports back with the
+   * token given here (PUT /internal/recordings/:sessionId, for this live only).
+   */
   stop(sessionId: string): void {
-    this.#enqueue(sessionId, 'stop', () => this.#command(`/control/recordings/${encodeURIComponent(sessionId)}/stop`));
+    this.#enqueue(sessionId, 'stop', async () => {
+      const body: RecorderStopBody = { reportToken: await this.#reportToken(sessionId) };
+      await this.#command('recording:stop', `/control/recordings/${encodeURIComponent(sessionId)}/stop`, body);
+    });
   }
 
   /** Resolves once every command sent so far has been answered or has failed. */
@@ -87,8 +97,13 @@ export class RecorderControl {
     });
   }
 
-  async #command(path: string, body?: object): Promise<void> {
-    const token = await signControlToken(this.#options.secret, RECORDER_CONTROL_ID);
+  /** The token the recorder's finishing job reports with: for the server, this live only. */
+  #reportToken(sessionId: string): Promise<string> {
+    return signControlToken(this.#options.key, { node: SERVER_CONTROL_ID, scope: 'recording:report', sid: sessionId }, RECORDING_REPORT_TOKEN_TTL_SEC);
+  }
+
+  async #command(scope: ControlScope, path: string, body?: object): Promise<void> {
+    const token = await signControlToken(this.#options.key, { node: RECORDER_CONTROL_ID, scope });
     const response = await fetch(`${this.#url ?? ''}${path}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },

@@ -1,10 +1,11 @@
 import { recordingKeys, recordingPatchBody, recordingsPageQuery } from '@podlive/shared/recording';
+import { handleParam } from '@podlive/shared/text';
 import type { FastifyInstance } from 'fastify';
 import { text } from 'node:stream/consumers';
 import { z } from 'zod';
 import { ApiError } from '../../errors';
 import { callerOf } from '../../plugins/auth';
-import { isValidKey } from '../../storage';
+import { isValidKey } from '@podlive/storage';
 import { parseInput } from '../../validation';
 import type { RecordingsContext } from './context';
 import { deleteRecording, updateRecording } from './manage';
@@ -14,7 +15,7 @@ import { getRecording, userRecordings } from './queries';
 import { countView } from './views';
 
 const recordingIdParams = z.strictObject({ id: z.uuid('Not a recording id') });
-const handleParams = z.strictObject({ handle: z.string() });
+const handleParams = z.strictObject({ handle: handleParam });
 const hlsParams = z.strictObject({ id: z.uuid('Not a recording id'), '*': z.string().regex(/\.m3u8$/, 'Not a playlist') });
 
 /** Playlists are small (a 4 h VOD at 30 s chunks is a few tens of KiB); anything bigger is refused. */

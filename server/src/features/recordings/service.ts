@@ -2,7 +2,7 @@ import type { Db } from '@podlive/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Bus } from '../../bus';
 import type { Config } from '../../config';
-import type { Storage } from '../../storage';
+import type { Storage } from '@podlive/storage';
 import { LiveEvents } from '../../ws/events';
 import type { RecordingsContext } from './context';
 import { PlaylistLinks } from './private-hls';
@@ -26,7 +26,7 @@ export function createRecordings(deps: RecordingsDeps): RecordingsContext {
     db: deps.db,
     storage: deps.storage,
     events: new LiveEvents(deps.bus),
-    recorder: new RecorderControl({ url: deps.config.recorderUrl, secret: deps.config.secrets.mediaToken, log: deps.log }),
+    recorder: new RecorderControl({ url: deps.config.recorderUrl, key: deps.config.secrets.mediaToken, log: deps.log }),
     links: new PlaylistLinks(deps.config.secrets.jwtAccess),
     log: deps.log,
   };

@@ -1,4 +1,4 @@
-import { notificationsQuery, notificationsReadBody, pushSubscriptionBody, reportBody, type VapidKey } from '@podlive/shared/social';
+import { notificationsQuery, notificationsReadBody, pushSubscriptionBody, pushUnsubscribeBody, reportBody, type VapidKey } from '@podlive/shared/social';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { callerOf } from '../../plugins/auth';
@@ -12,7 +12,6 @@ import { suggestQuery, suggestions } from './suggest';
 import type { WebPush } from './web-push';
 
 const userIdParams = z.strictObject({ id: z.uuid('Not a user id') });
-const unsubscribeBody = z.strictObject({ endpoint: z.string().min(1).max(2000) });
 
 export interface SocialRoutesOptions {
   push: WebPush;
@@ -28,14 +27,12 @@ export default async function socialRoutes(app: FastifyInstance, options: Social
   app.post('/notifications/read', signedIn, async (request) => markRead(app.db, me(request), parseInput(notificationsReadBody, request.body)));
 
   app.get('/push/vapid-key', async (): Promise<VapidKey> => ({ publicKey: options.push.publicKey }));
-  // http endpoints only on a development deployment: see push-subscriptions.ts.
-  const allowHttp = app.config.publicUrl.startsWith('http:');
   app.post('/push/subscriptions', signedIn, async (request, reply) => {
-    await saveSubscription(app.db, me(request), parseInput(pushSubscriptionBody, request.body), allowHttp);
+    await saveSubscription(app.db, me(request), parseInput(pushSubscriptionBody, request.body), app.config.push.extraServiceOrigins);
     return reply.code(201).send({ subscribed: true });
   });
   app.delete('/push/subscriptions', signedIn, async (request) => {
-    await removeSubscription(app.db, me(request), parseInput(unsubscribeBody, request.body).endpoint);
+    await removeSubscription(app.db, me(request), parseInput(pushUnsubscribeBody, request.body).endpoint);
     return { subscribed: false };
   });
 

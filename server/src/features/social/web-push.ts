@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import webpush from 'web-push';
 import type { PushConfig } from '../../config';
 import { uuidArray } from './notifications';
+import { isPushService } from './push-subscriptions';
 
 /** What the service worker shows (web/src/service-worker.ts). */
 export interface PushMessage {
@@ -35,8 +36,9 @@ const TTL_SEC = 15 * 60;
 /**
  * Sends Web Push messages, encrypted (RFC 8291, aes128gcm) and VAPID-signed by the web-push library.
  * The request goes out with fetch rather than web-push's own sender, which speaks https only:
- * that keeps timeouts ours and lets a development push service on plain http be reached (the
- * subscription route accepts http endpoints only while PUBLIC_URL is http). Subscriptions the push
+ * that keeps timeouts ours and lets a push service the operator listed on plain http be reached
+ * (PUSH_SERVICE_ORIGINS, e.g. a test's). A stored endpoint that is not a push service
+ * (isPushService: a row saved before that rule) is skipped, never posted to. Subscriptions the push
  * service says are gone (404, 410) are deleted. Sends run in the background; close() waits for them.
  */
 export class WebPush {
@@ -84,11 +86,15 @@ export class WebPush {
   }
 
   async #sendOne(target: Target, payload: string): Promise<void> {
-    const { log } = this.options;
+    const { log, vapid } = this.options;
+    if (!isPushService(target.endpoint, vapid.extraServiceOrigins)) {
+      log.warn({ subscriptionId: target.id }, 'a push subscription names no push service, skipped');
+      return;
+    }
     let status: number;
     try {
       const details = webpush.generateRequestDetails({ endpoint: target.endpoint, keys: { p256dh: target.p256dh, auth: target.auth } }, payload, {
-        vapidDetails: this.options.vapid,
+        vapidDetails: { subject: vapid.subject, publicKey: vapid.publicKey, privateKey: vapid.privateKey },
         TTL: TTL_SEC,
         urgency: 'high',
         contentEncoding: 'aes128gcm',

@@ -1,7 +1,7 @@
 import { queryRows, sql } from '@podlive/db';
 import type { StageAcceptResponse, StageGuest, StageInvite } from '@podlive/shared/stage';
 import { signMediaToken } from '@podlive/shared/tokens';
-import { randomUUID } from 'node:crypto';
+import { iceServersFor } from '../../media/turn';
 import { ApiError } from '../../errors';
 import { GUEST_GRANT_TTL_SEC, type StageContext } from './context';
 import { loadInvite } from './present';
@@ -90,8 +90,9 @@ export async function acceptInvite(ctx: StageContext, inviteId: string, userId: 
   const { nodeId: _recorded, originNodeId: _origin, ...invite } = result;
   const node = await guestNode(ctx, result, inviteId, userId);
   const token = await signMediaToken(
-    ctx.mediaSecret,
-    { sid: invite.sessionId, sub: userId, role: 'guest', node, jti: randomUUID(), name: invite.invitee.displayName.slice(0, 100) },
+    ctx.mediaKey,
+    // The grant's id is the invite's: the node asks the control plane whether that invite still stands.
+    { sid: invite.sessionId, sub: userId, role: 'guest', node, jti: inviteId, name: invite.invitee.displayName.slice(0, 100) },
     GUEST_GRANT_TTL_SEC,
   );
   const guest: StageGuest = { ...invite.invitee, muted: false, joinedAt: new Date().toISOString() };
@@ -101,7 +102,7 @@ export async function acceptInvite(ctx: StageContext, inviteId: string, userId: 
     ctx.events.toUsers([invite.host.id, userId], accepted),
     ctx.events.toSession(invite.sessionId, { type: 'stage_guest_joined', sessionId: invite.sessionId, guest }),
   ]).catch((err: unknown) => ctx.log.error({ err, inviteId }, 'publishing the accept failed'));
-  return { invite, grant: { token, nodeId: node } };
+  return { invite, grant: { token, nodeId: node, iceServers: iceServersFor(ctx.turn, userId, GUEST_GRANT_TTL_SEC) } };
 }
 
 /** The invitee declines (or their browser refused the mic): stage_invite_rejected to host and invitee. */

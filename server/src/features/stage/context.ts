@@ -1,3 +1,5 @@
+import type { TokenSigningKey } from '@podlive/shared/tokens';
+import type { TurnConfig } from '../../media/turn';
 import type { Db } from '@podlive/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LiveEvents } from '../../ws/events';
@@ -12,8 +14,10 @@ export interface StageContext {
   events: LiveEvents;
   guests: GuestStore;
   expiry: InviteExpiry;
-  /** MEDIA_TOKEN_SECRET: guest grants and control tokens. */
-  mediaSecret: string;
+  /** MEDIA_TOKEN_PRIVATE_KEY: guest grants and control tokens. */
+  mediaKey: TokenSigningKey;
+  /** TURN for the guests' send transports (config.turn). */
+  turn: TurnConfig | null;
   maxGuests: number;
   inviteTtlMs: number;
   log: FastifyBaseLogger;

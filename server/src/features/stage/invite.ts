@@ -36,7 +36,7 @@ async function findInvitee(ctx: StageContext, handle: string, hostId: string) {
   const blockedHost = sql<boolean>`exists (select 1 from ${blocks} where ${and(eq(blocks.blockerId, users.id), eq(blocks.blockedId, hostId))})`;
   const blockedByHost = sql<boolean>`exists (select 1 from ${blocks} where ${and(eq(blocks.blockerId, hostId), eq(blocks.blockedId, users.id))})`;
   const [row] = await ctx.db
-    .select({ id: users.id, handle: users.handle, displayName: users.displayName, avatarKey: users.avatarKey, blockedHost, blockedByHost })
+    .select({ id: users.id, handle: users.handle, displayName: users.displayName, avatarKey: users.avatarKey, emailVerified: users.emailVerified, blockedHost, blockedByHost })
     .from(users)
     .where(equalsIgnoringCase(users.handle, handle))
     .limit(1);
@@ -75,6 +75,7 @@ export async function createInvite(ctx: StageContext, hostId: string, sessionId:
   if (invitee.id === hostId) throw new ApiError('CANNOT_INVITE_SELF');
   if (invitee.blockedHost) throw new ApiError('BLOCKED');
   if (invitee.blockedByHost) throw new ApiError('INVITEE_BLOCKED');
+  if (!invitee.emailVerified) throw new ApiError('INVITEE_NOT_VERIFIED');
   const [guests, node] = await Promise.all([
     ctx.guests.list(sessionId),
     watchingNode(ctx, sessionId, live.session.originNodeId ?? '', invitee.id).catch((err: unknown) => {

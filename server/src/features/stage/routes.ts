@@ -7,8 +7,8 @@ import { callerOf } from '../../plugins/auth';
 import { parseInput } from '../../validation';
 import { acceptInvite, rejectInvite } from './answer';
 import type { StageContext } from './context';
-import { leaveStage, listGuests, muteGuest } from './guests';
-import { createInvite, hostedLiveRow } from './invite';
+import { leaveStage, listGuests, muteGuest, removeFromStage } from './guests';
+import { createInvite } from './invite';
 import { stageSuggestions } from './suggestions';
 
 const inviteParams = z.strictObject({ id: z.uuid('Not an invite id') });
@@ -29,7 +29,7 @@ export default async function stageRoutes(app: FastifyInstance, { stage }: Stage
     return reply.code(201).send({ invite });
   });
 
-  app.post('/invite/:id/accept', { preHandler: app.requireCaller }, async (request) =>
+  app.post('/invite/:id/accept', { preHandler: [app.requireCaller, app.requireVerifiedCaller] }, async (request) =>
     acceptInvite(stage, parseInput(inviteParams, request.params).id, callerOf(request).id),
   );
 
@@ -52,8 +52,7 @@ export default async function stageRoutes(app: FastifyInstance, { stage }: Stage
 
   app.delete('/guest/:userId', { preHandler: app.requireCaller }, async (request, reply) => {
     const { sessionId } = parseInput(stageSessionQuery, request.query);
-    await hostedLiveRow(stage, sessionId, callerOf(request).id);
-    await leaveStage(stage, sessionId, parseInput(userParams, request.params).userId, 'removed');
+    await removeFromStage(stage, callerOf(request).id, sessionId, parseInput(userParams, request.params).userId);
     return reply.code(204).send();
   });
 

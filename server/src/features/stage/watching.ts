@@ -19,7 +19,7 @@ const peerLists = new WeakMap<StageContext, Coalescer<SessionPeers>>();
 
 async function fetchPeers(ctx: StageContext, sessionId: string, originNodeId: string): Promise<SessionPeers> {
   const nodes = await ctx.placement.nodesOf(sessionId, originNodeId);
-  const lists = await Promise.allSettled(nodes.map(async (node) => (await roomPeers(node, sessionId, ctx.mediaSecret)).peers.map((peer) => ({ ...peer, node }))));
+  const lists = await Promise.allSettled(nodes.map(async (node) => (await roomPeers(node, sessionId, ctx.mediaKey)).peers.map((peer) => ({ ...peer, node }))));
   const result: SessionPeers = { peers: [], unreachable: [] };
   lists.forEach((list, i) => {
     if (list.status === 'fulfilled') result.peers.push(...list.value);

@@ -1,6 +1,6 @@
 import { type Db, eq, users } from '@podlive/db';
 import { newImageKey, renderImage, replaceImage, type ImageKind } from '../../media/images';
-import type { Storage } from '../../storage';
+import type { Storage } from '@podlive/storage';
 
 export const AVATAR_MAX_BYTES = 5 * 1024 * 1024;
 export const AVATAR_SIZE = 256;

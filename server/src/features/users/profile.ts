@@ -1,14 +1,15 @@
-import { databaseErrorOf, type Db, eq, equalsIgnoringCase, PgErrorCode, sql, users } from '@podlive/db';
+import { databaseErrorOf, type Db, eq, equalsIgnoringCase, sql, users } from '@podlive/db';
 import type { PublicUser, SelfUser, UpdateMeBody } from '@podlive/shared/accounts';
-import { normalizeHandle } from '@podlive/shared/handles';
+import { HANDLE_PATTERN, handleSkeleton, normalizeHandle } from '@podlive/shared/handles';
 import { ApiError } from '../../errors';
-import { assertHandleAllowed, HANDLE_UNIQUE_INDEX } from './handles';
+import { assertHandleAllowed, isHandleTaken } from './handles';
 import { findUserRow, handleChangeAllowedAt, loadSelfUser, toPublicUser } from './present';
 
 /** GET /api/users/:handle: case-insensitive, a leading @ accepted; isFollowing for a signed-in viewer. */
 export async function publicProfile(db: Db, input: string, viewerId: string | null): Promise<PublicUser> {
   const handle = normalizeHandle(input);
-  if (handle.length === 0 || handle.length > 64) throw new ApiError('USER_NOT_FOUND');
+  // Nothing that is not a handle reaches the query (a NUL would fail it): no such user.
+  if (!HANDLE_PATTERN.test(handle)) throw new ApiError('USER_NOT_FOUND');
   const row = await findUserRow(db, equalsIgnoringCase(users.handle, handle), viewerId);
   if (row === undefined) throw new ApiError('USER_NOT_FOUND');
   return toPublicUser(row);
@@ -39,13 +40,14 @@ export async function updateMe(db: Db, userId: string, body: UpdateMeBody): Prom
           });
         }
         changes.handle = body.handle;
+        changes.handleSkeleton = handleSkeleton(body.handle);
         changes.handleChangedAt = sql`now()` as unknown as Date;
       }
       if (Object.keys(changes).length > 0) await tx.update(users).set(changes).where(eq(users.id, userId));
     });
   } catch (err) {
     const dbErr = databaseErrorOf(err);
-    if (dbErr?.code === PgErrorCode.uniqueViolation && dbErr.constraint === HANDLE_UNIQUE_INDEX) {
+    if (isHandleTaken(dbErr)) {
       throw new ApiError('HANDLE_TAKEN', { fields: { handle: 'This handle is taken' }, cause: err });
     }
     throw err;

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ApiError } from '../../errors';
 import { callerOf } from '../../plugins/auth';
+import { readUpload } from '../../media/uploads';
 import { parseInput } from '../../validation';
 import { AVATAR_MAX_BYTES, renderAvatar, replaceAvatar } from './avatar';
 import { follow, unfollow } from './follows';
@@ -33,10 +34,7 @@ export default async function userRoutes(app: FastifyInstance) {
 
   app.put('/me/avatar', signedIn, async (request) => {
     const caller = callerOf(request);
-    if (!request.isMultipart()) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', { message: 'Send the image as multipart/form-data (field "avatar")' });
-    const file = await request.file();
-    if (file === undefined || file.fieldname !== 'avatar') throw new ApiError('VALIDATION_FAILED', { fields: { avatar: 'Attach an image in the field "avatar"' } });
-    const bytes = await file.toBuffer();
+    const bytes = await readUpload(request, 'avatar');
     const webp = await renderAvatar(bytes);
     await replaceAvatar(app.db, app.storage, caller.id, webp, request.log);
     const self = await loadSelfUser(app.db, caller.id);

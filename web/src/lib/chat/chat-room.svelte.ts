@@ -1,5 +1,5 @@
 import { CHAT_HISTORY_LIMIT, chatText, type ChatMessage, type ChatRestriction, type ChatState, type ChatWsEvent } from '@podlive/shared/chat';
-import type { WsEvent } from '@podlive/shared/live';
+import type { WsEvent } from '@podlive/shared/ws';
 import { request, RequestFailure } from '$lib/live/request';
 import type { LiveSocket } from '$lib/ws';
 
@@ -40,7 +40,7 @@ export class ChatRoom {
 
   async load(): Promise<void> {
     try {
-      const state = await request<ChatState>(`/live/${this.sessionId}/chat`);
+      const state = await request<ChatState>(`/api/live/${this.sessionId}/chat`);
       // Events that came while loading are kept: the history is merged under them.
       const seen = this.messages.map((m) => m.id);
       this.messages = [...state.messages.filter((m) => !seen.includes(m.id)), ...this.messages].slice(-CHAT_HISTORY_LIMIT * 2);
@@ -116,17 +116,18 @@ export class ChatRoom {
     }
   }
 
-  pin = (message: ChatMessage) => this.#moderate('POST', `${message.id}/pin`);
-  unpin = () => this.#moderate('DELETE', 'pin');
-  remove = (message: ChatMessage) => this.#moderate('DELETE', message.id);
-  timeOut = (message: ChatMessage) => this.#moderate('POST', 'timeouts', { userId: message.author.id });
-  ban = (message: ChatMessage) => this.#moderate('POST', 'bans', { userId: message.author.id });
-  unban = (userId: string) => this.#moderate('DELETE', `bans/${userId}`);
+  pin = (message: ChatMessage) => this.#moderate('POST', `chat/${message.id}/pin`);
+  unpin = () => this.#moderate('DELETE', 'chat/pin');
+  remove = (message: ChatMessage) => this.#moderate('DELETE', `chat/${message.id}`);
+  timeOut = (message: ChatMessage) => this.#moderate('POST', 'chat/timeouts', { userId: message.author.id });
+  ban = (message: ChatMessage) => this.#moderate('POST', 'chat/bans', { userId: message.author.id });
+  unban = (userId: string) => this.#moderate('DELETE', `chat/bans/${encodeURIComponent(userId)}`);
   appoint = (message: ChatMessage) => this.#moderate('PUT', `moderators/${message.author.id}`);
 
+  /** A moderation call, `path` under /api/live/:id (shared/src/chat.ts). */
   async #moderate(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<void> {
     try {
-      await request(`/live/${this.sessionId}/chat/${path}`, { method, ...(body === undefined ? {} : { body }) });
+      await request(`/api/live/${this.sessionId}/${path}`, { method, ...(body === undefined ? {} : { body }) });
       this.problem = null;
     } catch (err) {
       this.problem = err instanceof RequestFailure ? err.message : String(err);

@@ -1,6 +1,6 @@
 import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
-import type { MediaNotifications, ProducerInfo } from '@podlive/shared/protocol';
+import type { MediaNotification, MediaNotifications, ProducerInfo } from '@podlive/shared/protocol';
 import { Signalling } from './signalling';
 import { watchTransport } from './recovery';
 import { readConsumerStats, readInboundStats, type ConsumerStats, type InboundStats } from './stats';
@@ -10,25 +10,11 @@ export type { ConsumerStats, InboundStats };
 export type MediaState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 type Direction = 'send' | 'recv';
 
-interface TransportInfo {
-  id: string;
-  iceParameters: types.IceParameters;
-  iceCandidates: types.IceCandidate[];
-  dtlsParameters: types.DtlsParameters;
-}
-
-interface ConsumerInfo {
-  id: string;
-  producerId: string;
-  kind: types.MediaKind;
-  rtpParameters: types.RtpParameters;
-  /** The producer was paused (muted) when this consumer was made. */
-  producerPaused?: boolean;
-}
-
 export interface MediaSessionOptions {
   /** Use only TCP ICE candidates (what a client behind a UDP-blocking network ends up with). */
   forceTcp?: boolean;
+  /** TURN servers from the token (MediaJoin.iceServers): the browser relays only when the node's own candidates fail. */
+  iceServers?: RTCIceServer[];
   onState?: (state: MediaState) => void;
   /**
    * The connection to the node ended without `close()` here: the node died, or the network
@@ -79,22 +65,27 @@ export class MediaSession {
   #closing = false;
   #onTrack: ((track: MediaStreamTrack, consumer: types.Consumer) => void) | undefined;
   #listenOnly = false;
+  #iceServers: RTCIceServer[];
 
   private constructor(
     readonly signalling: Signalling,
     readonly options: MediaSessionOptions,
-  ) {}
+  ) {
+    this.#iceServers = options.iceServers ?? [];
+  }
 
   static async connect(url: string, options: MediaSessionOptions = {}): Promise<{ session: MediaSession; producers: ProducerInfo[] }> {
     options.onState?.('connecting');
     const signalling = await Signalling.open(url);
     const session = new MediaSession(signalling, options);
     try {
-      const routerRtpCapabilities = await signalling.request<types.RtpCapabilities>('getRouterRtpCapabilities');
+      const routerRtpCapabilities = await signalling.request('getRouterRtpCapabilities');
       await session.device.load({ routerRtpCapabilities });
-      const { producers } = await signalling.request<{ producers: ProducerInfo[] }>('join', { rtpCapabilities: session.device.rtpCapabilities });
+      // A loaded device always lists its codecs (mediasoup-client types them optional; the node requires them).
+      const { codecs = [], ...caps } = session.device.rtpCapabilities;
+      const { producers } = await signalling.request('join', { rtpCapabilities: { ...caps, codecs } });
       for (const p of producers) session.#remote.set(p.producerId, p);
-      signalling.onNotification((method, data) => session.#notified(method, data));
+      signalling.onNotification((n) => session.#notified(n));
       signalling.onClose(() => {
         options.onState?.('closed');
         if (!session.#closing) options.onLost?.();
@@ -166,7 +157,8 @@ export class MediaSession {
    * A viewer called onto the stage presents its one-time guest grant on this connection; once
    * the node accepts it, `publish` may open a send transport here (no reconnect, playback goes on).
    */
-  async upgradeToGuest(token: string): Promise<void> {
+  async upgradeToGuest(token: string, iceServers?: RTCIceServer[]): Promise<void> {
+    if (iceServers !== undefined) this.#iceServers = iceServers;
     await this.signalling.request('upgradeToGuest', { token });
   }
 
@@ -204,42 +196,52 @@ export class MediaSession {
     this.signalling.close();
   }
 
-  #notified(method: string, data: unknown): void {
-    if (method === 'newProducer') {
-      const info = data as ProducerInfo;
-      this.#remote.set(info.producerId, info);
-      void this.#consume(info);
-    } else if (method === 'producerClosed') {
-      const id = (data as { producerId: string }).producerId;
-      this.#remote.delete(id);
-      this.#paused.delete(id);
-    } else if (method === 'consumerClosed') {
-      const id = (data as { consumerId: string }).consumerId;
-      this.consumers.get(id)?.close();
-      this.consumers.delete(id);
-    } else if (method === 'roomClosed') {
-      this.options.onRoomClosed?.((data as MediaNotifications['roomClosed']).reason);
-    } else if (method === 'producerPaused') {
-      const { producerId, paused } = data as MediaNotifications['producerPaused'];
-      if (paused) this.#paused.add(producerId);
-      else this.#paused.delete(producerId);
-      const kind = this.#remote.get(producerId)?.kind;
-      if (kind) this.options.onRemotePaused?.(kind, paused);
-    } else if (method === 'roleChanged') {
-      const { role, reason } = data as MediaNotifications['roleChanged'];
-      if (role === 'viewer') this.unpublish();
-      this.options.onRoleChanged?.(role, reason);
-    } else if (method === 'mutedByHost') {
-      this.options.onMutedByHost?.((data as MediaNotifications['mutedByHost']).muted);
-    } else if (method === 'activeSpeaker') {
-      this.options.onActiveSpeaker?.((data as MediaNotifications['activeSpeaker']).userId);
-    } else if (method === 'moveNode') {
-      this.options.onMoveNode?.();
-    } else if (method === 'originLost') {
-      this.options.onOriginLost?.();
-    } else if (method === 'transportClosed') {
-      const id = (data as { transportId: string }).transportId;
-      for (const pending of this.#transports.values()) void pending.then((t) => (t.id === id ? this.#replace(t) : undefined), () => undefined);
+  #notified(n: MediaNotification): void {
+    switch (n.method) {
+      case 'newProducer':
+        this.#remote.set(n.data.producerId, n.data);
+        void this.#consume(n.data);
+        break;
+      case 'producerClosed':
+        this.#remote.delete(n.data.producerId);
+        this.#paused.delete(n.data.producerId);
+        break;
+      case 'consumerClosed':
+        this.consumers.get(n.data.consumerId)?.close();
+        this.consumers.delete(n.data.consumerId);
+        break;
+      case 'roomClosed':
+        this.options.onRoomClosed?.(n.data.reason);
+        break;
+      case 'producerPaused': {
+        const { producerId, paused } = n.data;
+        if (paused) this.#paused.add(producerId);
+        else this.#paused.delete(producerId);
+        const kind = this.#remote.get(producerId)?.kind;
+        if (kind) this.options.onRemotePaused?.(kind, paused);
+        break;
+      }
+      case 'roleChanged':
+        if (n.data.role === 'viewer') this.unpublish();
+        this.options.onRoleChanged?.(n.data.role, n.data.reason);
+        break;
+      case 'mutedByHost':
+        this.options.onMutedByHost?.(n.data.muted);
+        break;
+      case 'activeSpeaker':
+        this.options.onActiveSpeaker?.(n.data.userId);
+        break;
+      case 'moveNode':
+        this.options.onMoveNode?.();
+        break;
+      case 'originLost':
+        this.options.onOriginLost?.();
+        break;
+      case 'transportClosed': {
+        const id = n.data.transportId;
+        for (const pending of this.#transports.values()) void pending.then((t) => (t.id === id ? this.#replace(t) : undefined), () => undefined);
+        break;
+      }
     }
   }
 
@@ -264,7 +266,7 @@ export class MediaSession {
     if (!this.#onTrack || (this.#listenOnly && producer.kind === 'video')) return;
     if ([...this.consumers.values()].some((c) => c.producerId === producer.producerId)) return;
     const transport = await this.#transport('recv');
-    const info = await this.signalling.request<ConsumerInfo>('consume', { producerId: producer.producerId, transportId: transport.id });
+    const info = await this.signalling.request('consume', { producerId: producer.producerId, transportId: transport.id });
     if (info.producerPaused) this.#paused.add(producer.producerId);
     const consumer = await transport.consume(info);
     this.consumers.set(consumer.id, consumer);
@@ -311,19 +313,20 @@ export class MediaSession {
   }
 
   async #createTransport(direction: Direction): Promise<types.Transport> {
-    const info = await this.signalling.request<TransportInfo>('createWebRtcTransport', { direction });
+    const info = await this.signalling.request('createWebRtcTransport', { direction });
     if (this.options.forceTcp) info.iceCandidates = info.iceCandidates.filter((c) => c.protocol === 'tcp');
-    const transport = direction === 'send' ? this.device.createSendTransport(info) : this.device.createRecvTransport(info);
+    const options = { ...info, iceServers: this.#iceServers };
+    const transport = direction === 'send' ? this.device.createSendTransport(options) : this.device.createRecvTransport(options);
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       this.signalling.request('connectWebRtcTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
     });
     if (direction === 'send') {
       transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-        this.signalling.request<{ id: string }>('produce', { transportId: transport.id, kind, rtpParameters, appData }).then(callback, errback);
+        this.signalling.request('produce', { transportId: transport.id, kind, rtpParameters, appData }).then(callback, errback);
       });
     }
     watchTransport(transport, {
-      restartIce: async (t) => t.restartIce({ iceParameters: await this.signalling.request<types.IceParameters>('restartIce', { transportId: t.id }) }),
+      restartIce: async (t) => t.restartIce({ iceParameters: await this.signalling.request('restartIce', { transportId: t.id }) }),
       replace: (t) => this.#replace(t),
       onState: (state) => this.options.onState?.(state),
     });

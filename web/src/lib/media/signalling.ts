@@ -1,14 +1,19 @@
 import protooClient from 'protoo-client';
-import type { MediaNotifications, MediaRequestMethod } from '@podlive/shared/protocol';
+import type { types } from 'mediasoup-client';
+import { MediaClient } from '@podlive/shared/media-client';
+import type { MediaWire } from '@podlive/shared/protocol';
 
-/** A protoo connection to an SFU node, typed by the shared protocol. */
-export class Signalling {
-  readonly #peer: protooClient.Peer;
+/** The mediasoup structures in a node's replies, as mediasoup-client types them (see `MediaWire`). */
+export interface BrowserWire extends MediaWire {
+  rtpCapabilities: types.RtpCapabilities;
+  rtpParameters: types.RtpParameters;
+  iceParameters: types.IceParameters;
+  iceCandidate: types.IceCandidate;
+  dtlsParameters: types.DtlsParameters;
+}
 
-  private constructor(peer: protooClient.Peer) {
-    this.#peer = peer;
-  }
-
+/** A protoo connection to an SFU node: the shared media client over protoo-client's WebSocket. */
+export class Signalling extends MediaClient<BrowserWire, protooClient.Peer> {
   /** Opens the connection; rejects if the node refuses it (bad or expired token...). */
   static open(url: string): Promise<Signalling> {
     const peer = new protooClient.Peer(new protooClient.WebSocketTransport(url, { retry: { retries: 0 } }));
@@ -22,19 +27,11 @@ export class Signalling {
     });
   }
 
-  request<T = unknown>(method: MediaRequestMethod, data: object = {}): Promise<T> {
-    return this.#peer.request(method, data) as Promise<T>;
-  }
-
-  onNotification(handler: <M extends keyof MediaNotifications>(method: M, data: MediaNotifications[M]) => void): void {
-    this.#peer.on('notification', (n) => handler(n.method as keyof MediaNotifications, n.data as never));
-  }
-
   onClose(handler: () => void): void {
-    this.#peer.on('close', handler);
+    this.peer.on('close', handler);
   }
 
   close(): void {
-    this.#peer.close();
+    this.peer.close();
   }
 }

@@ -1,4 +1,4 @@
-import type { WsEvent } from '@podlive/shared/live';
+import type { WsEvent } from '@podlive/shared/ws';
 import type { AppNotification, NotificationsPage } from '@podlive/shared/social';
 import { nowIso } from '$lib/live/format';
 import { request } from '$lib/live/request';
@@ -26,7 +26,7 @@ export class Inbox {
 
   async load(): Promise<void> {
     try {
-      const page = await request<NotificationsPage>('/notifications');
+      const page = await request<NotificationsPage>('/api/notifications');
       this.items = page.items;
       this.unread = page.unread;
       this.problem = null;
@@ -53,7 +53,7 @@ export class Inbox {
 
   async markAllRead(): Promise<void> {
     try {
-      await request('/notifications/read', { method: 'POST', body: { all: true } });
+      await request('/api/notifications/read', { method: 'POST', body: { all: true } });
       const now = nowIso();
       this.items = this.items.map((n) => (n.readAt ? n : { ...n, readAt: now }));
       this.unread = 0;

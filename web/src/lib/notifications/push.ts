@@ -23,12 +23,12 @@ function keyBytes(base64url: string): Uint8Array<ArrayBuffer> {
 export async function enablePush(): Promise<'enabled' | 'denied' | 'unavailable'> {
   if (pushState() === 'unsupported') return 'unavailable';
   if ((await Notification.requestPermission()) !== 'granted') return 'denied';
-  const { publicKey } = await request<VapidKey>('/push/vapid-key');
+  const { publicKey } = await request<VapidKey>('/api/push/vapid-key');
   if (!publicKey) return 'unavailable';
   const registration = await navigator.serviceWorker.ready;
   const subscription =
     (await registration.pushManager.getSubscription()) ??
     (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(publicKey) }));
-  await request('/push/subscriptions', { method: 'POST', body: subscription.toJSON() });
+  await request('/api/push/subscriptions', { method: 'POST', body: subscription.toJSON() });
   return 'enabled';
 }

@@ -1,18 +1,20 @@
-import { env } from '$env/dynamic/private';
 import { getRequestEvent } from '$app/server';
-import type { ApiErrorBody } from '@podlive/shared/accounts';
+import type { ClientErrorCode, ErrorBody } from '@podlive/shared/errors';
+import { webConfig } from './config';
 
 /** The control plane's API, as this server process reaches it (API_URL). */
-const apiUrl = () => (env.API_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
+const apiUrl = () => webConfig().apiUrl;
 
 /** A non-2xx answer of the API (or the API being unreachable: status 503). */
 export class ApiFailure extends Error {
   override name = 'ApiFailure';
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ClientErrorCode,
     message: string,
     readonly fields: Record<string, string> = {},
+    /** Retry-After of a 429, in seconds. */
+    readonly retryAfter: string | undefined = undefined,
   ) {
     super(message);
   }
@@ -49,9 +51,10 @@ export async function api<T>(path: string, request: ApiRequest = {}): Promise<T>
     const text = await response.text();
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
-  const failure = (await response.json().catch(() => null)) as ApiErrorBody | null;
+  const failure = (await response.json().catch(() => null)) as Partial<ErrorBody> | null;
   const error = failure?.error;
-  throw new ApiFailure(response.status, error?.code ?? 'UNKNOWN', error?.message ?? `Request failed (${response.status})`, fieldsOf(error?.fields));
+  const retryAfter = response.headers.get('retry-after') ?? undefined;
+  throw new ApiFailure(response.status, error?.code ?? 'UNKNOWN', error?.message ?? `Request failed (${response.status})`, fieldsOf(error?.fields), retryAfter);
 }
 
 function browserAddress(): string | undefined {

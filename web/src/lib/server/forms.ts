@@ -36,7 +36,19 @@ export function refused(err: unknown, values: Record<string, string> = {}) {
   return fail(status, { message: err.message, fields: err.fields, values } satisfies FormProblem);
 }
 
-/** A same-site path to go back to after signing in; anything else becomes `fallback`. */
-export function safeRedirect(target: string | null, fallback = '/'): string {
-  return target !== null && target.startsWith('/') && !target.startsWith('//') && !target.startsWith('/\\') ? target : fallback;
+/**
+ * A path of this site (`site`, an origin) to go back to after signing in; anything else becomes
+ * `fallback`. The target is resolved with the URL API, as a browser would resolve the Location
+ * header (tabs and newlines dropped, backslashes read as slashes), and kept only when it stays on
+ * `site`; what comes back is the parsed path, so it is always a valid header value.
+ */
+export function safeRedirect(target: string | null, site: string, fallback = '/'): string {
+  if (target === null || !target.startsWith('/')) return fallback;
+  let url: URL;
+  try {
+    url = new URL(target, site);
+  } catch {
+    return fallback;
+  }
+  return url.origin === new URL(site).origin ? `${url.pathname}${url.search}${url.hash}` : fallback;
 }

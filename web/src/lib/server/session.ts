@@ -1,15 +1,17 @@
 import type { Cookies } from '@sveltejs/kit';
-import { ACCESS_TOKEN_TTL_SEC, REFRESH_COOKIE, REFRESH_TOKEN_TTL_DAYS } from '@podlive/shared/accounts';
+import { ACCESS_COOKIE, REFRESH_COOKIE, REFRESH_TOKEN_TTL_DAYS } from '@podlive/shared/accounts';
 import { api, ApiFailure } from './api';
 
 /**
  * The web app's own session cookies. The API's tokens are signed by the API (the access JWT) or
  * opaque and checked by it (the refresh token), so a forged cookie gets nobody anywhere.
  *  - REFRESH_COOKIE: the refresh token; 30 days with "remember me", else a session cookie.
- *  - ACCESS_COOKIE: the access JWT, 15 minutes.
+ *  - ACCESS_COOKIE: the access JWT (valid 15 minutes), which the page's own calls to /api carry;
+ *    the cookie lives as long as the refresh cookie, so an expired token still reaches the API,
+ *    which answers 401 and the page renews (POST /api/auth/renew, which sets both cookies).
  *  - REMEMBER_COOKIE: marks a remembered session, so rotation keeps the refresh cookie persistent.
  */
-export const ACCESS_COOKIE = 'podlive_access';
+export { ACCESS_COOKIE };
 const REMEMBER_COOKIE = 'podlive_remember';
 const REMEMBER_SEC = REFRESH_TOKEN_TTL_DAYS * 24 * 3600;
 
@@ -26,8 +28,9 @@ function options(url: URL) {
 
 export function setSession(cookies: Cookies, url: URL, tokens: Tokens, remember: boolean): void {
   const base = options(url);
-  cookies.set(ACCESS_COOKIE, tokens.accessToken, { ...base, maxAge: ACCESS_TOKEN_TTL_SEC });
-  cookies.set(REFRESH_COOKIE, tokens.refreshToken, remember ? { ...base, maxAge: REMEMBER_SEC } : base);
+  const lifetime = remember ? { ...base, maxAge: REMEMBER_SEC } : base;
+  cookies.set(ACCESS_COOKIE, tokens.accessToken, lifetime);
+  cookies.set(REFRESH_COOKIE, tokens.refreshToken, lifetime);
   if (remember) cookies.set(REMEMBER_COOKIE, '1', { ...base, maxAge: REMEMBER_SEC });
   else cookies.delete(REMEMBER_COOKIE, base);
 }

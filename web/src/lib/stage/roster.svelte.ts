@@ -1,4 +1,4 @@
-import type { WsEvent } from '@podlive/shared/live';
+import type { WsEvent } from '@podlive/shared/ws';
 import type { StageGuest, StageLeftReason } from '@podlive/shared/stage';
 import { stageApi } from './api';
 

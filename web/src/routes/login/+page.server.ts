@@ -6,7 +6,7 @@ import { setSession } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ url, locals }) => {
-  const next = safeRedirect(url.searchParams.get('redirectTo'), '');
+  const next = safeRedirect(url.searchParams.get('redirectTo'), url.origin, '');
   if (locals.user) redirect(303, next || `/@${locals.user.handle}`);
   return {
     email: url.searchParams.get('email') ?? '',
@@ -28,6 +28,6 @@ export const actions: Actions = {
       return refused(err, values);
     }
     setSession(cookies, url, session, rememberMe);
-    redirect(303, safeRedirect(url.searchParams.get('redirectTo'), `/@${session.user.handle}`));
+    redirect(303, safeRedirect(url.searchParams.get('redirectTo'), url.origin, `/@${session.user.handle}`));
   },
 };

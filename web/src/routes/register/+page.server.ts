@@ -1,5 +1,5 @@
 import { redirect } from '@sveltejs/kit';
-import { registerBody, type LoginResponse, type SelfUser } from '@podlive/shared/accounts';
+import { registerBody, type LoginResponse, type RegisterResponse } from '@podlive/shared/accounts';
 import { api, ApiFailure } from '$lib/server/api';
 import { invalid, refused, text, zodFields } from '$lib/server/forms';
 import { setSession } from '$lib/server/session';
@@ -22,11 +22,12 @@ export const actions: Actions = {
     if (!parsed.success) return invalid(zodFields(parsed.error), values);
 
     try {
-      await api<{ user: SelfUser }>('/api/auth/register', { method: 'POST', body: parsed.data });
+      // 202 whether the email is new or already has an account (its owner is mailed instead).
+      await api<RegisterResponse>('/api/auth/register', { method: 'POST', body: parsed.data });
     } catch (err) {
       return refused(err, values);
     }
-    // Signed in straight away where the API allows it; verifying the email comes next either way.
+    // Signed in straight away where the password is right (a new account); verifying the email comes next either way.
     try {
       const session = await api<LoginResponse>('/api/auth/login', { method: 'POST', body: { email: parsed.data.email, password: parsed.data.password } });
       setSession(cookies, url, session, false);

@@ -1,4 +1,4 @@
-import type { WsEvent } from '@podlive/shared/live';
+import type { WsEvent } from '@podlive/shared/ws';
 import type { StageInvite, StageLeftReason } from '@podlive/shared/stage';
 import type { MediaSession } from '$lib/media/MediaSession';
 import { CAMERA_CONSTRAINTS } from '$lib/media/simulcast';
@@ -48,12 +48,15 @@ export class GuestStage {
       this.invite = event.invite;
       this.message = null;
       this.phase = 'ringing';
-    } else if (event.type === 'stage_invite_accepted' || event.type === 'stage_invite_rejected' || event.type === 'stage_invite_expired') {
-      // Answered in another tab (or it rang out): this tab's call screen goes away.
+    } else if (
+      event.type === 'stage_invite_accepted' || event.type === 'stage_invite_rejected' || event.type === 'stage_invite_expired' || event.type === 'stage_invite_withdrawn'
+    ) {
+      // Answered in another tab (or it rang out, or the host took it back): this tab's call screen goes away.
       if (this.invite?.id !== event.inviteId || this.phase !== 'ringing') return;
       this.invite = null;
       this.phase = 'idle';
       if (event.type === 'stage_invite_expired') this.message = 'The stage invite expired.';
+      if (event.type === 'stage_invite_withdrawn') this.message = 'The host withdrew the stage invite.';
     } else if (event.type === 'stage_guest_left' && event.sessionId === this.sessionId && event.userId === this.userId) {
       this.#offStage(event.reason);
     } else if (event.type === 'stage_guest_muted' && event.sessionId === this.sessionId && event.userId === this.userId) {
@@ -86,10 +89,14 @@ export class GuestStage {
     }
     this.phase = 'joining';
     let stream: MediaStream;
+    let accepted = false;
     try {
       const { grant } = await stageApi.accept(invite.id);
-      await media.upgradeToGuest(grant.token);
+      accepted = true;
+      await media.upgradeToGuest(grant.token, grant.iceServers);
     } catch (err) {
+      // Accepted but not let on by the media node (removed meanwhile, or it could not check): off the host's list too.
+      if (accepted) await stageApi.leave(this.sessionId, 'left').catch(() => undefined);
       this.#reset(err instanceof RequestFailure && err.status === 410 ? 'The stage invite expired.' : `Could not join the stage: ${errorText(err)}`);
       return;
     }

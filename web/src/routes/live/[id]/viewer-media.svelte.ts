@@ -173,11 +173,12 @@ export class ViewerMedia {
 
   async #open(exclude: string | null): Promise<Link> {
     const query = exclude ? `?exclude=${encodeURIComponent(exclude)}` : '';
-    const join = await request<MediaJoin>(`/live/${encodeURIComponent(this.o.sessionId)}/media-token${query}`);
+    const join = await request<MediaJoin>(`/api/live/${encodeURIComponent(this.o.sessionId)}/token${query}`);
     // Until the control plane names the node, a page can't exclude it (older servers: no `node`).
     const link: Link = { session: null as unknown as MediaSession, node: typeof join.node === 'string' ? join.node : null, pending: [], lost: false };
     const playing = () => this.#link === link;
     const { session } = await MediaSession.connect(`${join.url}/?token=${encodeURIComponent(join.token)}`, {
+      iceServers: join.iceServers ?? [],
       onState: (state) => playing() && this.#state(state),
       onLost: () => this.#lost(link),
       onRoomClosed: (reason) => {
