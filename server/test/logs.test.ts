@@ -1,3 +1,4 @@
+import { randomHandle } from '@podlive/shared/testing/handles';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redactUrl } from '@podlive/shared/logger';
 import { PASSWORD, post, startHarness, unique, type Harness } from './accounts/harness';
@@ -15,7 +16,7 @@ const logged = () => JSON.stringify(h.logs);
 describe('logs keep no credentials', () => {
   it('a mailed code is in the outbox file, never in the log (the outbox line names the file only)', async () => {
     const email = `log_${unique()}@example.test`;
-    expect((await post(h.app, '/api/auth/register', { email, password: PASSWORD, handle: `log_${unique()}` })).statusCode).toBe(202);
+    expect((await post(h.app, '/api/auth/register', { email, password: PASSWORD, handle: randomHandle('log') })).statusCode).toBe(202);
     expect((await post(h.app, '/api/auth/forgot-password', { email })).statusCode).toBe(202);
     const code = h.mailer.lastCode(email);
     const outboxLines = h.logs.filter((line) => line.msg === 'mail written to outbox' && line.to === email);

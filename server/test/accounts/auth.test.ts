@@ -1,3 +1,4 @@
+import { randomHandle } from '@podlive/shared/testing/handles';
 import { REFRESH_COOKIE, signAccessToken } from '@podlive/shared/accounts';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,8 +45,8 @@ describe('POST /api/auth/register', () => {
   it('answers an email that has an account (in any case) exactly like a new one, and mails its owner a notice, not a code', async () => {
     const first = await signUp(h.app);
     const users = await countRows(h.testDb, 'users');
-    const fresh = await post(h.app, '/api/auth/register', { email: newEmail(), password: PASSWORD, handle: `x_${unique()}` });
-    const again = await post(h.app, '/api/auth/register', { email: first.email.toUpperCase(), password: 'another long passphrase', handle: `x_${unique()}` });
+    const fresh = await post(h.app, '/api/auth/register', { email: newEmail(), password: PASSWORD, handle: randomHandle('x') });
+    const again = await post(h.app, '/api/auth/register', { email: first.email.toUpperCase(), password: 'another long passphrase', handle: randomHandle('x') });
     expect(again.statusCode).toBe(fresh.statusCode);
     expect(again.json()).toEqual(fresh.json());
     expect(Object.keys(again.headers).sort()).toEqual(Object.keys(fresh.headers).sort());
@@ -79,7 +80,7 @@ describe('POST /api/auth/register', () => {
 
   it.each([['too short', 'short1'], ['common (any case)', 'QwertyUIOP']])('refuses a %s password with 400 and fields.password', async (_, password) => {
     const users = await countRows(h.testDb, 'users');
-    const response = await post(h.app, '/api/auth/register', { email: newEmail(), password, handle: `p_${unique()}` });
+    const response = await post(h.app, '/api/auth/register', { email: newEmail(), password, handle: randomHandle('p') });
     expect(response.statusCode).toBe(400);
     expect(response.json().error.fields.password).toEqual(expect.any(String));
     expect(await countRows(h.testDb, 'users')).toBe(users);

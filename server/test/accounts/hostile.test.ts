@@ -1,3 +1,4 @@
+import { randomHandle } from '@podlive/shared/testing/handles';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, countRows, PASSWORD, post, signUp, startHarness, unique, type Harness } from './harness';
 
@@ -20,7 +21,7 @@ const email = () => `h_${unique()}@example.test`;
 describe('hostile input gets a clear 4xx and changes nothing', () => {
   it('a 5 MB JSON body → 413', async () => {
     const before = await snapshot();
-    const response = await post(h.app, '/api/auth/register', { email: email(), password: PASSWORD, handle: `big_${unique()}`, displayName: 'x'.repeat(5 * 1024 * 1024) });
+    const response = await post(h.app, '/api/auth/register', { email: email(), password: PASSWORD, handle: randomHandle('big'), displayName: 'x'.repeat(5 * 1024 * 1024) });
     expect(response.statusCode).toBe(413);
     expect(response.json().error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(await snapshot()).toEqual(before);
@@ -50,7 +51,7 @@ describe('hostile input gets a clear 4xx and changes nothing', () => {
   it('unknown fields, broken JSON and control characters → 400 (bidi overrides are removed: shared/test/text.test.ts)', async () => {
     const me = await signUp(h.app);
     const before = await snapshot();
-    const extra = await post(h.app, '/api/auth/register', { email: email(), password: PASSWORD, handle: `ok_${unique()}`, isAdmin: true });
+    const extra = await post(h.app, '/api/auth/register', { email: email(), password: PASSWORD, handle: randomHandle('ok'), isAdmin: true });
     expect(extra.statusCode).toBe(400);
     const broken = await h.app.inject({ method: 'POST', url: '/api/auth/login', payload: '{"email":', headers: { 'content-type': 'application/json' } });
     expect(broken.statusCode).toBe(400);

@@ -1,3 +1,4 @@
+import { randomHandle } from '@podlive/shared/testing/handles';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RATE_LIMITS, type RateLimitConfig } from '../../src/config';
@@ -87,7 +88,7 @@ describe('rate limits (in-memory store)', () => {
   });
 
   it.each([
-    ['/api/auth/register', () => ({ email: `r_${unique()}@example.test`, password: 'long enough passphrase', handle: `rl_${unique()}` })],
+    ['/api/auth/register', () => ({ email: `r_${unique()}@example.test`, password: 'long enough passphrase', handle: randomHandle('rl') })],
     ['/api/auth/forgot-password', () => ({ email: `f_${unique()}@example.test` })],
     ['/api/auth/verify-otp', () => ({ email: `v_${unique()}@example.test`, code: '123456', purpose: 'verify_email' })],
     ['/api/auth/resend-code', () => ({ email: `s_${unique()}@example.test`, purpose: 'verify_email' })],

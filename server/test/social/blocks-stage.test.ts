@@ -1,6 +1,7 @@
+import { randomStem } from '@podlive/shared/testing/handles';
 import type { StageSuggestion } from '@podlive/shared/stage';
 import { describe, expect, it } from 'vitest';
-import { bearer, signUp, unique } from '../accounts/harness';
+import { bearer, signUp } from '../accounts/harness';
 import { createLive, startLive } from '../live/harness';
 import { codeOf, invite, stageSuite, watch } from '../stage/harness';
 import { send } from './harness';
@@ -28,7 +29,7 @@ describe('blocks and the stage', () => {
     const host = await signUp(suite.app);
     const sessionId = await createLive(suite.app, host);
     await startLive(suite.app, host, sessionId);
-    const tag = `zb${unique().slice(0, 4)}`;
+    const tag = randomStem('zb', ['_a', '_b', '_c']);
     const blockedByHost = await signUp(suite.app, { handle: `${tag}_a` });
     const blockerOfHost = await signUp(suite.app, { handle: `${tag}_b` });
     const welcome = await signUp(suite.app, { handle: `${tag}_c` });

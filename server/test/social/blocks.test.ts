@@ -1,3 +1,4 @@
+import { randomStem } from '@podlive/shared/testing/handles';
 import type { BlockedUsers, SearchSuggestions } from '@podlive/shared/social';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp, startHarness, type Account, type Harness } from '../accounts/harness';
@@ -90,7 +91,7 @@ describe('what a block refuses', () => {
   });
 
   it('the blocker is left out of the blocked user’s suggestions and user search, not of others’', async () => {
-    const stem = `zq${Date.now().toString(36)}`;
+    const stem = randomStem('zq', ['_blk']);
     const [blocker, blocked, bystander] = await Promise.all([signUp(h.app, { handle: `${stem}_blk` }), signUp(h.app), signUp(h.app)]);
     const suggest = async (who: Account) => ((await get(h.app, `/api/search/suggest?q=${stem}`, who)).json() as SearchSuggestions).users.map((u) => u.id);
     const search = async (who: Account) => ((await get(h.app, `/api/users/search?q=${stem}`, who)).json() as { items: { id: string }[] }).items.map((u) => u.id);

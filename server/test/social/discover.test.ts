@@ -1,3 +1,4 @@
+import { randomStem } from '@podlive/shared/testing/handles';
 import type { DiscoverPage, SearchSuggestions } from '@podlive/shared/social';
 import { describe, expect, it } from 'vitest';
 import { signUp, type Account } from '../accounts/harness';
@@ -51,7 +52,7 @@ describe('discover and suggestions', () => {
   });
 
   it('suggests users by handle or name prefix and lives by title, leaving out who blocked the caller', async () => {
-    const stem = `sg${Date.now().toString(36)}`;
+    const stem = randomStem('sg', ['', '_two', '_blocker']);
     const [exact, prefixed, named, blocker, caller] = await Promise.all([
       signUp(t.h.app, { handle: stem }),
       signUp(t.h.app, { handle: `${stem}_two` }),

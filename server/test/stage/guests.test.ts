@@ -1,6 +1,7 @@
+import { randomStem } from '@podlive/shared/testing/handles';
 import type { StageSuggestion } from '@podlive/shared/stage';
 import { describe, expect, it } from 'vitest';
-import { bearer, post, signUp, unique } from '../accounts/harness';
+import { bearer, post, signUp } from '../accounts/harness';
 import { createLive, startLive, until } from '../live/harness';
 import { answer, codeOf, invite, nextOf, openUserWs, peersOnNode, watch, stageSuite } from './harness';
 
@@ -62,7 +63,7 @@ describe('stage guests', () => {
 
   it('suggestions: people watching first, then the search; never the host or a guest; host only', async () => {
     const { host, guest, sessionId } = await liveWithGuest();
-    const tag = `zq${unique().slice(0, 4)}`;
+    const tag = randomStem('zq', ['_watching', '_away']);
     const watcher = await signUp(suite.app, { handle: `${tag}_watching` });
     const elsewhere = await signUp(suite.app, { handle: `${tag}_away` });
     suite.closers.push((await watch(suite.app, suite.node, watcher, sessionId)).close);
