@@ -23,6 +23,13 @@ export interface CaddyfileOptions {
   storageDir?: string;
   /** Caddy's admin endpoint (`caddy reload`): an address, or `off` (default localhost:2019). */
   admin?: string;
+  /** Listen on this address only (the host's other address is then free for TURN over TLS on 443). */
+  bind?: string;
+  /**
+   * The TURN server's name (e.g. `turn.live.example.com`): Caddy obtains and renews its certificate
+   * too (coturn's TLS listener uses a copy, see units.ts) and redirects browsers that open it.
+   */
+  turnName?: string;
   /** The control plane, `host:port`. */
   server: string;
   /** The media nodes on this host: id → public signalling listener `host:port`. */
@@ -36,6 +43,8 @@ const NODE_ID = /^[\w.-]{1,64}$/;
 /** Why these options cannot make a Caddyfile, or null. */
 export function caddyfileProblem(o: CaddyfileOptions): string | null {
   if (!NAME.test(o.domain)) return `--domain must be a host name like live.example.com (got "${o.domain}")`;
+  if (o.turnName !== undefined && !NAME.test(o.turnName)) return `the TURN name must be a host name (got "${o.turnName}")`;
+  if (o.bind !== undefined && !/^[\d.]+$|^[0-9a-f:]+$/i.test(o.bind)) return `the address to listen on must be an IP address (got "${o.bind}")`;
   if (o.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(o.email)) return `--email must be an e-mail address (got "${o.email}")`;
   if (!UPSTREAM.test(o.server)) return `the control plane must be host:port (got "${o.server}")`;
   for (const [id, upstream] of Object.entries(o.nodes)) {
@@ -56,6 +65,7 @@ export function caddyfile(o: CaddyfileOptions): string {
     o.localCa ? 'skip_install_trust' : null,
     o.storageDir !== undefined ? `storage file_system ${o.storageDir}` : null,
     o.admin !== undefined ? `admin ${o.admin}` : null,
+    o.bind !== undefined ? `default_bind ${o.bind}` : null,
   ].filter((line) => line !== null);
   const nodes = Object.entries(o.nodes).map(([id, upstream]) => [
     `\t# Media node ${id}: its signalling WebSocket (the page opens wss://${o.domain}/sfu/${id}/?token=…).`,
@@ -80,6 +90,7 @@ export function caddyfile(o: CaddyfileOptions): string {
     `\t\treverse_proxy ${o.server}`,
     '\t}',
     '}',
+    ...(o.turnName === undefined ? [] : ['', `${o.turnName} {`, ...(o.localCa ? ['\ttls internal'] : []), `\tredir https://${o.domain}{uri}`, '}']),
     '',
   ].join('\n');
 }
