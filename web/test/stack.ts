@@ -44,6 +44,8 @@ export interface StackOptions {
   media?: boolean;
   /** More environment for the control plane (e.g. STAGE_INVITE_TTL_MS). */
   serverEnv?: Record<string, string>;
+  /** More environment for the SFU node (e.g. RTC_LISTEN_IP, an address a namespaced browser reaches). */
+  nodeEnv?: Record<string, string>;
   /** Control plane replicas on the same database (default 1); pages use the first. */
   replicas?: number;
   /**
@@ -95,9 +97,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     db = await createTestDb('postgres');
     const env: Record<string, string> = { DATA_DIR: dataDir, WEB_URL: `http://127.0.0.1:${webPort}`, PUBLIC_URL: `http://127.0.0.1:${apiPort}`, MEDIA_TOKEN_PRIVATE_KEY: MEDIA_TOKEN_KEYS.privatePem };
     if (options.media) {
-      const rtcPortBase = String(await freeRtcPortBase(1));
+      const rtcPortBase = String(await freeRtcPortBase(1, options.nodeEnv?.RTC_LISTEN_IP));
       // The node asks the control plane (listening on apiPort below) whether a guest grant still stands.
-      node = await MediaNode.start(loadSfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', RTC_PORT_BASE: rtcPortBase, MEDIA_TOKEN_PUBLIC_KEY: MEDIA_TOKEN_KEYS.publicPem, SFU_NODE_ID, SERVER_URL: `http://127.0.0.1:${apiPort}` }));
+      node = await MediaNode.start(loadSfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', RTC_PORT_BASE: rtcPortBase, MEDIA_TOKEN_PUBLIC_KEY: MEDIA_TOKEN_KEYS.publicPem, SFU_NODE_ID, SERVER_URL: `http://127.0.0.1:${apiPort}`, ...options.nodeEnv }));
       Object.assign(env, { SFU_URL: node.controlUrl, SFU_NODE_ID, SFU_PUBLIC_WS_URL: node.publicWsUrl });
     }
     Object.assign(env, options.serverEnv);

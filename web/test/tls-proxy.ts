@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,8 @@ export interface TlsProxy {
   rootCert: string;
   /** A HOME whose NSS database trusts that root (Chromium reads $HOME/.pki/nssdb). */
   home: string;
+  /** The certificate and key Caddy made for one of its site names (PEM files), once it has. */
+  certificate(name: string): Promise<{ cert: string; key: string }>;
   close(): Promise<void>;
 }
 
@@ -31,7 +33,7 @@ export async function startTlsProxy(options: Omit<CaddyfileOptions, 'localCa' | 
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitForTcp('127.0.0.1', options.httpsPort ?? 443, 15_000, 'caddy');
+    await waitForTcp(options.bind ?? '127.0.0.1', options.httpsPort ?? 443, 15_000, 'caddy');
     const rootCert = join(dir, 'data', 'pki', 'authorities', 'local', 'root.crt');
     // The CA exists once Caddy made the site's certificate: ask for the site once (any answer will do).
     const home = join(dir, 'home');
@@ -47,7 +49,16 @@ export async function startTlsProxy(options: Omit<CaddyfileOptions, 'localCa' | 
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    return { rootCert, home, close };
+    const certificate = async (name: string) => {
+      const base = join(dir, 'data', 'certificates', 'local', name, name);
+      const files = { cert: `${base}.crt`, key: `${base}.key` };
+      for (let i = 0; !(await access(files.key).then(() => true, () => false)); i++) {
+        if (i > 150) throw new Error(`Caddy made no certificate for ${name}:\n${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return files;
+    };
+    return { rootCert, home, certificate, close };
   } catch (err) {
     await close();
     throw new Error(`${(err as Error).message}\n${log}`);

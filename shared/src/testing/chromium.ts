@@ -43,11 +43,13 @@ export interface ChromiumOptions {
   args?: string[];
   /** A HOME of its own: Chromium trusts the CAs of `$HOME/.pki/nssdb` (a test's local CA). */
   home?: string;
+  /** Another way to start it (e.g. inside a network namespace: FirewalledNetwork.chromium). */
+  executable?: string;
 }
 
-export async function launchChromium({ camera = '720p', args = [], home }: ChromiumOptions = {}): Promise<Browser> {
+export async function launchChromium({ camera = '720p', args = [], home, executable }: ChromiumOptions = {}): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: executable ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     ...(home === undefined ? {} : { env: { ...process.env, HOME: home } as Record<string, string> }),
     args: [

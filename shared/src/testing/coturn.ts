@@ -13,7 +13,14 @@ export interface Coturn {
   close(): Promise<void>;
 }
 
-export async function startCoturn(secret: string, options: { listenIp?: string; extraArgs?: string[] } = {}): Promise<Coturn> {
+export interface CoturnOptions {
+  listenIp?: string;
+  /** TURN over TLS on this port too, with this certificate (PEM files). */
+  tls?: { port: number; cert: string; key: string };
+  extraArgs?: string[];
+}
+
+export async function startCoturn(secret: string, options: CoturnOptions = {}): Promise<Coturn> {
   const ip = options.listenIp ?? '127.0.0.1';
   const port = await freeRtcPortBase(1, ip);
   const relayBase = await freeRtcPortBase(50, ip);
@@ -22,7 +29,7 @@ export async function startCoturn(secret: string, options: { listenIp?: string; 
     '-n', '--listening-ip', ip, '--listening-port', String(port), '--relay-ip', ip,
     '--min-port', String(relayBase), '--max-port', String(relayBase + 49),
     '--use-auth-secret', '--static-auth-secret', secret, '--realm', 'podlive.test',
-    '--no-cli', '--no-tls', '--no-dtls', '--allow-loopback-peers', '--no-multicast-peers',
+    '--no-cli', ...(options.tls === undefined ? ['--no-tls'] : ['--tls-listening-port', String(options.tls.port), '--cert', options.tls.cert, '--pkey', options.tls.key]), '--no-dtls', '--allow-loopback-peers', '--no-multicast-peers',
     '--pidfile', join(dir, 'turnserver.pid'), '--log-file', 'stdout', '--simple-log',
     ...(options.extraArgs ?? []),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -31,7 +38,7 @@ export async function startCoturn(secret: string, options: { listenIp?: string; 
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // Up when its TCP listener answers.
-  await waitForTcp(ip, port, 10_000, 'turnserver').catch((err: Error) => {
+  await Promise.all([port, ...(options.tls === undefined ? [] : [options.tls.port])].map((p) => waitForTcp(ip, p, 10_000, 'turnserver'))).catch((err: Error) => {
     child.kill('SIGKILL');
     throw new Error(`${err.message}: ${output.slice(-2000)}`);
   });

@@ -3,7 +3,7 @@ import type { types } from 'mediasoup-client';
 import type { MediaNotification, MediaNotifications, ProducerInfo } from '@podlive/shared/protocol';
 import { Signalling } from './signalling';
 import { watchTransport } from './recovery';
-import { readConsumerStats, readInboundStats, type ConsumerStats, type InboundStats } from './stats';
+import { readConsumerStats, readInboundStats, readSelectedPath, type ConsumerStats, type InboundStats, type SelectedPath } from './stats';
 import { simulcastEncodings } from './simulcast';
 
 export type { ConsumerStats, InboundStats };
@@ -183,6 +183,12 @@ export class MediaSession {
 
   inboundStats(): Promise<InboundStats> {
     return readInboundStats([...this.consumers.values()]);
+  }
+
+  /** The ICE candidate pair a transport uses (tests check a firewalled browser goes through TURN). */
+  async selectedPath(direction: Direction): Promise<SelectedPath | null> {
+    const transport = await this.#transports.get(direction);
+    return transport === undefined ? null : readSelectedPath(transport);
   }
 
   /** The transport's id on the node (tests use it to close it from the server side). */

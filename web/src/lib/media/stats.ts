@@ -69,3 +69,35 @@ export async function readConsumerStats(consumers: types.Consumer[], ownerOf: (c
     }),
   );
 }
+
+/** The ICE candidate pair a transport sends and receives on: how its media reaches the node. */
+export interface SelectedPath {
+  /** This browser's side: `host`, `srflx`, `prflx` or `relay` (through TURN). */
+  localType: string;
+  /** For a relay candidate, how the browser reaches the TURN server: `udp`, `tcp` or `tls`. */
+  relayProtocol: string | null;
+  /** The TURN URL of a relay candidate. */
+  url: string | null;
+  /** The node's side (a host candidate of its WebRtcServer). */
+  remoteType: string;
+  remoteAddress: string | null;
+}
+
+interface CandidateStat {
+  candidateType?: string;
+  relayProtocol?: string;
+  url?: string;
+  address?: string;
+}
+
+/** The selected candidate pair of a transport, per its getStats(); null before ICE has one. */
+export async function readSelectedPath(transport: types.Transport): Promise<SelectedPath | null> {
+  const all = new Map<string, StatLike & CandidateStat & { selectedCandidatePairId?: string; remoteCandidateId?: string }>();
+  (await transport.getStats()).forEach((s: StatLike) => all.set(s.id, s));
+  const selectedId = [...all.values()].find((s) => s.type === 'transport')?.selectedCandidatePairId;
+  const pair = selectedId !== undefined ? all.get(selectedId) : [...all.values()].find((s) => s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated);
+  const local = pair?.localCandidateId === undefined ? undefined : all.get(pair.localCandidateId);
+  const remote = pair?.remoteCandidateId === undefined ? undefined : all.get(pair.remoteCandidateId);
+  if (local?.candidateType === undefined || remote?.candidateType === undefined) return null;
+  return { localType: local.candidateType, relayProtocol: local.relayProtocol ?? null, url: local.url ?? null, remoteType: remote.candidateType, remoteAddress: remote.address ?? null };
+}

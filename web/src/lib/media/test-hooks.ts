@@ -8,7 +8,7 @@ import type { FrameClock } from './frames';
  *
  * - `window.podliveMedia`: the MediaSession in use now. On the viewer page it changes when the page
  *   reconnects or moves to another node (read it again, don't keep it): `inboundStats()`,
- *   `consumerStats()`, `transportId('recv')`, `consumers`, `producers`.
+ *   `consumerStats()`, `transportId('recv')`, `selectedPath('recv')`, `consumers`, `producers`.
  * - `window.podliveNode`: the id of the SFU node that session is on (MediaJoin.node), or null
  *   while not connected. A reconnect after a node dies, or a move off a draining node, changes it.
  * - `window.podliveFrames` (viewer page only): a FrameClock on the main <video>, fed by
