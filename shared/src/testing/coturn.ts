@@ -10,6 +10,8 @@ export interface Coturn {
   /** Where it listens (UDP and TCP): `turn:127.0.0.1:<port>`. */
   port: number;
   secret: string;
+  /** What it logged so far (sessions and their requests with `-V` among extraArgs). */
+  log(): string;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startCoturn(secret: string, options: CoturnOptions = {}): 
   return {
     port,
     secret,
+    log: () => output,
     close: async () => {
       child.kill('SIGTERM');
       await exited;
