@@ -14,7 +14,7 @@ type PeerWindow = { pc: RTCPeerConnection; channel?: RTCDataChannel; received: n
  * The TURN credentials a media token carries expire with it (two minutes): can a live of an hour
  * go on through a relay made with them? coturn checks the expiry when a relay is allocated, not
  * when it is refreshed; so a relay in use outlives its credential, and only a new relay needs new
- * credentials (which MediaSession asks for before an ICE restart or a new transport). Shown here
+ * credentials (a page gets them with a new token). Shown here
  * with Chromium's own TURN client, whose first refresh (8 s) comes after its credential expired (4 s).
  */
 describe('TURN credentials expire with the token, the relay made with them does not', () => {

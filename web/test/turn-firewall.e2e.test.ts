@@ -11,7 +11,7 @@ import { goLiveFromStudio } from './studio';
 import { startTlsProxy, type TlsProxy } from './tls-proxy';
 
 type MediaWindow = {
-  podliveMedia?: { inboundStats(): Promise<InboundStats>; consumerStats(): Promise<ConsumerStats[]>; selectedPath(direction: 'send' | 'recv'): Promise<SelectedPath | null>; transportId(direction: 'recv'): Promise<string | undefined> };
+  podliveMedia?: { inboundStats(): Promise<InboundStats>; consumerStats(): Promise<ConsumerStats[]>; selectedPath(direction: 'send' | 'recv'): Promise<SelectedPath | null> };
 };
 
 const NAME = 'podlive.test';
@@ -80,18 +80,6 @@ describe('behind a firewall that lets only TCP 443 out: TURN over TLS on 443', (
     expect(watching).toMatchObject({ localType: 'relay', relayProtocol: 'tls', remoteType: 'host', remoteAddress: SITE_IP });
     expect(watching?.url).toBe(`turns:${TURN_NAME}:443?transport=tcp`);
 
-    // The node drops their transport: the new one is made with fresh TURN credentials (those of
-    // the first token may have expired by then: coturn refuses them for a new relay).
-    const tokens: string[] = [];
-    guest.on('request', (r) => new URL(r.url()).pathname === `/api/live/${sessionId}/token` && tokens.push(r.url()));
-    const transportId = await guest.evaluate(() => (window as MediaWindow).podliveMedia?.transportId('recv'));
-    const peer = [...stack.node!.rooms.get(sessionId)!.peers.values()].find((p) => p.claims.sub === guestId);
-    peer!.transports.get(transportId!)!.close();
-    await expect.poll(() => guest.evaluate(() => (window as MediaWindow).podliveMedia?.transportId('recv')), { timeout: 15_000 }).not.toBe(transportId);
-    const before = await framesDecoded(guest);
-    await expect.poll(() => framesDecoded(guest), { timeout: 30_000 }).toBeGreaterThan(before + 10);
-    expect(tokens.length).toBeGreaterThan(0);
-    expect(await path(guest, 'recv')).toMatchObject({ localType: 'relay', relayProtocol: 'tls' });
 
     // The host calls them onto the stage; they answer with the microphone only.
     const panel = host.getByRole('region', { name: 'Invite to stage' });

@@ -15,12 +15,6 @@ export interface MediaSessionOptions {
   forceTcp?: boolean;
   /** TURN servers from the token (MediaJoin.iceServers): the browser relays only when the node's own candidates fail. */
   iceServers?: RTCIceServer[];
-  /**
-   * TURN credentials expire with the token (a relay in use lives on; a new one can't be made
-   * with them): asked for fresh ones before an ICE restart or a new transport. A failure keeps the
-   * old ones (the node's own candidates may still do).
-   */
-  refreshIceServers?: () => Promise<RTCIceServer[]>;
   onState?: (state: MediaState) => void;
   /**
    * The connection to the node ended without `close()` here: the node died, or the network
@@ -304,7 +298,6 @@ export class MediaSession {
     if ((await this.#transports.get(direction)) !== old) return;
     this.#transports.delete(direction);
     old.close();
-    await this.#renewIceServers();
     if (direction === 'recv') {
       this.options.onState?.('reconnecting');
       this.consumers.clear();
@@ -325,18 +318,6 @@ export class MediaSession {
     }
   }
 
-  /** Fresh TURN credentials, when TURN is in use; true when they replaced the old ones. */
-  async #renewIceServers(): Promise<boolean> {
-    const refresh = this.options.refreshIceServers;
-    if (refresh === undefined || this.#iceServers.length === 0) return false;
-    try {
-      this.#iceServers = await refresh();
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   async #createTransport(direction: Direction): Promise<types.Transport> {
     const info = await this.signalling.request('createWebRtcTransport', { direction });
     if (this.options.forceTcp) info.iceCandidates = info.iceCandidates.filter((c) => c.protocol === 'tcp');
@@ -351,10 +332,7 @@ export class MediaSession {
       });
     }
     watchTransport(transport, {
-      restartIce: async (t) => {
-        if (await this.#renewIceServers()) await t.updateIceServers({ iceServers: this.#iceServers });
-        await t.restartIce({ iceParameters: await this.signalling.request('restartIce', { transportId: t.id }) });
-      },
+      restartIce: async (t) => t.restartIce({ iceParameters: await this.signalling.request('restartIce', { transportId: t.id }) }),
       replace: (t) => this.#replace(t),
       onState: (state) => this.options.onState?.(state),
     });

@@ -179,7 +179,6 @@ export class ViewerMedia {
     const playing = () => this.#link === link;
     const { session } = await MediaSession.connect(`${join.url}/?token=${encodeURIComponent(join.token)}`, {
       iceServers: join.iceServers ?? [],
-      refreshIceServers: async () => (await request<MediaJoin>(`/api/live/${encodeURIComponent(this.o.sessionId)}/token`)).iceServers ?? [],
       onState: (state) => playing() && this.#state(state),
       onLost: () => this.#lost(link),
       onRoomClosed: (reason) => {
