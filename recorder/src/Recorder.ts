@@ -6,6 +6,7 @@ import { createLogger } from '@podlive/shared/logger';
 import type { RecorderStartBody } from '@podlive/shared/recording';
 import type { RecorderConfig } from './config';
 import { killOrphanFfmpegs } from './capture/orphans';
+import { warmFfmpeg } from './ffmpeg';
 import { finishRecording } from './finish/finish-job';
 import { bullFinishQueue, fileFinishQueue, type FinishQueue } from './finish/queue';
 import { LiveRecording } from './live/LiveRecording';
@@ -42,6 +43,7 @@ export class Recorder {
       ? await bullFinishQueue(config.REDIS_URL, config.REDIS_PREFIX, finish, logger)
       : await fileFinishQueue(join(config.RECORDER_WORK_DIR, 'finish-jobs.json'), finish, logger);
     await clearLeftovers(config.RECORDER_WORK_DIR);
+    await warmFfmpeg(config.FFMPEG_PATH);
     const active = await readFile(recorder.#activeFile, 'utf8').then((t) => JSON.parse(t) as RecorderStartBody[]).catch(() => []);
     for (const body of active) recorder.#begin(body, true);
     return recorder;

@@ -1,4 +1,5 @@
 import './worker-bin';
+import { EventEmitter, once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -53,6 +54,8 @@ export class MediaNode {
   readonly #creations = new RateLimiterMemory({ points: MEDIA_PEER_CREATE_RATE.creations, duration: MEDIA_PEER_CREATE_RATE.windowSec });
   /** Lives the control plane ended here: their rooms are not made again (tokens outlive the end). */
   readonly #ended = new EndedSessions();
+  /** Emits `room` with the session id when a room opens (a recorder may be waiting for it). */
+  readonly #opened = new EventEmitter().setMaxListeners(0);
   /** Membership in the fleet (REDIS_URL set); without it this node is alone. */
   fleet: Fleet | undefined;
   #closed = false;
@@ -191,7 +194,10 @@ export class MediaNode {
     if (claims.role === 'guest') return reject(403, 'a guest grant is redeemed with upgradeToGuest, not used to connect');
     if (await this.hasEnded(claims.sid)) return reject(mediaErrorCodes.gone, 'this live has ended');
     // The recorder records a live that is on this node; it never opens one (the live may have ended).
-    if (claims.role === 'recorder' && !this.rooms.get(claims.sid)) return reject(404, 'no such live on this node');
+    // It is told as the live starts, a moment before the host connects: it waits for the room, so
+    // it is there before the host's first frame.
+    if (claims.role === 'recorder' && !(await this.#roomOpens(claims.sid, this.config.SFU_RECORDER_WAIT_MS))) return reject(404, 'no such live on this node');
+    if (this.#closed) return reject(503, 'node shutting down');
     const room = await this.room(claims.sid);
     // Ended while the room was being made: endSession found no room to close.
     if (this.#ended.has(claims.sid)) {
@@ -199,6 +205,20 @@ export class MediaNode {
       return reject(mediaErrorCodes.gone, 'this live has ended');
     }
     room.join(claims, accept());
+  }
+
+  /** Whether the room of `sid` is open here, or opens within `ms`. */
+  async #roomOpens(sid: string, ms: number): Promise<boolean> {
+    if (this.rooms.get(sid)) return true;
+    const signal = AbortSignal.timeout(ms);
+    try {
+      for (;;) {
+        const [opened] = (await once(this.#opened, 'room', { signal })) as [string];
+        if (opened === sid) return true;
+      }
+    } catch {
+      return false;
+    }
   }
 
   /** The room of a session on this node, created (and, in a fleet, attached) when absent. */
@@ -211,6 +231,7 @@ export class MediaNode {
       const options = { grants: this.#grants, creations: this.#creations, keyFrameRequestDelay: this.config.SFU_KEYFRAME_DELAY_MS, plainListenIp: this.config.SFU_PIPE_IP ?? this.config.RTC_LISTEN_IP };
       pending = Room.create(roomId, this.pool, options).then((room) => {
         this.rooms.set(roomId, room);
+        this.#opened.emit('room', roomId);
         this.fleet?.roomCreated(room);
         room.once('close', () => {
           if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);

@@ -65,6 +65,11 @@ const schema = z.object({
   SFU_RELAY_FANOUT: envSchemas.int(1, 1000, 8),
   /** Key frame requests to one video producer are sent at most this often (ms; 0: every one). */
   SFU_KEYFRAME_DELAY_MS: envSchemas.int(0, 10_000, 500),
+  /**
+   * How long the recorder's connection waits for the host to open the live's room here (ms): the
+   * recorder is told as the live starts, a moment before the host connects.
+   */
+  SFU_RECORDER_WAIT_MS: envSchemas.int(0, 60_000, 10_000),
   /** Draining: viewers asked to move per second, and how long one may take before it is closed. */
   SFU_DRAIN_RATE: envSchemas.int(1, 10_000, 20),
   SFU_DRAIN_GRACE_MS: envSchemas.int(0, 10 * 60_000, 10_000),

@@ -53,7 +53,7 @@ describe('the recorder role: plain RTP consumers for the recording service', () 
   const videoId = () => publisher.producers.find((p) => p.kind === 'video')!.id;
 
   beforeAll(async () => {
-    node = await MediaNode.start(await testConfig());
+    node = await MediaNode.start(await testConfig({ SFU_RECORDER_WAIT_MS: '1000' }));
     publisher = await SyntheticPublisher.start({ node, session: 'room-1', key: KEYS.privateKey });
     recorder = await connect(node.url, `token=${await token({ sub: 'recorder', role: 'recorder' })}`);
   });
@@ -105,9 +105,21 @@ describe('the recorder role: plain RTP consumers for the recording service', () 
     viewer.close();
   });
 
-  it('a recorder cannot open a live that is not on the node', async () => {
+  it('a recorder cannot open a live that is not on the node (refused once it waited SFU_RECORDER_WAIT_MS for it)', async () => {
+    const asked = performance.now();
     await expect(connect(node.url, `token=${await token({ sid: 'room-2', sub: 'recorder', role: 'recorder' })}`)).rejects.toThrow(/refused/);
+    expect(performance.now() - asked).toBeGreaterThanOrEqual(900);
     expect(node.rooms.has('room-2')).toBe(false);
+  });
+
+  it('a recorder that comes before the host is let in when the host opens the room', async () => {
+    const early = connect(node.url, `token=${await token({ sid: 'room-3', sub: 'recorder', role: 'recorder' })}`);
+    expect(node.rooms.has('room-3')).toBe(false);
+    const host = await connect(node.url, `token=${await token({ sid: 'room-3', sub: 'host-3', role: 'host' })}`);
+    const peer = await early;
+    expect([...node.rooms.get('room-3')!.peers.values()].map((p) => p.claims.role).sort()).toEqual(['host', 'recorder']);
+    peer.close();
+    host.close();
   });
 
   it('a recorder that leaves takes its plain transports with it', async () => {

@@ -83,3 +83,42 @@ export function buildSdp(streams: readonly SdpStream[], options: SdpOptions = {}
   }
   return `${lines.join('\r\n')}\r\n`;
 }
+
+/** The codec a router offers for `kind` (mediasoup `RtpCodecCapability`, as getRouterRtpCapabilities gives it). */
+export interface RouterCodec {
+  kind?: string;
+  mimeType: string;
+  preferredPayloadType?: number;
+  clockRate: number;
+  channels?: number;
+  parameters?: Record<string, unknown>;
+}
+
+/**
+ * The stream a consumer of `mimeType` on this router will send, before any producer exists: a
+ * consumer's payload type is the router's, its codec the router's codec of that type. Undefined
+ * when the router has no such codec.
+ */
+export function routerStream(codecs: readonly RouterCodec[], kind: SdpStream['kind'], mimeType: string, port: number): SdpStream | undefined {
+  const codec = codecs.find((c) => c.mimeType.toLowerCase() === mimeType.toLowerCase() && c.preferredPayloadType !== undefined);
+  if (!codec) return undefined;
+  const { preferredPayloadType, kind: _kind, ...rest } = codec;
+  return { kind, port, rtpParameters: { codecs: [{ ...rest, payloadType: preferredPayloadType! }] } };
+}
+
+/**
+ * Whether FFmpeg reads RTP described by `a` as it reads RTP described by `b`: the same ports and,
+ * stream by stream, the same codec, payload type, clock rate, channels and (video) packetization
+ * mode. Other fmtp parameters (Opus's FEC, H.264's level) change nothing in what it demuxes.
+ */
+export function sameRtpInput(a: readonly SdpStream[], b: readonly SdpStream[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((x, i) => {
+    const y = b[i]!;
+    if (x.kind !== y.kind || x.port !== y.port) return false;
+    const [cx, cy] = [mediaCodec(x), mediaCodec(y)];
+    const mode = (c: SdpCodec) => String(c.parameters?.['packetization-mode'] ?? 0);
+    return cx.mimeType.toLowerCase() === cy.mimeType.toLowerCase() && cx.payloadType === cy.payloadType && cx.clockRate === cy.clockRate
+      && (cx.channels ?? 1) === (cy.channels ?? 1) && (x.kind === 'audio' || mode(cx) === mode(cy));
+  });
+}

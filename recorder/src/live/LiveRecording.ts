@@ -6,12 +6,13 @@ import type { Storage } from '@podlive/storage';
 import type { MediaResponses, ProducerInfo } from '@podlive/shared/protocol';
 import { createLogger } from '@podlive/shared/logger';
 import { recordingKeys, type RecorderStartBody, type RecordingManifest, type RenditionId } from '@podlive/shared/recording';
-import { Rendition, type InitSegment, type MediaSegment } from '../capture/Rendition';
+import { Rendition, type InitSegment, type MediaSegment, type RenditionOptions } from '../capture/Rendition';
 import { freeUdpPortPairs } from '../capture/ports';
-import { buildSdp } from '../capture/sdp';
+import { buildSdp, sameRtpInput, type RouterCodec } from '../capture/sdp';
 import { renderLivePlaylist } from '../capture/playlist';
 import { files } from '../capture/ffmpeg-args';
 import { ManifestStore } from './manifest';
+import { armRenditions, MAX_LAYERS, type ArmedRendition } from './armed';
 import { joinAsRecorder, type RecorderClient, type RecorderWire } from './signalling';
 
 const logger = createLogger('recorder').child({ module: 'LiveRecording' });
@@ -51,6 +52,8 @@ export class LiveRecording {
   readonly #manifest: ManifestStore;
   readonly #producers = new Map<string, ProducerInfo>();
   #captures = new Map<RenditionId, Capture>();
+  /** Renditions started at join, before the host's camera (see armed.ts); taken by the first start. */
+  #armed: Promise<ArmedRendition[]> | undefined;
   #peer: RecorderClient | undefined;
   #node: RecorderStartBody['node'];
   /** Serialises (re)starts and the stop: one change of the renditions at a time. */
@@ -94,6 +97,8 @@ export class LiveRecording {
   stop(): Promise<void> {
     this.#stopped = true;
     return this.#change(async () => {
+      // Armed for a camera that never came: nothing to keep.
+      for (const a of await this.#takeArmed()) a.rendition.close();
       // Media must still flow while FFmpeg stops (see #stopCaptures): leave the node after.
       await this.#stopCaptures();
       this.#peer?.peer.close();
@@ -108,6 +113,7 @@ export class LiveRecording {
     this.#stopped = true;
     this.#peer?.peer.close();
     for (const { rendition } of this.#captures.values()) rendition.close();
+    void this.#takeArmed().then((armed) => armed.forEach((a) => a.rendition.close()));
   }
 
   async #join(node: RecorderStartBody['node']): Promise<void> {
@@ -115,6 +121,7 @@ export class LiveRecording {
     const peer = await joinAsRecorder(node, this.sessionId);
     this.#peer = peer;
     const caps = await peer.request('getRouterRtpCapabilities');
+    this.#arm(peer, caps.codecs as unknown as RouterCodec[]);
     const { producers } = await peer.request('join', { rtpCapabilities: caps });
     for (const p of producers) this.#producers.set(p.producerId, p);
     peer.onNotification((n) => {
@@ -148,7 +155,10 @@ export class LiveRecording {
     return this.#changing;
   }
 
-  /** (Re)starts every rendition on the host's current producers, numbering on. */
+  /**
+   * (Re)starts every rendition on the host's current producers, numbering on. The first start
+   * takes the renditions armed at join (FFmpeg listening already); every layer is fed at once.
+   */
   #restart(why: string): void {
     void this.#change(async () => {
       if (this.#stopped) return;
@@ -159,59 +169,114 @@ export class LiveRecording {
       if (!video || !audio) return; // recording begins once the host has camera and mic
       // The host's voice first, then the guests' (mixed into the programme audio).
       const voices = [audio, ...producers.filter((p) => p.kind === 'audio' && p.userId !== this.#o.start.hostId)];
+      const armed = await this.#takeArmed();
+      // Armed for the host's camera and mic alone, numbering from the manifest as it was at join.
+      const usable = this.#captures.size === 0 && voices.length === 1 ? armed : [];
+      for (const unused of armed.filter((a) => !usable.includes(a))) unused.rendition.close();
       await this.#stopCaptures();
-      logger.info({ sessionId: this.sessionId, why }, 'starting the renditions');
+      logger.info({ sessionId: this.sessionId, why, armed: usable.length }, 'starting the renditions');
       const peer = this.#peer;
-      if (!peer) return;
-      const first = await this.#consume(peer, video, 0);
-      const layers = Math.min(first.spatialLayers, 3);
-      const captures = new Map<RenditionId, Capture>();
-      try {
-        for (let layer = 0; layer < layers; layer++) {
-          const r = `r${layer}` as RenditionId;
-          captures.set(r, await this.#capture(peer, r, layer === 0 ? first : await this.#consume(peer, video, layer), voices));
-        }
-      } catch (err) {
+      if (!peer) {
+        for (const a of usable) a.rendition.close();
+        return;
+      }
+      const first = await this.#consume(peer, video, 0, usable[0]?.streams[0].port);
+      const layers = Math.min(first.spatialLayers, MAX_LAYERS);
+      for (const extra of usable.slice(layers)) extra.rendition.close();
+      const started = await Promise.allSettled(Array.from({ length: layers }, async (_, layer) => {
+        const consumer = layer === 0 ? first : await this.#consume(peer, video, layer, usable[layer]?.streams[0].port);
+        return [`r${layer}` as RenditionId, await this.#capture(peer, `r${layer}` as RenditionId, consumer, voices, usable[layer])] as const;
+      }));
+      const captures = new Map(started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : [])));
+      const failed = started.find((s) => s.status === 'rejected');
+      if (failed) {
         for (const c of captures.values()) c.rendition.close();
-        throw err;
+        for (const a of usable) a.rendition.close();
+        throw failed.reason;
       }
       this.#captures = captures;
     });
   }
 
-  async #consume(peer: RecorderClient, producer: ProducerInfo, spatialLayer?: number): Promise<PlainConsumer & { port: number }> {
-    const [port] = await freeUdpPortPairs(1);
-    if (port === undefined) throw new Error('no free UDP port pair');
-    const consumer = await peer.request('createPlainConsumer', {
-      producerId: producer.producerId, ip: '127.0.0.1', port, rtcpPort: port + 1, ...(spatialLayer === undefined ? {} : { spatialLayer }),
+  /**
+   * Starts FFmpeg for every layer the host's camera may have, on the router's codecs, before the
+   * camera is there (see armed.ts). Only when nothing is being recorded: armed renditions number
+   * on from the manifest as it is now.
+   */
+  #arm(peer: RecorderClient, codecs: readonly RouterCodec[]): void {
+    if (this.#captures.size > 0 || this.#stopped) return;
+    void this.#takeArmed().then((old) => old.forEach((a) => a.rendition.close()));
+    const armedAt = performance.now();
+    this.#armed = armRenditions(codecs, (armed) => Rendition.start(this.#renditionOptions(armed.r, buildSdp(armed.streams), async () => {
+      // Asked from FFmpeg's start until it writes: nothing to ask before the layer is fed.
+      if (armed.videoConsumerId !== undefined) await peer.request('requestKeyFrame', { consumerId: armed.videoConsumerId });
+    }))).then((armed) => {
+      logger.info({ sessionId: this.sessionId, renditions: armed.length, ms: Math.round(performance.now() - armedAt) }, 'renditions armed ahead of the camera');
+      return armed;
     });
-    return { ...consumer, port };
   }
 
-  async #capture(peer: RecorderClient, r: RenditionId, video: PlainConsumer & { port: number }, voices: ProducerInfo[]): Promise<Capture> {
-    const audios = [];
-    for (const voice of voices) audios.push(await this.#consume(peer, voice));
-    const segments = this.#manifest.current.renditions[r]?.segments ?? [];
-    const last = segments.at(-1);
-    const rendition = await Rendition.start({
-      id: r,
-      sdp: buildSdp([
-        { kind: 'video', port: video.port, rtpParameters: video.rtpParameters },
-        ...audios.map((audio) => ({ kind: 'audio' as const, port: audio.port, rtpParameters: audio.rtpParameters })),
-      ]),
+  /** The armed renditions (waiting for their FFmpegs to listen), now the caller's; none if none. */
+  async #takeArmed(): Promise<ArmedRendition[]> {
+    const armed = this.#armed;
+    this.#armed = undefined;
+    return (await armed?.catch((err: unknown) => {
+      logger.warn({ sessionId: this.sessionId, err: (err as Error).message }, 'could not arm the renditions');
+      return [];
+    })) ?? [];
+  }
+
+  /** A plain consumer of `producer` (layer `spatialLayer`) sending to `port`, or to a free port pair. */
+  async #consume(peer: RecorderClient, producer: ProducerInfo, spatialLayer?: number, port?: number): Promise<PlainConsumer & { port: number }> {
+    const to = port ?? (await freeUdpPortPairs(1))[0];
+    if (to === undefined) throw new Error('no free UDP port pair');
+    const consumer = await peer.request('createPlainConsumer', {
+      producerId: producer.producerId, ip: '127.0.0.1', port: to, rtcpPort: to + 1, ...(spatialLayer === undefined ? {} : { spatialLayer }),
+    });
+    return { ...consumer, port: to };
+  }
+
+  #renditionOptions(r: RenditionId, sdp: string, requestKeyFrame: () => Promise<void>): RenditionOptions {
+    const last = this.#manifest.current.renditions[r]?.segments.at(-1);
+    return {
+      id: r, sdp, requestKeyFrame,
       workDir: join(this.#o.workDir, this.sessionId, r, String(Date.now())),
-      requestKeyFrame: async () => {
-        await peer.request('requestKeyFrame', { consumerId: video.id });
-      },
       segmentSeconds: this.#o.segmentSeconds,
       startIndex: last ? last.index + 1 : 0,
       firstRun: last ? last.run + 1 : 0,
       ffmpegPath: this.#o.ffmpegPath,
-    });
+    };
+  }
+
+  /**
+   * One rendition fed `video` and `voices`: the armed one when its FFmpeg reads those streams as
+   * they come (ports, codecs), else a new one. Consumers are resumed once FFmpeg listens: the
+   * resume's key frame is the one it starts from.
+   */
+  async #capture(peer: RecorderClient, r: RenditionId, video: PlainConsumer & { port: number }, voices: ProducerInfo[], armed?: ArmedRendition): Promise<Capture> {
+    const audios = await Promise.all(voices.map((voice, i) => this.#consume(peer, voice, undefined, i === 0 ? armed?.streams[1].port : undefined)));
+    const streams = [
+      { kind: 'video' as const, port: video.port, rtpParameters: video.rtpParameters },
+      ...audios.map((audio) => ({ kind: 'audio' as const, port: audio.port, rtpParameters: audio.rtpParameters })),
+    ];
+    const requestKeyFrame = async () => {
+      await peer.request('requestKeyFrame', { consumerId: video.id });
+    };
+    let rendition: Rendition;
+    if (armed && sameRtpInput(armed.streams, streams)) {
+      armed.videoConsumerId = video.id;
+      rendition = armed.rendition;
+    } else {
+      if (armed) {
+        logger.warn({ sessionId: this.sessionId, rendition: r }, 'the camera’s codecs are not the router’s first: restarting the armed rendition');
+        // Its FFmpeg holds the ports the consumers send to: gone before the new one binds them.
+        await armed.rendition.stop();
+      }
+      rendition = await Rendition.start(this.#renditionOptions(r, buildSdp(streams), requestKeyFrame));
+    }
     rendition.on('init', (init) => this.#init(r, init));
     rendition.on('segment', (segment) => this.#segment(r, segment));
-    // FFmpeg listens: the resume's key frame is the one it starts from.
-    for (const c of [video, ...audios]) await peer.request('resumeConsumer', { consumerId: c.id });
+    await Promise.all([video, ...audios].map((c) => peer.request('resumeConsumer', { consumerId: c.id })));
     return { rendition, consumers: [video.id, ...audios.map((a) => a.id)] };
   }
 
