@@ -1,3 +1,4 @@
+import compress from '@fastify/compress';
 import proxy from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors';
@@ -20,9 +21,15 @@ const isUnder = (path: string, prefix: string) => path === prefix || path.starts
  * and do not replace the JSON parser of /api routes. The web app learns the public host and
  * scheme from X-Forwarded-Host / X-Forwarded-Proto (or its own ORIGIN setting). The pages' CSP
  * gets the storage's origin (see csp.ts).
+ *
+ * The pages go out compressed (@fastify/compress: brotli, else gzip, for text types): SvelteKit's
+ * node adapter renders HTML uncompressed, while its static files (JS, CSS) come precompressed
+ * from the build and pass through as they are (a response with a Content-Encoding is left alone).
+ * Behind Caddy in production, its `encode` leaves these encoded responses alone too.
  */
 export default async function webProxy(app: FastifyInstance, options: WebProxyOptions) {
   const mediaOrigins = (await options.mediaOrigins?.()) ?? [];
+  await app.register(compress, { encodings: ['br', 'gzip'] });
   await app.register(proxy, {
     upstream: options.upstream,
     websocket: false,
