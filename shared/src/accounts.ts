@@ -1,4 +1,4 @@
-import { SignJWT, jwtVerify } from 'jose';
+import { SignJWT, jwtVerify, type CryptoKey } from 'jose';
 import { z } from 'zod';
 import { HANDLE_PATTERN, normalizeHandle } from './handles';
 import { CONTROL, lineText, removeInvisible } from './text';
@@ -183,14 +183,29 @@ export async function signAccessToken(secret: string, claims: AccessClaims, ttlS
 
 /** The claims of a valid access token; null for a forged, expired or malformed one. */
 export async function verifyAccessToken(secret: string, token: string): Promise<AccessClaims | null> {
+  return (await readAccessToken(accessKey(secret), token))?.claims ?? null;
+}
+
+/** The HMAC key of `secret` for readAccessToken, imported once. */
+export function importAccessKey(secret: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', accessKey(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']) as Promise<CryptoKey>;
+}
+
+/**
+ * The claims of a valid access token and when it expires (epoch ms); null for a forged, expired
+ * or malformed one. `key`: the secret's bytes, or importAccessKey's CryptoKey (a server
+ * verifying every request saves WebCrypto's import of the key each time).
+ */
+export async function readAccessToken(key: Uint8Array | CryptoKey, token: string): Promise<{ claims: AccessClaims; expiresAt: number } | null> {
   try {
-    const { payload } = await jwtVerify(token, accessKey(secret), {
+    const { payload } = await jwtVerify(token, key, {
       issuer: ACCESS_TOKEN_ISSUER,
       audience: ACCESS_TOKEN_AUDIENCE,
       algorithms: ['HS256'],
+      requiredClaims: ['exp'],
     });
     const claims = accessClaimsSchema.safeParse(payload);
-    return claims.success ? claims.data : null;
+    return claims.success ? { claims: claims.data, expiresAt: payload.exp! * 1000 } : null;
   } catch {
     return null;
   }

@@ -1,8 +1,9 @@
-import { ACCESS_COOKIE, type AccessClaims, verifyAccessToken } from '@podlive/shared/accounts';
+import { ACCESS_COOKIE, type AccessClaims } from '@podlive/shared/accounts';
 import { eq, users } from '@podlive/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from '../errors';
+import { AccessTokens } from '../features/auth/access-tokens';
 import { EndedSessions } from '../features/auth/ended-sessions';
 
 /** Who is calling, from a valid access token. */
@@ -28,6 +29,8 @@ declare module 'fastify' {
     requireVerifiedCaller: (request: FastifyRequest) => Promise<void>;
     /** Sessions ended by logout or password reset: their access tokens are refused. */
     endedSessions: EndedSessions;
+    /** Verifies access tokens (API requests, /ws upgrades). */
+    accessTokens: AccessTokens;
   }
 }
 
@@ -59,9 +62,10 @@ const COOKIE_LENIENT = ['/api/auth/', '/api/media/', '/api/storage/'];
  * SameSite=Lax keeps it off other sites' subrequests to begin with.
  */
 async function authPlugin(app: FastifyInstance) {
-  const secret = app.config.secrets.jwtAccess;
+  const tokens = new AccessTokens(app.config.secrets.jwtAccess);
   const ended = new EndedSessions(app.redis, app.config.redisPrefix);
   app.decorate('endedSessions', ended);
+  app.decorate('accessTokens', tokens);
   app.decorateRequest('caller', null);
   app.decorate('requireCaller', async (request: FastifyRequest) => {
     if (request.caller === null) throw new ApiError('UNAUTHENTICATED');
@@ -83,7 +87,7 @@ async function authPlugin(app: FastifyInstance) {
       token = request.cookies[ACCESS_COOKIE];
       if (token === undefined || (origin !== undefined && origin !== site)) return;
     }
-    const caller = await callerOfClaims(ended, token === undefined ? null : await verifyAccessToken(secret, token));
+    const caller = await callerOfClaims(ended, token === undefined ? null : await tokens.verify(token));
     if (caller !== null) request.caller = caller;
     else if (header !== undefined || !COOKIE_LENIENT.some((prefix) => request.url.startsWith(prefix))) {
       throw new ApiError('UNAUTHENTICATED', { message: 'The access token is invalid or expired' });

@@ -93,7 +93,7 @@ async function wsPlugin(app: FastifyInstance, options: WsPluginOptions) {
   app.route({
     method: 'GET',
     url: '/ws',
-    preValidation: async (request: FastifyRequest) => callerFromUpgrade(request, app.config, app.endedSessions),
+    preValidation: async (request: FastifyRequest) => callerFromUpgrade(request, app.config, app.accessTokens, app.endedSessions),
     // A plain GET (no upgrade) is a coded error, never the web app.
     handler: async () => {
       throw new ApiError('UPGRADE_REQUIRED');
