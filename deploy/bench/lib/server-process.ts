@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type ToChild = { type: 'mem' } | { type: 'stop' };
-export type FromChild = { type: 'ready'; url: string; outbox: string } | { type: 'mem'; rss: number } | { type: 'error'; message: string };
+export type ToChild = { type: 'mem' } | { type: 'cpu' } | { type: 'stop' } | { type: 'profile'; to: string | null };
+export type FromChild = { type: 'ready'; url: string; outbox: string } | { type: 'mem'; rss: number } | { type: 'profiled' } | { type: 'cpu'; micros: number } | { type: 'error'; message: string };
 
 export interface ServerProcess {
   url: string;
@@ -20,6 +20,13 @@ export interface ServerProcess {
   pid: number;
   /** Resident memory of the server process, bytes. */
   rss(): Promise<number>;
+  /** CPU time the server process has used so far (user + system), ms. */
+  cpuMs(): Promise<number>;
+  /**
+   * Starts V8's CPU profiler in the server process (`to`: where its .cpuprofile goes, written on
+   * the next call with null, which stops it), for DevTools or a flame graph.
+   */
+  profile(to: string | null): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -27,6 +34,15 @@ const SELF = fileURLToPath(import.meta.url);
 
 export function startServerProcess(): Promise<ServerProcess> {
   const child = fork(SELF, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_SERVER_CHILD: '1', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ask = <T extends FromChild['type']>(m: ToChild, answer: T) => new Promise<Extract<FromChild, { type: T }>>((res) => {
+    const on = (r: FromChild) => {
+      if (r.type !== answer) return;
+      child.off('message', on);
+      res(r as Extract<FromChild, { type: T }>);
+    };
+    child.on('message', on);
+    child.send(m);
+  });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server process exited with ${code}`)));
     child.on('message', (m: FromChild) => {
@@ -36,15 +52,9 @@ export function startServerProcess(): Promise<ServerProcess> {
         url: m.url,
         outbox: m.outbox,
         pid: child.pid ?? 0,
-        rss: () => new Promise((res) => {
-          const on = (r: FromChild) => {
-            if (r.type !== 'mem') return;
-            child.off('message', on);
-            res(r.rss);
-          };
-          child.on('message', on);
-          child.send({ type: 'mem' } satisfies ToChild);
-        }),
+        rss: () => ask({ type: 'mem' }, 'mem').then((r) => r.rss),
+        cpuMs: () => ask({ type: 'cpu' }, 'cpu').then((r) => r.micros / 1000),
+        profile: (to) => ask({ type: 'profile', to }, 'profiled').then(() => undefined),
         stop: () => new Promise((res) => {
           child.removeAllListeners('exit');
           child.once('exit', () => res());
@@ -74,7 +84,30 @@ async function childMain(): Promise<void> {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  process.on('message', (m: ToChild) => {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFile } = await import('node:fs/promises');
+  let profiler: { session: InstanceType<typeof Session>; to: string } | undefined;
+  process.on('message', async (m: ToChild) => {
+    if (m.type === 'profile') {
+      if (m.to !== null) {
+        const session = new Session();
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.setSamplingInterval', { interval: 100 });
+        await session.post('Profiler.start');
+        profiler = { session, to: m.to };
+      } else if (profiler) {
+        const { profile } = await profiler.session.post('Profiler.stop');
+        await writeFile(profiler.to, JSON.stringify(profile));
+        profiler.session.disconnect();
+        profiler = undefined;
+      }
+      process.send?.({ type: 'profiled' } satisfies FromChild);
+    }
+    if (m.type === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send?.({ type: 'cpu', micros: user + system } satisfies FromChild);
+    }
     if (m.type === 'mem') process.send?.({ type: 'mem', rss: process.memoryUsage().rss } satisfies FromChild);
     if (m.type === 'stop') {
       void (async () => {
