@@ -91,12 +91,10 @@ export class Recorder {
     await this.#queue.add(sessionId, reportToken);
   }
 
+  /** Goes down without flushing (a restarted recorder resumes): resolves once no FFmpeg of its lives runs. */
   async close(): Promise<void> {
-    for (const entry of this.#live.values()) {
-      entry.abort.abort();
-      void entry.recording.then((r) => r?.abandon());
-    }
-    await Promise.all([...this.#live.values()].map((e) => e.recording.catch(() => undefined)));
+    for (const entry of this.#live.values()) entry.abort.abort();
+    await Promise.all([...this.#live.values()].map((e) => e.recording.then((r) => r?.abandon()).catch(() => undefined)));
     await this.#queue.close();
   }
 
@@ -104,19 +102,25 @@ export class Recorder {
     const abort = new AbortController();
     const recording = (async () => {
       const manifest = resumed ? ((await readManifest(this.storage, body.sessionId)) ?? undefined) : undefined;
+      let joined: LiveRecording | undefined;
       try {
-        // The control plane calls as the live starts: the host may reach the origin a moment later.
+        // The control plane calls as the live starts: the host may reach the origin a moment later
+        // (the node lets the recorder wait for the room a while, SFU_RECORDER_WAIT_MS).
         return await pRetry(
-          () => {
+          async () => {
             if (abort.signal.aborted) throw new AbortError('stopped');
-            return LiveRecording.start({
+            joined = await LiveRecording.start({
               start: body, storage: this.storage, workDir: this.config.RECORDER_WORK_DIR,
               segmentSeconds: this.config.RECORDER_CHUNK_SECONDS, ffmpegPath: this.config.FFMPEG_PATH, ...(manifest ? { manifest } : {}),
             });
+            return joined;
           },
           { retries: JOIN_RETRIES, minTimeout: 250, maxTimeout: 5000, signal: abort.signal },
         );
       } catch (err) {
+        // Stopped while the join was under way: pRetry drops the recording the join made, which
+        // would go on recording (and keep its FFmpegs) for a live nobody follows any more.
+        if (abort.signal.aborted) await joined?.abandon();
         logger.warn({ sessionId: body.sessionId, err: (err as Error).message }, 'could not join the live');
         // A resumed live that is gone ended while the recorder was down: finish what was captured.
         if (resumed && !abort.signal.aborted && this.#live.get(body.sessionId)?.abort === abort) await this.stop(body.sessionId, body.reportToken);

@@ -1,5 +1,5 @@
 import './worker-bin';
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -54,7 +54,7 @@ export class MediaNode {
   readonly #creations = new RateLimiterMemory({ points: MEDIA_PEER_CREATE_RATE.creations, duration: MEDIA_PEER_CREATE_RATE.windowSec });
   /** Lives the control plane ended here: their rooms are not made again (tokens outlive the end). */
   readonly #ended = new EndedSessions();
-  /** Emits `room` with the session id when a room opens (a recorder may be waiting for it). */
+  /** Emits `room` / `ended` with the session id when a room opens / a live ends here, `close` when the node closes: recorders may be waiting for a room. */
   readonly #opened = new EventEmitter().setMaxListeners(0);
   /** Membership in the fleet (REDIS_URL set); without it this node is alone. */
   fleet: Fleet | undefined;
@@ -131,6 +131,7 @@ export class MediaNode {
    */
   async endSession(sid: string): Promise<void> {
     this.#ended.add(sid);
+    this.#opened.emit('ended', sid);
     this.rooms.get(sid)?.close('ended');
     await this.fleet?.sessionEnded(sid);
   }
@@ -157,6 +158,7 @@ export class MediaNode {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#opened.emit('close');
     for (const room of [...this.rooms.values()]) room.close('node_shutdown');
     await this.fleet?.close();
     await Promise.all([
@@ -196,7 +198,9 @@ export class MediaNode {
     // The recorder records a live that is on this node; it never opens one (the live may have ended).
     // It is told as the live starts, a moment before the host connects: it waits for the room, so
     // it is there before the host's first frame.
-    if (claims.role === 'recorder' && !(await this.#roomOpens(claims.sid, this.config.SFU_RECORDER_WAIT_MS))) return reject(404, 'no such live on this node');
+    if (claims.role === 'recorder' && !(await this.#roomOpens(claims.sid, this.config.SFU_RECORDER_WAIT_MS))) {
+      return this.#ended.has(claims.sid) ? reject(mediaErrorCodes.gone, 'this live has ended') : reject(404, 'no such live on this node');
+    }
     if (this.#closed) return reject(503, 'node shutting down');
     const room = await this.room(claims.sid);
     // Ended while the room was being made: endSession found no room to close.
@@ -207,18 +211,34 @@ export class MediaNode {
     room.join(claims, accept());
   }
 
-  /** Whether the room of `sid` is open here, or opens within `ms`. */
-  async #roomOpens(sid: string, ms: number): Promise<boolean> {
-    if (this.rooms.get(sid)) return true;
-    const signal = AbortSignal.timeout(ms);
-    try {
-      for (;;) {
-        const [opened] = (await once(this.#opened, 'room', { signal })) as [string];
-        if (opened === sid) return true;
-      }
-    } catch {
-      return false;
-    }
+  /** Recorder connections waiting here for their live's room to open. */
+  get waitingRecorders(): number {
+    return this.#opened.listenerCount('room');
+  }
+
+  /**
+   * Whether the room of `sid` is open here, or opens within `ms`; false at once when the live
+   * ends or the node closes meanwhile. One listener per waiting recorder, off when it resolves.
+   */
+  #roomOpens(sid: string, ms: number): Promise<boolean> {
+    if (this.rooms.get(sid)) return Promise.resolve(true);
+    if (this.#closed || this.#ended.has(sid) || ms <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (open: boolean) => {
+        clearTimeout(timer);
+        this.#opened.off('room', onRoom).off('ended', onEnded).off('close', onClose);
+        resolve(open);
+      };
+      const onRoom = (opened: string) => {
+        if (opened === sid) done(true);
+      };
+      const onEnded = (ended: string) => {
+        if (ended === sid) done(false);
+      };
+      const onClose = () => done(false);
+      const timer = setTimeout(() => done(false), ms);
+      this.#opened.on('room', onRoom).on('ended', onEnded).on('close', onClose);
+    });
   }
 
   /** The room of a session on this node, created (and, in a fleet, attached) when absent. */

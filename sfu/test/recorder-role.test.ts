@@ -45,6 +45,13 @@ class RtpSink {
   }
 }
 
+/** Polls `check` every 10 ms until true (5 s at most). */
+async function until(check: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 5000; !check(); await new Promise((r) => setTimeout(r, 10))) {
+    if (Date.now() > deadline) throw new Error('timed out');
+  }
+}
+
 describe('the recorder role: plain RTP consumers for the recording service', () => {
   let node: MediaNode;
   let publisher: SyntheticPublisher;
@@ -112,14 +119,44 @@ describe('the recorder role: plain RTP consumers for the recording service', () 
     expect(node.rooms.has('room-2')).toBe(false);
   });
 
-  it('a recorder that comes before the host is let in when the host opens the room', async () => {
+  it('a recorder that comes before the host waits at the node and is let in when the host opens the room', async () => {
     const early = connect(node.url, `token=${await token({ sid: 'room-3', sub: 'recorder', role: 'recorder' })}`);
+    await until(() => node.waitingRecorders === 1);
     expect(node.rooms.has('room-3')).toBe(false);
+    // Another live's room opening lets nobody in.
+    const other = await connect(node.url, `token=${await token({ sid: 'room-4', sub: 'host-4', role: 'host' })}`);
+    expect(node.waitingRecorders).toBe(1);
     const host = await connect(node.url, `token=${await token({ sid: 'room-3', sub: 'host-3', role: 'host' })}`);
     const peer = await early;
+    expect(node.waitingRecorders).toBe(0);
     expect([...node.rooms.get('room-3')!.peers.values()].map((p) => p.claims.role).sort()).toEqual(['host', 'recorder']);
     peer.close();
     host.close();
+    other.close();
+  });
+
+  it('a recorder waiting for a room is refused at once when the live ends', async () => {
+    const waiting = connect(node.url, `token=${await token({ sid: 'room-6', sub: 'recorder', role: 'recorder' })}`);
+    const refused = expect(waiting).rejects.toThrow(/refused/);
+    await until(() => node.waitingRecorders === 1);
+    const endedAt = performance.now();
+    await node.endSession('room-6');
+    await refused;
+    // SFU_RECORDER_WAIT_MS is 1000 here.
+    expect(performance.now() - endedAt).toBeLessThan(800);
+    expect(node.waitingRecorders).toBe(0);
+  });
+
+  it('a recorder waiting for a room is refused at once when the node closes', async () => {
+    const closing = await MediaNode.start(await testConfig({ SFU_RECORDER_WAIT_MS: '30000' }));
+    const waiting = connect(closing.url, `token=${await token({ sid: 'room-5', sub: 'recorder', role: 'recorder' })}`);
+    const refused = expect(waiting).rejects.toThrow(/refused/);
+    await until(() => closing.waitingRecorders === 1);
+    const closedAt = performance.now();
+    await closing.close();
+    await refused;
+    expect(performance.now() - closedAt).toBeLessThan(5000);
+    expect(closing.waitingRecorders).toBe(0);
   });
 
   it('a recorder that leaves takes its plain transports with it', async () => {

@@ -13,7 +13,6 @@ import { readManifest } from '@podlive/recorder/live/manifest';
 import { readClock } from '../src/lib/media/clock-code';
 import type { BrowserHarness } from './browser';
 import { signIn, type Stack } from './stack';
-import { goLiveFromStudio } from './studio';
 
 /**
  * Where a recording begins and ends, measured with the latency pages' clock code
@@ -92,7 +91,7 @@ const wallOfWorkerMs = (workerMs: number) => Date.now() - (Number(process.hrtime
  * `first.keyFrame` says the layer was seen from its start. Per-packet tracing stops after
  * `rtpSeconds` (key frames stay traced).
  */
-export function traceArrivals(node: MediaNode, rtpSeconds = 5): Arrivals & { stop(): void } {
+export function traceArrivals(node: MediaNode, rtpSeconds = 5): Arrivals & { nameLayers(): Promise<void>; stop(): void } {
   const arrivals: Arrivals = { producerAt: undefined, layers: new Map() };
   const producers: Producer[] = [];
   const onProducer = (producer: Producer) => {
@@ -122,6 +121,19 @@ export function traceArrivals(node: MediaNode, rtpSeconds = 5): Arrivals & { sto
   const workers = node.pool.workers.map((w) => w.worker);
   for (const worker of workers) worker.observer.on('newrouter', onRouter);
   return Object.assign(arrivals, {
+    /**
+     * Names every traced layer by its rid from the producers' stats (while they live): a packet
+     * carries its rid only in the stream's first moments, which the trace, switched on a moment
+     * after the producer, may miss on a busy machine.
+     */
+    async nameLayers() {
+      for (const producer of producers.filter((p) => !p.closed)) {
+        for (const stat of (await producer.getStats()) as { ssrc?: number; rid?: string }[]) {
+          const layer = stat.ssrc === undefined ? undefined : arrivals.layers.get(stat.ssrc);
+          if (layer && stat.rid) layer.rid ??= stat.rid;
+        }
+      }
+    },
     stop() {
       for (const worker of workers) worker.observer.off('newrouter', onRouter);
       for (const producer of producers) if (!producer.closed) void producer.enableTraceEvent([]);
@@ -248,6 +260,23 @@ export async function measureRecordingBounds(
 }
 
 /**
+ * Fills the studio's pre-live form, waits for the preview to play, presses Go Live and resolves
+ * with the live's id once the dashboard shows: studio.ts's goLiveFromStudio with Playwright's own
+ * waits, so that the bench (outside vitest) runs it too.
+ */
+async function goLive(page: Page, title: string): Promise<string> {
+  await page.getByLabel('Title').fill(title);
+  await page.getByLabel('Category').selectOption('Tech');
+  await page.waitForFunction(() => (document.querySelector('video')?.videoWidth ?? 0) > 0, undefined, { timeout: 15_000 });
+  await page.getByRole('button', { name: 'Go Live' }).click();
+  await page.getByRole('button', { name: 'End Live' }).waitFor({ timeout: 20_000 });
+  const href = await page.getByRole('link', { name: 'Open viewer page' }).getAttribute('href');
+  const id = /\/live\/([^/?#]+)/.exec(href ?? '')?.[1];
+  if (!id) throw new Error(`no live id in ${href}`);
+  return id;
+}
+
+/**
  * A live from /studio with the clock camera, ended after `liveSeconds` (End Live and its
  * confirmation, as the host does), recorded by the stack's recorder until the recording is ready;
  * then where each rendition of it begins and ends (measureRecordingBounds).
@@ -261,8 +290,9 @@ export async function recordFromStudio(
   const arrivals = traceArrivals(stack.node!);
   const dir = await mkdtemp(join(tmpdir(), 'podlive-recording-clock-'));
   try {
-    const id = await goLiveFromStudio(host, 'Hello and welcome');
+    const id = await goLive(host, 'Hello and welcome');
     await new Promise((r) => setTimeout(r, o.liveSeconds * 1000));
+    await arrivals.nameLayers();
     await host.getByRole('button', { name: 'End Live' }).click();
     const confirm = host.getByRole('dialog').getByRole('button', { name: 'End Live' });
     await confirm.waitFor();

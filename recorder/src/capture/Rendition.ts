@@ -302,6 +302,14 @@ export class Rendition extends SafeEmitter<RenditionEvents> {
     return this.#stopping;
   }
 
+  /**
+   * Resolves once this rendition's FFmpeg has exited (at once when none runs). After close() or
+   * stop(): its ports are free again.
+   */
+  get exited(): Promise<void> {
+    return this.#run?.exit ?? Promise.resolve();
+  }
+
   /** Kills FFmpeg without flushing (the segment in progress is lost). Twice does nothing. */
   close(): void {
     if (this.#state === 'closed') return;

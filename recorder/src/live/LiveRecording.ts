@@ -98,7 +98,7 @@ export class LiveRecording {
     this.#stopped = true;
     return this.#change(async () => {
       // Armed for a camera that never came: nothing to keep.
-      for (const a of await this.#takeArmed()) a.rendition.close();
+      await this.#discard(await this.#takeArmed());
       // Media must still flow while FFmpeg stops (see #stopCaptures): leave the node after.
       await this.#stopCaptures();
       this.#peer?.peer.close();
@@ -108,12 +108,18 @@ export class LiveRecording {
     });
   }
 
-  /** Kills FFmpeg without flushing (the recorder is going down; a restarted one resumes). */
-  abandon(): void {
+  /**
+   * Kills FFmpeg without flushing (the recorder is going down; a restarted one resumes). Resolves
+   * once every FFmpeg of this recording, armed ones included, has exited.
+   */
+  async abandon(): Promise<void> {
     this.#stopped = true;
     this.#peer?.peer.close();
-    for (const { rendition } of this.#captures.values()) rendition.close();
-    void this.#takeArmed().then((armed) => armed.forEach((a) => a.rendition.close()));
+    // A (re)start under way fails with the node gone, closing what it started.
+    await this.#changing;
+    const renditions = [...this.#captures.values()].map((c) => c.rendition);
+    for (const rendition of renditions) rendition.close();
+    await Promise.all([this.#takeArmed().then((armed) => this.#discard(armed)), ...renditions.map((r) => r.exited)]);
   }
 
   async #join(node: RecorderStartBody['node']): Promise<void> {
@@ -157,7 +163,9 @@ export class LiveRecording {
 
   /**
    * (Re)starts every rendition on the host's current producers, numbering on. The first start
-   * takes the renditions armed at join (FFmpeg listening already); every layer is fed at once.
+   * takes the renditions armed at join (their FFmpegs listening, or about to). Every layer the
+   * camera may have is consumed at once, with the voices (how many layers it has comes back with
+   * the consumers: those of layers it lacks are closed again), then each is fed.
    */
   #restart(why: string): void {
     void this.#change(async () => {
@@ -172,30 +180,56 @@ export class LiveRecording {
       const armed = await this.#takeArmed();
       // Armed for the host's camera and mic alone, numbering from the manifest as it was at join.
       const usable = this.#captures.size === 0 && voices.length === 1 ? armed : [];
-      for (const unused of armed.filter((a) => !usable.includes(a))) unused.rendition.close();
+      void this.#discard(armed.filter((a) => !usable.includes(a)));
       await this.#stopCaptures();
+      const startedAt = performance.now();
       logger.info({ sessionId: this.sessionId, why, armed: usable.length }, 'starting the renditions');
       const peer = this.#peer;
-      if (!peer) {
-        for (const a of usable) a.rendition.close();
-        return;
-      }
-      const first = await this.#consume(peer, video, 0, usable[0]?.streams[0].port);
-      const layers = Math.min(first.spatialLayers, MAX_LAYERS);
-      for (const extra of usable.slice(layers)) extra.rendition.close();
-      const started = await Promise.allSettled(Array.from({ length: layers }, async (_, layer) => {
-        const consumer = layer === 0 ? first : await this.#consume(peer, video, layer, usable[layer]?.streams[0].port);
-        return [`r${layer}` as RenditionId, await this.#capture(peer, `r${layer}` as RenditionId, consumer, voices, usable[layer])] as const;
+      if (!peer) return this.#discard(usable);
+      const armedFor = (layer: number) => usable.find((a) => a.r === `r${layer}`);
+      const made: PlainConsumer[] = [];
+      const consume = (producer: ProducerInfo, layer: number | undefined, port: number | undefined) => this.#consume(peer, producer, layer, port).then((c) => {
+        made.push(c);
+        return c;
+      });
+      const tries = Array.from({ length: MAX_LAYERS }, (_, layer) => ({
+        layer,
+        video: consume(video, layer, armedFor(layer)?.streams[0].port),
+        audios: voices.map((voice, i) => consume(voice, undefined, i === 0 ? armedFor(layer)?.streams[1].port : undefined)),
       }));
-      const captures = new Map(started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : [])));
-      const failed = started.find((s) => s.status === 'rejected');
+      const failed = (await Promise.allSettled(tries.flatMap((t) => [t.video, ...t.audios]))).find((x) => x.status === 'rejected');
       if (failed) {
-        for (const c of captures.values()) c.rendition.close();
-        for (const a of usable) a.rendition.close();
+        this.#closeConsumers(made.map((c) => c.id));
+        await this.#discard(usable);
         throw failed.reason;
       }
+      const layers = Math.min((await tries[0]!.video).spatialLayers, MAX_LAYERS);
+      // Layers this camera does not have (not waited for: nothing else needs their ports).
+      const extra = tries.slice(layers);
+      this.#closeConsumers((await Promise.all(extra.flatMap((t) => [t.video, ...t.audios]))).map((c) => c.id));
+      void this.#discard(extra.flatMap((t) => armedFor(t.layer) ?? []));
+      const consumedMs = Math.round(performance.now() - startedAt);
+      const started = await Promise.allSettled(tries.slice(0, layers).map(async (t) => {
+        const r = `r${t.layer}` as RenditionId;
+        return [r, await this.#capture(peer, r, await t.video, await Promise.all(t.audios), armedFor(t.layer))] as const;
+      }));
+      const captures = new Map(started.flatMap((x) => (x.status === 'fulfilled' ? [x.value] : [])));
+      const failedCapture = started.find((x) => x.status === 'rejected');
+      if (failedCapture) {
+        // Whatever started is dropped with the armed ones that did not (closing twice does nothing).
+        for (const c of captures.values()) c.rendition.close();
+        this.#closeConsumers(made.map((c) => c.id));
+        await this.#discard(usable);
+        throw failedCapture.reason;
+      }
       this.#captures = captures;
+      logger.info({ sessionId: this.sessionId, layers, consumedMs, fedMs: Math.round(performance.now() - startedAt) }, 'renditions fed');
     });
+  }
+
+  /** Closes consumers on the node (not waited for; one that is gone already is fine). */
+  #closeConsumers(ids: readonly string[]): void {
+    for (const consumerId of ids) void this.#peer?.request('closeConsumer', { consumerId }).catch(() => undefined);
   }
 
   /**
@@ -205,18 +239,39 @@ export class LiveRecording {
    */
   #arm(peer: RecorderClient, codecs: readonly RouterCodec[]): void {
     if (this.#captures.size > 0 || this.#stopped) return;
-    void this.#takeArmed().then((old) => old.forEach((a) => a.rendition.close()));
+    void this.#takeArmed().then((old) => this.#discard(old));
     const armedAt = performance.now();
-    this.#armed = armRenditions(codecs, (armed) => Rendition.start(this.#renditionOptions(armed.r, buildSdp(armed.streams), async () => {
-      // Asked from FFmpeg's start until it writes: nothing to ask before the layer is fed.
-      if (armed.videoConsumerId !== undefined) await peer.request('requestKeyFrame', { consumerId: armed.videoConsumerId });
-    }))).then((armed) => {
-      logger.info({ sessionId: this.sessionId, renditions: armed.length, ms: Math.round(performance.now() - armedAt) }, 'renditions armed ahead of the camera');
-      return armed;
+    this.#armed = armRenditions(codecs, (armed) => {
+      const options = this.#renditionOptions(armed.r, buildSdp(armed.streams), async () => {
+        // Asked from FFmpeg's start until it writes: nothing to ask before the layer is fed.
+        if (armed.videoConsumerId !== undefined) await peer.request('requestKeyFrame', { consumerId: armed.videoConsumerId });
+      });
+      return Rendition.start(options).catch(async (err: unknown) => {
+        await rm(options.workDir, { recursive: true, force: true });
+        throw err;
+      });
     });
+    void this.#armed.then((armed) => Promise.allSettled(armed.map((a) => a.rendition))).then((renditions) => {
+      const listening = renditions.filter((x) => x.status === 'fulfilled').length;
+      logger.info({ sessionId: this.sessionId, listening, ms: Math.round(performance.now() - armedAt) }, 'renditions armed ahead of the camera');
+    }, () => undefined);
   }
 
-  /** The armed renditions (waiting for their FFmpegs to listen), now the caller's; none if none. */
+  /**
+   * Armed renditions no capture takes: FFmpeg killed (it never had media: nothing to flush), its
+   * work directory (the SDP) removed; resolves once their ports are free again.
+   */
+  async #discard(armed: readonly ArmedRendition[]): Promise<void> {
+    await Promise.all(armed.map(async (a) => {
+      const rendition = await a.rendition.catch(() => undefined);
+      if (!rendition) return;
+      rendition.close();
+      await rendition.exited;
+      await rm(rendition.workDir, { recursive: true, force: true });
+    }));
+  }
+
+  /** The armed renditions (their FFmpegs listening or starting), now the caller's; none if none. */
   async #takeArmed(): Promise<ArmedRendition[]> {
     const armed = this.#armed;
     this.#armed = undefined;
@@ -226,7 +281,7 @@ export class LiveRecording {
     })) ?? [];
   }
 
-  /** A plain consumer of `producer` (layer `spatialLayer`) sending to `port`, or to a free port pair. */
+  /** A paused plain consumer of `producer` (layer `spatialLayer`) sending to `port`, or to a free port pair. */
   async #consume(peer: RecorderClient, producer: ProducerInfo, spatialLayer?: number, port?: number): Promise<PlainConsumer & { port: number }> {
     const to = port ?? (await freeUdpPortPairs(1))[0];
     if (to === undefined) throw new Error('no free UDP port pair');
@@ -249,12 +304,11 @@ export class LiveRecording {
   }
 
   /**
-   * One rendition fed `video` and `voices`: the armed one when its FFmpeg reads those streams as
-   * they come (ports, codecs), else a new one. Consumers are resumed once FFmpeg listens: the
-   * resume's key frame is the one it starts from.
+   * One rendition fed `video` and `audios` (paused consumers): the armed one when its FFmpeg reads
+   * those streams as they come (ports, codecs) and could start, else a new one on them. The
+   * consumers are resumed once FFmpeg listens: the resume's key frame is the one it starts from.
    */
-  async #capture(peer: RecorderClient, r: RenditionId, video: PlainConsumer & { port: number }, voices: ProducerInfo[], armed?: ArmedRendition): Promise<Capture> {
-    const audios = await Promise.all(voices.map((voice, i) => this.#consume(peer, voice, undefined, i === 0 ? armed?.streams[1].port : undefined)));
+  async #capture(peer: RecorderClient, r: RenditionId, video: PlainConsumer & { port: number }, audios: (PlainConsumer & { port: number })[], armed?: ArmedRendition): Promise<Capture> {
     const streams = [
       { kind: 'video' as const, port: video.port, rtpParameters: video.rtpParameters },
       ...audios.map((audio) => ({ kind: 'audio' as const, port: audio.port, rtpParameters: audio.rtpParameters })),
@@ -262,21 +316,26 @@ export class LiveRecording {
     const requestKeyFrame = async () => {
       await peer.request('requestKeyFrame', { consumerId: video.id });
     };
-    let rendition: Rendition;
+    let rendition: Rendition | undefined;
     if (armed && sameRtpInput(armed.streams, streams)) {
       armed.videoConsumerId = video.id;
-      rendition = armed.rendition;
-    } else {
-      if (armed) {
-        logger.warn({ sessionId: this.sessionId, rendition: r }, 'the camera’s codecs are not the router’s first: restarting the armed rendition');
-        // Its FFmpeg holds the ports the consumers send to: gone before the new one binds them.
-        await armed.rendition.stop();
-      }
-      rendition = await Rendition.start(this.#renditionOptions(r, buildSdp(streams), requestKeyFrame));
+      // Its failure to start was logged (armed.ts): a new FFmpeg gets a second chance on its ports.
+      rendition = await armed.rendition.catch(() => undefined);
+    } else if (armed) {
+      logger.warn({ sessionId: this.sessionId, rendition: r }, 'the camera’s codecs are not the router’s first: restarting the armed rendition');
+      // Its FFmpeg holds the ports the consumers send to: gone before the new one binds them.
+      await this.#discard([armed]);
     }
+    rendition ??= await Rendition.start(this.#renditionOptions(r, buildSdp(streams), requestKeyFrame));
     rendition.on('init', (init) => this.#init(r, init));
     rendition.on('segment', (segment) => this.#segment(r, segment));
-    await Promise.all([video, ...audios].map((c) => peer.request('resumeConsumer', { consumerId: c.id })));
+    try {
+      await Promise.all([video, ...audios].map((c) => peer.request('resumeConsumer', { consumerId: c.id })));
+    } catch (err) {
+      // The node is gone (or the recording abandoned): no FFmpeg is left behind.
+      rendition.close();
+      throw err;
+    }
     return { rendition, consumers: [video.id, ...audios.map((a) => a.id)] };
   }
 

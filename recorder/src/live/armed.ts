@@ -10,16 +10,18 @@ const logger = createLogger('recorder').child({ module: 'armed' });
 export const MAX_LAYERS = 3;
 
 /**
- * A rendition started before the host's camera reached the origin: FFmpeg already listens for the
- * camera's layer and the host's mic on the router's codecs, so the first key frame the node
- * forwards is recorded. Starting FFmpeg (a process, its libraries, the bind: 0.1–2 s on a busy
- * machine) once the camera is there would lose that much of the live's beginning.
+ * A rendition started before the host's camera reached the origin: FFmpeg listens (or is starting
+ * to) for the camera's layer and the host's mic on the router's codecs, so the first key frame the
+ * node forwards is recorded. Starting FFmpeg (a process, its libraries, the bind: 0.1–3 s on a busy
+ * machine) once the camera is there would lose that much of the live's beginning. The ports are
+ * known at once: the camera's consumers are made while FFmpeg may still be starting.
  */
 export interface ArmedRendition {
   r: RenditionId;
   /** Video (the layer), then audio (the host's mic): what FFmpeg was started for. */
   streams: [SdpStream, SdpStream];
-  rendition: Rendition;
+  /** Resolves once its FFmpeg listens; rejects when it could not start (logged here). */
+  rendition: Promise<Rendition>;
   /** The layer's consumer once it is fed: key frame requests go to it. */
   videoConsumerId: string | undefined;
 }
@@ -27,25 +29,23 @@ export interface ArmedRendition {
 /**
  * Starts one rendition per possible layer on the router's H.264 and Opus, each on ports of its
  * own (`start` makes the Rendition for an armed rendition's streams; its key frame requests go to
- * `videoConsumerId` once set). Resolves with those that started: none when the router lacks
- * either codec.
+ * `videoConsumerId` once set). Resolves as soon as the ports are chosen, FFmpeg still starting;
+ * with none when the router lacks either codec.
  */
 export async function armRenditions(
   codecs: readonly RouterCodec[],
   start: (armed: Omit<ArmedRendition, 'rendition'>) => Promise<Rendition>,
 ): Promise<ArmedRendition[]> {
-  const ports = await freeUdpPortPairs(2 * MAX_LAYERS);
-  const started = await Promise.allSettled(Array.from({ length: MAX_LAYERS }, async (_, layer) => {
-    const video = routerStream(codecs, 'video', 'video/H264', ports[2 * layer]!);
-    const audio = routerStream(codecs, 'audio', 'audio/opus', ports[2 * layer + 1]!);
-    if (!video || !audio) throw new Error('the router has no H.264 or no Opus');
-    const armed = { r: `r${layer}` as RenditionId, streams: [video, audio] as [SdpStream, SdpStream], videoConsumerId: undefined as string | undefined };
-    return Object.assign(armed, { rendition: await start(armed) });
-  }));
-  const armed: ArmedRendition[] = [];
-  for (const s of started) {
-    if (s.status === 'fulfilled') armed.push(s.value);
-    else logger.warn({ err: (s.reason as Error).message }, 'could not start a rendition ahead of the camera');
+  if (!routerStream(codecs, 'video', 'video/H264', 2) || !routerStream(codecs, 'audio', 'audio/opus', 2)) {
+    logger.warn({ codecs: codecs.map((c) => c.mimeType) }, 'the router has no H.264 or no Opus: nothing armed');
+    return [];
   }
-  return armed;
+  const ports = await freeUdpPortPairs(2 * MAX_LAYERS);
+  return Array.from({ length: MAX_LAYERS }, (_, layer) => {
+    const streams: [SdpStream, SdpStream] = [routerStream(codecs, 'video', 'video/H264', ports[2 * layer]!)!, routerStream(codecs, 'audio', 'audio/opus', ports[2 * layer + 1]!)!];
+    const armed = { r: `r${layer}` as RenditionId, streams, videoConsumerId: undefined as string | undefined };
+    const rendition = start(armed);
+    rendition.catch((err: unknown) => logger.warn({ rendition: armed.r, err: (err as Error).message }, 'could not start a rendition ahead of the camera'));
+    return Object.assign(armed, { rendition });
+  });
 }

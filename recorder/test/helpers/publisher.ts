@@ -14,6 +14,8 @@ export interface TestPublisherOptions {
   videoKbps?: number;
   /** Publish Opus from FFmpeg (a 440 Hz tone through libopus) too (default true). */
   audio?: boolean;
+  /** The host's user id, as the producers are registered with the room (default `test-host`). */
+  userId?: string;
 }
 
 const VIDEO = { pt: 102, ssrc: 0x5151_0001 };
@@ -76,7 +78,7 @@ export class TestPublisher {
           encodings: [{ ssrc: VIDEO.ssrc }],
         },
       });
-      pub.#register(room, producer, 'camera');
+      pub.#register(room, producer, 'camera', o.userId);
       if (o.audio ?? true) {
         const audio = await room.router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: false, comedia: true });
         pub.#transports.push(audio);
@@ -84,7 +86,7 @@ export class TestPublisher {
           kind: 'audio',
           rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: AUDIO.pt, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: AUDIO.ssrc }] },
         });
-        pub.#register(room, producer, 'mic');
+        pub.#register(room, producer, 'mic', o.userId);
         const target = `rtp://127.0.0.1:${audio.tuple.localPort}?rtcpport=${audio.rtcpTuple?.localPort ?? audio.tuple.localPort}&pkt_size=1200`;
         pub.#ffmpeg = spawn('ffmpeg', [
           '-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
@@ -129,9 +131,9 @@ export class TestPublisher {
     for (const t of this.#transports) t.close();
   }
 
-  #register(room: Awaited<ReturnType<MediaNode['room']>>, producer: types.Producer, source: string): void {
+  #register(room: Awaited<ReturnType<MediaNode['room']>>, producer: types.Producer, source: string, userId = 'test-host'): void {
     this.producers.push(producer);
-    room.addProducer({ producer, peerId: 'test-host', userId: 'test-host', source });
+    room.addProducer({ producer, peerId: userId, userId, source });
   }
 
   /** RTCP from the node, possibly compound: any payload-specific feedback (PLI, FIR) asks for a key frame. */
