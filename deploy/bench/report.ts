@@ -18,7 +18,8 @@ interface FanoutMode { reference?: Step; linear?: Linear; steps: Step[]; capacit
 interface Fanout { quota?: { share: number; periodUs: number; cgroupVersion?: number } | null; contention?: string[]; video: FanoutMode; listen: FanoutMode; listenVsVideoConsumersPerCore: number | null }
 type Mode = 'video' | 'listen';
 interface G2g { oneNode: Summary & { unreadable: number }; crossNode: (Summary & { unreadable: number }) | null; ratioCrossToOne: { p50: number; p95: number; p99: number } | null }
-interface Stage { n: number; invitesAccepted: number; eventsReceived: number; inviteToEventMs: Summary }
+interface Stage { n: number; invitesAccepted: number; eventsReceived: number; inviteToEventMs: Summary; serverCpuMsPerInvite?: number; loadAverage1m?: number }
+interface Lighthouse { runs: number; loadAverage: { start: number; end: number }; pages: { page: string; path: string; scores: Record<'performance' | 'accessibility' | 'best-practices' | 'seo', number>; metrics: Record<string, number> }[] }
 interface Cp { endpoints: (Summary & { endpoint: string; rate: number; seconds: number; errors: number; achievedRate: number })[]; ws: { requested: number; held: number; errors: number; serverRssBeforeMiB: number; serverRssAfterMiB: number; kiBPerConnection: number } }
 interface Join { tokenToFirstFrameMs: Summary; navigationToFirstFrameMs: Summary }
 interface Rec {
@@ -124,7 +125,8 @@ export async function writeReport(): Promise<void> {
   const ad = accept?.data as { rounds: number; acceptToGuestAudioMs: Summary } | null | undefined;
   const acceptLine = ad ? `${p(ad.acceptToGuestAudioMs)} (${ad.rounds} rounds; method: ${accept?.method})` : 'not measured (see deploy/bench/stage-accept.ts)';
   if (sd) {
-    md.push(`- API call → incoming-call event (${sd.n} invites at once, ${sd.invitesAccepted} answered 201, ${sd.eventsReceived} events): ${p(sd.inviteToEventMs)}`, `- accept → guest audio first packet at a viewer: ${acceptLine}`, '');
+    const cpu = sd.serverCpuMsPerInvite === undefined ? '' : `; the server spent ${sd.serverCpuMsPerInvite} ms of CPU per invite, the machine's load average was ${sd.loadAverage1m}`;
+    md.push(`- API call → incoming-call event (${sd.n} invites at once, ${sd.invitesAccepted} answered 201, ${sd.eventsReceived} events): ${p(sd.inviteToEventMs)}${cpu}`, `- accept → guest audio first packet at a viewer: ${acceptLine}`, '');
     md.push(await plot('stage', barChart('Stage invite: API call → stage_invite on /ws (ms)', 'ms', [{ label: `${sd.n} invites at once`, values: [{ name: 'p50', value: sd.inviteToEventMs.p50 }, { name: 'p95', value: sd.inviteToEventMs.p95 }, { name: 'p99', value: sd.inviteToEventMs.p99 }] }])), '');
     rows.push(`| Stage invite: API call → stage_invite on /ws (${sd.n} at once; headless) | ${p(sd.inviteToEventMs)} |`, `| Stage: accept → guest audio at a viewer (Chromium) | ${ad ? `${p(ad.acceptToGuestAudioMs)} (${ad.rounds} rounds)` : 'not measured'} |`);
   } else rows.push('| Stage invite | not measured (see report) |');
@@ -165,6 +167,20 @@ export async function writeReport(): Promise<void> {
     rows.push(`| Recording, 10-minute live: End Live → playable / all renditions ready | ${rd.live.stopMs} ms / ${rd.tenMinutes ? `${rd.tenMinutes.endLiveToAllRenditionsMs} ms` : 'not measured'} |`);
   } else rows.push('| Recording | not measured (see report) |');
 
+  const lh = results.get('lighthouse');
+  section(lh, '7. Lighthouse (Chromium)');
+  const ld = lh?.data as Lighthouse | null | undefined;
+  if (ld) {
+    md.push(`Median of ${ld.runs} runs per page; load average ${ld.loadAverage.start} at the start, ${ld.loadAverage.end} at the end.`, '');
+    md.push('| page | performance | accessibility | best practices | SEO | FCP ms | LCP ms | TBT ms | TTI ms |', '|---|---|---|---|---|---|---|---|---|');
+    for (const pg of ld.pages) {
+      const m = (k: string) => Math.round(pg.metrics[k] ?? NaN);
+      md.push(`| ${pg.path} | ${pg.scores.performance} | ${pg.scores.accessibility} | ${pg.scores['best-practices']} | ${pg.scores.seo} | ${m('first-contentful-paint')} | ${m('largest-contentful-paint')} | ${m('total-blocking-time')} | ${m('interactive')} |`);
+    }
+    md.push('');
+    rows.push(`| Lighthouse (mobile, simulated slow 4G), performance · a11y · BP · SEO | ${ld.pages.map((pg) => `${pg.path} ${pg.scores.performance}·${pg.scores.accessibility}·${pg.scores['best-practices']}·${pg.scores.seo}`).join('; ')} |`);
+  } else rows.push('| Lighthouse | not measured (see report) |');
+
   await writeFile(`${HERE}REPORT.md`, `${md.join('\n')}\n`);
   const table = [
     START,
@@ -178,7 +194,7 @@ export async function writeReport(): Promise<void> {
   const readme = await readFile(README, 'utf8');
   const next = readme.includes(START)
     ? readme.replace(new RegExp(`${START}[\\s\\S]*?${END}`), table)
-    : readme.replace('\n## Tests\n', `\n## Benchmarks\n\n\`npm run bench\` (not part of \`npm test\`; about 10 minutes) runs \`deploy/bench/run.ts\`: fan-out per worker core, glass-to-glass latency, stage invite, control plane, join time, recording. Every figure is from one run on the machine named below.\n\n${table}\n\n## Tests\n`);
+    : readme.replace('\n## Tests\n', `\n## Benchmarks\n\n\`npm run bench\` (not part of \`npm test\`; about 25 minutes) runs \`deploy/bench/run.ts\`: fan-out per worker core, glass-to-glass latency, stage invite, control plane, join time, recording, Lighthouse. Every figure is from one run on the machine named below.\n\n${table}\n\n## Tests\n`);
   await writeFile(README, next);
   process.stderr.write(`[bench] wrote ${HERE}REPORT.md and the README table\n`);
 }

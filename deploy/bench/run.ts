@@ -18,6 +18,7 @@ const BENCHES: { name: string; file: string; title: string; timeoutS: number }[]
   { name: 'control-plane', file: 'control-plane.ts', title: 'Control plane', timeoutS: 150 },
   { name: 'join-time', file: 'join-time.ts', title: 'Join time (Chromium)', timeoutS: 150 },
   { name: 'recording', file: 'recording.ts', title: 'Recording', timeoutS: 240 },
+  { name: 'lighthouse', file: 'lighthouse.ts', title: 'Lighthouse (Chromium)', timeoutS: 600 },
 ];
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
