@@ -33,7 +33,7 @@ export interface LighthousePage {
   scores: Record<Category, number>;
   /** Median of the runs, ms (CLS unitless). */
   metrics: Record<string, number>;
-  runs: { scores: PageAudit['scores']; metrics?: Record<string, number>; benchmarkIndex: number; load1: number; failing: string[] }[];
+  runs: { scores: PageAudit['scores']; metrics?: Record<string, number>; benchmarkIndex: number; load1: number; failing: string[]; transferBytes?: Record<string, number> }[];
 }
 
 const t0 = performance.now();
@@ -54,8 +54,15 @@ try {
       const runs: LighthousePage['runs'] = [];
       for (let i = 0; i < RUNS; i++) {
         const before = load1();
-        const audit = await lighthouse.audit(`${stack.url}${path}`, CATEGORIES, REPORTS && `${REPORTS}/${page}-${i + 1}.json`);
-        runs.push({ scores: audit.scores, metrics: audit.metrics, benchmarkIndex: audit.benchmarkIndex, load1: Math.max(before, load1()), failing: audit.failing.map((f) => `${f.id}${f.displayValue ? ` (${f.displayValue})` : ''}`) });
+        const audit = await lighthouse.audit(`${stack.url}${path}`, CATEGORIES, { saveTo: REPORTS && `${REPORTS}/${page}-${i + 1}.json`, audits: ['resource-summary'] });
+        runs.push({
+          scores: audit.scores,
+          metrics: audit.metrics,
+          benchmarkIndex: audit.benchmarkIndex,
+          load1: Math.max(before, load1()),
+          failing: audit.failing.map((f) => `${f.id}${f.displayValue ? ` (${f.displayValue})` : ''}`),
+          transferBytes: audit.transferBytes,
+        });
         const s = audit.scores;
         process.stderr.write(`[lighthouse] ${page} run ${i + 1}/${RUNS}: performance ${s.performance} · accessibility ${s.accessibility} · best practices ${s['best-practices']} · SEO ${s.seo} · load ${runs.at(-1)?.load1} · benchmarkIndex ${audit.benchmarkIndex}${audit.failing.length ? `\n  below 1: ${runs.at(-1)?.failing.join(', ')}` : ''}\n`);
       }
@@ -75,7 +82,7 @@ await stack.stop();
 
 process.stderr.write(`\n[lighthouse] median of ${RUNS} runs (load average ${loadBefore} at the start, ${load1()} at the end):\n`);
 for (const r of results) {
-  process.stderr.write(`  ${r.path.padEnd(12)} performance ${r.scores.performance} · accessibility ${r.scores.accessibility} · best practices ${r.scores['best-practices']} · SEO ${r.scores.seo} · TBT ${Math.round(r.metrics['total-blocking-time'] ?? NaN)} ms · TTI ${Math.round(r.metrics.interactive ?? NaN)} ms · load ${r.runs.map((x) => x.load1).join('/')}\n`);
+  process.stderr.write(`  ${r.path.padEnd(12)} performance ${r.scores.performance} · accessibility ${r.scores.accessibility} · best practices ${r.scores['best-practices']} · SEO ${r.scores.seo} · TBT ${Math.round(r.metrics['total-blocking-time'] ?? NaN)} ms · TTI ${Math.round(r.metrics.interactive ?? NaN)} ms · JS ${Math.round((r.runs[0]?.transferBytes?.script ?? NaN) / 1024)} KB · load ${r.runs.map((x) => x.load1).join('/')}\n`);
 }
 await writeResult({
   name: 'lighthouse',

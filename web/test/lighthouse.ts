@@ -18,11 +18,21 @@ export interface PageAudit {
   metrics?: Record<string, number>;
   /** Warnings Lighthouse gave about the run itself (e.g. the machine was too slow). */
   runWarnings: string[];
+  /** Bytes over the wire (compressed as sent) by resource type ('script', 'document', 'total'...), from the `resource-summary` audit when it was run. */
+  transferBytes?: Record<string, number>;
+  /** The audits asked for by id besides the categories' (`AuditOptions.audits`): score (null: not applicable or informative) and what they show. */
+  extra: Record<string, { score: number | null; displayValue?: string }>;
+}
+
+export interface AuditOptions {
+  /** Also writes Lighthouse's whole report (JSON, for its viewer) there. */
+  saveTo?: string;
+  /** Audits to run besides the categories' (e.g. 'resource-summary', 'uses-text-compression'). */
+  audits?: string[];
 }
 
 export interface LighthouseRunner {
-  /** `saveTo`: also writes Lighthouse's whole report (JSON, for its viewer) there. */
-  audit(url: string, categories: readonly Category[], saveTo?: string): Promise<PageAudit>;
+  audit(url: string, categories: readonly Category[], options?: AuditOptions): Promise<PageAudit>;
   close(): Promise<void>;
 }
 
@@ -41,12 +51,12 @@ export async function startLighthouse(): Promise<LighthouseRunner> {
     logLevel: 'silent',
   });
   return {
-    async audit(url, categories, saveTo) {
-      const flags: Flags = { port: chrome.port, output: 'json', logLevel: 'error', onlyCategories: [...categories], disableFullPageScreenshot: true };
+    async audit(url, categories, { saveTo, audits = [] } = {}) {
+      const flags: Flags = { port: chrome.port, output: 'json', logLevel: 'error', onlyCategories: [...categories], onlyAudits: audits, disableFullPageScreenshot: true };
       const run = await lighthouse(url, flags);
       if (run === undefined) throw new Error(`Lighthouse returned nothing for ${url}`);
       if (saveTo !== undefined) await writeFile(saveTo, JSON.stringify(run.lhr));
-      return summarize(run.lhr, categories);
+      return summarize(run.lhr, categories, audits);
     },
     async close() {
       chrome.kill();
@@ -54,7 +64,7 @@ export async function startLighthouse(): Promise<LighthouseRunner> {
   };
 }
 
-function summarize(lhr: Result, categories: readonly Category[]): PageAudit {
+function summarize(lhr: Result, categories: readonly Category[], audits: readonly string[]): PageAudit {
   if (lhr.runtimeError) throw new Error(`Lighthouse could not audit ${lhr.requestedUrl}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
   const scores: Partial<Record<Category, number>> = {};
   const failing: PageAudit['failing'] = [];
@@ -72,5 +82,14 @@ function summarize(lhr: Result, categories: readonly Category[]): PageAudit {
   const metrics = categories.includes('performance')
     ? Object.fromEntries(METRICS.map((m) => [m, Math.round((lhr.audits[m]?.numericValue ?? NaN) * 1000) / 1000]))
     : undefined;
-  return { url: lhr.finalDisplayedUrl, scores, failing, benchmarkIndex: lhr.environment.benchmarkIndex, metrics, runWarnings: lhr.runWarnings };
+  const extra = Object.fromEntries(
+    audits.map((id) => {
+      const audit = lhr.audits[id];
+      return [id, { score: audit?.score ?? null, ...(audit?.displayValue ? { displayValue: audit.displayValue } : {}) }];
+    }),
+  );
+  const summary = lhr.audits['resource-summary']?.details;
+  const transferBytes =
+    summary?.type === 'table' ? Object.fromEntries(summary.items.map((item) => [String(item.resourceType), Number(item.transferSize)])) : undefined;
+  return { url: lhr.finalDisplayedUrl, scores, failing, benchmarkIndex: lhr.environment.benchmarkIndex, metrics, runWarnings: lhr.runWarnings, transferBytes, extra };
 }

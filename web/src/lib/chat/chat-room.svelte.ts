@@ -1,7 +1,8 @@
-import { CHAT_HISTORY_LIMIT, chatText, type ChatMessage, type ChatRestriction, type ChatState, type ChatWsEvent } from '@podlive/shared/chat';
+import type { ChatMessage, ChatRestriction, ChatState, ChatWsEvent } from '@podlive/shared/chat';
 import type { WsEvent } from '@podlive/shared/ws';
 import { request, RequestFailure } from '$lib/live/request';
 import type { LiveSocket } from '$lib/ws';
+import { CHAT_HISTORY_LIMIT, chatRules } from './limits';
 
 /** A message sent but not yet acknowledged: resent with the same clientId until it is. */
 interface Pending {
@@ -54,8 +55,15 @@ export class ChatRoom {
   }
 
   /** Sends `text`; false (with `problem` set) when it is refused here already. */
-  send(text: string): boolean {
-    const parsed = chatText.safeParse(text);
+  async send(text: string): Promise<boolean> {
+    let rules: Awaited<ReturnType<typeof chatRules>>;
+    try {
+      rules = await chatRules();
+    } catch (err) {
+      this.problem = `Your message could not be sent (${err instanceof Error ? err.message : String(err)}). Try again in a moment.`;
+      return false;
+    }
+    const parsed = rules.chatText.safeParse(text);
     if (!parsed.success) {
       this.problem = parsed.error.issues[0]?.message ?? 'This message cannot be sent';
       return false;
