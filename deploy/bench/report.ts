@@ -121,14 +121,16 @@ export async function writeReport(): Promise<void> {
   const st = results.get('stage');
   section(st, '3. Stage invite');
   const sd = st?.data as Stage | null | undefined;
+  const ring = results.get('stage-ring');
+  const rg = ring?.data as { calls: number; medianMs: number; clickToCallMs: Summary; loadAverage1m: number } | null | undefined;
   const accept = results.get('stage-accept');
   const ad = accept?.data as { rounds: number; acceptToGuestAudioMs: Summary } | null | undefined;
   const acceptLine = ad ? `${p(ad.acceptToGuestAudioMs)} (${ad.rounds} rounds; method: ${accept?.method})` : 'not measured (see deploy/bench/stage-accept.ts)';
   if (sd) {
     const cpu = sd.serverCpuMsPerInvite === undefined ? '' : `; the server spent ${sd.serverCpuMsPerInvite} ms of CPU per invite, the machine's load average was ${sd.loadAverage1m}`;
-    md.push(`- API call → incoming-call event (${sd.n} invites at once, ${sd.invitesAccepted} answered 201, ${sd.eventsReceived} events): ${p(sd.inviteToEventMs)}${cpu}`, `- accept → guest audio first packet at a viewer: ${acceptLine}`, '');
+    md.push(`- API call → incoming-call event (${sd.n} invites at once, ${sd.invitesAccepted} answered 201, ${sd.eventsReceived} events): ${p(sd.inviteToEventMs)}${cpu}`, `- the host's Invite click in /studio → the call on the viewer's screen (Chromium): ${rg ? `median ${rg.medianMs} ms; ${p(rg.clickToCallMs)} (load ${rg.loadAverage1m}; method: ${ring?.method})` : 'not measured (see deploy/bench/stage-ring.ts)'}`, `- accept → guest audio first packet at a viewer: ${acceptLine}`, '');
     md.push(await plot('stage', barChart('Stage invite: API call → stage_invite on /ws (ms)', 'ms', [{ label: `${sd.n} invites at once`, values: [{ name: 'p50', value: sd.inviteToEventMs.p50 }, { name: 'p95', value: sd.inviteToEventMs.p95 }, { name: 'p99', value: sd.inviteToEventMs.p99 }] }])), '');
-    rows.push(`| Stage invite: API call → stage_invite on /ws (${sd.n} at once; headless) | ${p(sd.inviteToEventMs)} |`, `| Stage: accept → guest audio at a viewer (Chromium) | ${ad ? `${p(ad.acceptToGuestAudioMs)} (${ad.rounds} rounds)` : 'not measured'} |`);
+    rows.push(`| Stage invite: API call → stage_invite on /ws (${sd.n} at once; headless) | ${p(sd.inviteToEventMs)} |`, `| Stage: Invite click → call on the viewer's screen (Chromium) | ${rg ? `median ${rg.medianMs} ms (${rg.calls} calls)` : 'not measured'} |`, `| Stage: accept → guest audio at a viewer (Chromium) | ${ad ? `${p(ad.acceptToGuestAudioMs)} (${ad.rounds} rounds)` : 'not measured'} |`);
   } else rows.push('| Stage invite | not measured (see report) |');
 
   const cp = results.get('control-plane');

@@ -14,6 +14,7 @@ const BENCHES: { name: string; file: string; title: string; timeoutS: number }[]
   { name: 'fanout', file: 'fanout.ts', title: 'Fan-out capacity per worker core', timeoutS: 420 },
   { name: 'glass-to-glass', file: 'glass-to-glass.ts', title: 'Glass-to-glass latency (Chromium)', timeoutS: 180 },
   { name: 'stage', file: 'stage.ts', title: 'Stage invite', timeoutS: 120 },
+  { name: 'stage-ring', file: 'stage-ring.ts', title: 'Stage invite: Invite click → call on screen (Chromium)', timeoutS: 180 },
   { name: 'stage-accept', file: 'stage-accept.ts', title: 'Stage: accept → guest audio at a viewer', timeoutS: 120 },
   { name: 'control-plane', file: 'control-plane.ts', title: 'Control plane', timeoutS: 150 },
   { name: 'join-time', file: 'join-time.ts', title: 'Join time (Chromium)', timeoutS: 150 },
