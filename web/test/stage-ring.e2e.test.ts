@@ -8,7 +8,7 @@ const CALLS = 10;
  * screen (median of the calls), the figure this test prints and the stage-ring benchmark
  * measures; the bound is looser so a loaded 2-core CI machine stays green.
  */
-const MEDIAN_BOUND_MS = 400;
+const MEDIAN_BOUND_MS = 800;
 
 describe('the incoming call, as fast as a phone rings', () => {
   const e2e = useStackAndBrowser({ media: true });
