@@ -9,6 +9,8 @@ import { killOrphanFfmpegs } from './capture/orphans';
 import { warmFfmpeg } from './ffmpeg';
 import { finishRecording } from './finish/finish-job';
 import { bullFinishQueue, fileFinishQueue, type FinishQueue } from './finish/queue';
+import type { RouterCodec } from './capture/sdp';
+import { FLEET_ROUTER_CODECS } from './live/armed';
 import { LiveRecording } from './live/LiveRecording';
 import { ManifestStore, readManifest } from './live/manifest';
 
@@ -25,6 +27,10 @@ const JOIN_RETRIES = 12;
 export class Recorder {
   readonly #live = new Map<string, { body: RecorderStartBody; recording: Promise<LiveRecording | undefined>; abort: AbortController }>();
   readonly #activeFile: string;
+  readonly #routerCodecsFile: string;
+  /** The codecs of the last router joined (every router of a fleet is made alike), kept across restarts; the fleet's before any. */
+  #routerCodecs: readonly RouterCodec[] = FLEET_ROUTER_CODECS;
+  #codecsWritten: Promise<void> = Promise.resolve();
   #queue!: FinishQueue;
 
   private constructor(
@@ -32,6 +38,7 @@ export class Recorder {
     readonly storage: Storage,
   ) {
     this.#activeFile = join(config.RECORDER_WORK_DIR, 'active.json');
+    this.#routerCodecsFile = join(config.RECORDER_WORK_DIR, 'router-codecs.json');
   }
 
   static async create(config: RecorderConfig, storage: Storage = createStorage(config.storage)): Promise<Recorder> {
@@ -44,6 +51,7 @@ export class Recorder {
       : await fileFinishQueue(join(config.RECORDER_WORK_DIR, 'finish-jobs.json'), finish, logger);
     await clearLeftovers(config.RECORDER_WORK_DIR);
     await warmFfmpeg(config.FFMPEG_PATH);
+    recorder.#routerCodecs = await readFile(recorder.#routerCodecsFile, 'utf8').then((t) => JSON.parse(t) as RouterCodec[]).catch(() => FLEET_ROUTER_CODECS);
     const active = await readFile(recorder.#activeFile, 'utf8').then((t) => JSON.parse(t) as RecorderStartBody[]).catch(() => []);
     for (const body of active) recorder.#begin(body, true);
     return recorder;
@@ -102,25 +110,28 @@ export class Recorder {
     const abort = new AbortController();
     const recording = (async () => {
       const manifest = resumed ? ((await readManifest(this.storage, body.sessionId)) ?? undefined) : undefined;
-      let joined: LiveRecording | undefined;
+      // Armed at once on the codecs of the last router joined: FFmpeg starts while the host connects.
+      const live = LiveRecording.create({
+        start: body, storage: this.storage, workDir: this.config.RECORDER_WORK_DIR,
+        segmentSeconds: this.config.RECORDER_CHUNK_SECONDS, ffmpegPath: this.config.FFMPEG_PATH, ...(manifest ? { manifest } : {}),
+        routerCodecs: this.#routerCodecs,
+        onRouterCodecs: (codecs) => this.#learnRouterCodecs(codecs),
+      });
       try {
         // The control plane calls as the live starts: the host may reach the origin a moment later
         // (the node lets the recorder wait for the room a while, SFU_RECORDER_WAIT_MS).
-        return await pRetry(
-          async () => {
+        await pRetry(
+          () => {
             if (abort.signal.aborted) throw new AbortError('stopped');
-            joined = await LiveRecording.start({
-              start: body, storage: this.storage, workDir: this.config.RECORDER_WORK_DIR,
-              segmentSeconds: this.config.RECORDER_CHUNK_SECONDS, ffmpegPath: this.config.FFMPEG_PATH, ...(manifest ? { manifest } : {}),
-            });
-            return joined;
+            return live.join();
           },
           { retries: JOIN_RETRIES, minTimeout: 250, maxTimeout: 5000, signal: abort.signal },
         );
+        return live;
       } catch (err) {
-        // Stopped while the join was under way: pRetry drops the recording the join made, which
-        // would go on recording (and keep its FFmpegs) for a live nobody follows any more.
-        if (abort.signal.aborted) await joined?.abandon();
+        // Stopped, or the live is not on its origin: nothing recorded, its armed FFmpegs go (a join
+        // that completes after its stop is dropped by pRetry: it goes too).
+        await live.abandon();
         logger.warn({ sessionId: body.sessionId, err: (err as Error).message }, 'could not join the live');
         // A resumed live that is gone ended while the recorder was down: finish what was captured.
         if (resumed && !abort.signal.aborted && this.#live.get(body.sessionId)?.abort === abort) await this.stop(body.sessionId, body.reportToken);
@@ -137,6 +148,18 @@ export class Recorder {
     if (!manifest) return false;
     if (manifest.endedAt === null) await new ManifestStore(this.storage, manifest).end();
     return true;
+  }
+
+  #learnRouterCodecs(codecs: RouterCodec[]): void {
+    if (JSON.stringify(codecs) === JSON.stringify(this.#routerCodecs)) return;
+    this.#routerCodecs = codecs;
+    const tmp = `${this.#routerCodecsFile}.tmp`;
+    // One write at a time: they share the temporary file.
+    this.#codecsWritten = this.#codecsWritten
+      .then(() => mkdir(this.config.RECORDER_WORK_DIR, { recursive: true }))
+      .then(() => writeFile(tmp, JSON.stringify(codecs)))
+      .then(() => rename(tmp, this.#routerCodecsFile))
+      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'cannot keep the router codecs'));
   }
 
   async #saveActive(): Promise<void> {

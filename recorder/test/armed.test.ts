@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
@@ -13,6 +13,8 @@ import { findOrphanFfmpegs } from '../src/capture/orphans';
 import { boundUdpPorts } from '../src/capture/ports';
 import { loadConfig, type RecorderConfig } from '../src/config';
 import { Recorder } from '../src/Recorder';
+import { FLEET_ROUTER_CODECS, sameRouterCodecs } from '../src/live/armed';
+import type { RouterCodec } from '../src/capture/sdp';
 import { controlPlane, KEYS, reportToken, startBody, until } from './helpers/control-plane';
 import { frameNumbersIn } from './helpers/h264';
 import { TestPublisher } from './helpers/publisher';
@@ -59,42 +61,73 @@ describe('renditions armed before the host’s camera', () => {
     return bound.every((n) => n >= 4) ? pids : undefined;
   }, `${count} FFmpegs listening`, 20_000);
 
-  it('the recorder waits at the node for the room, FFmpeg listens before the camera comes, and the recording starts at the camera’s first frames', { timeout: 90_000 }, async () => {
-    const sid = randomUUID();
-    await recorder.start(await startBody(sid, HOST, { id: 'armed-node', url: node.url }));
-    // The recorder is told first; the host opens the room a moment later.
-    expect(await ffmpegsOf(sid)).toEqual([]);
-    await node.room(sid);
-    const before = await armed(sid, 3);
+  /** Publishes a camera (one layer) and mic into `sid`; resolves once r0 has a chunk, with the ms from the camera's first frame to the first recorded one and r0's FFmpeg. */
+  async function recordCamera(sid: string): Promise<{ lateMs: number; pid: number; close: () => Promise<void> }> {
     const publisher = await TestPublisher.start({ node, session: sid, width: 640, height: 352, userId: HOST });
     try {
       const live = (await recorder.recording(sid))!;
       await until(() => ((live.manifest.renditions.r0?.segments.length ?? 0) >= 1 ? true : undefined), 'the first chunk', 30_000);
-      // One layer: r0 is fed to the FFmpeg armed for it, the two others are gone with their directories.
-      const after = await until(async () => {
+      const [pid] = await until(async () => {
         const pids = await ffmpegsOf(sid);
         return pids.length === 1 ? pids : undefined;
       }, 'the FFmpegs armed for layers the camera lacks to exit', 10_000);
-      expect(before).toContain(after[0]);
-      const sdps = (await readdir(join(config.RECORDER_WORK_DIR, sid), { recursive: true })).filter((f) => f.endsWith('.sdp'));
-      expect(sdps.map((f) => f.split('/')[0])).toEqual(['r0']);
-      expect(Object.keys(live.manifest.renditions)).toEqual(['r0']);
-
-      const chunk = await recorder.storage.get(recordingKeys(sid).segment('r0', 0));
-      const frames = frameNumbersIn(await buffer(chunk!.body));
-      const firstRecorded = frames[0]!;
-      expect(publisher.keyFrames.has(firstRecorded), 'the recording starts at a key frame').toBe(true);
-      const lateMs = publisher.keyFrames.get(firstRecorded)! - publisher.keyFrames.get(0)!;
-      console.info(`[armed] the camera's first frame → the first recorded frame (frame ${firstRecorded}): ${lateMs} ms`);
-      // Without arming, FFmpeg's start (0.3–2 s here) comes on top; the bound leaves room for a loaded machine.
-      expect(lateMs).toBeLessThanOrEqual(1000);
-    } finally {
-      await recorder.stop(sid, await reportToken(sid));
+      const frames = frameNumbersIn(await buffer((await recorder.storage.get(recordingKeys(sid).segment('r0', 0)))!.body));
+      expect(publisher.keyFrames.has(frames[0]!), 'the recording starts at a key frame').toBe(true);
+      const lateMs = publisher.keyFrames.get(frames[0]!)! - publisher.keyFrames.get(0)!;
+      return {
+        lateMs, pid: pid!, close: async () => {
+          await recorder.stop(sid, await reportToken(sid));
+          publisher.close();
+        },
+      };
+    } catch (err) {
       publisher.close();
+      throw err;
     }
+  }
+
+  it('told before the host connects, the recorder arms at once on the fleet’s codecs, waits at the node, keeps them at the join (they are the router’s) and records from the camera’s first frames', { timeout: 90_000 }, async () => {
+    const sid = randomUUID();
+    await recorder.start(await startBody(sid, HOST, { id: 'armed-node', url: node.url }));
+    const before = await armed(sid, 3);
+    expect(node.rooms.has(sid)).toBe(false);
+    expect(node.waitingRecorders).toBe(1);
+    const room = await node.room(sid);
+    await until(() => ([...room.peers.values()].some((p) => p.claims.role === 'recorder') ? true : undefined), 'the recorder in the room', 10_000);
+    expect(sameRouterCodecs(FLEET_ROUTER_CODECS, room.router.rtpCapabilities.codecs as RouterCodec[]), 'the fleet’s codecs are this router’s').toBe(true);
+    expect((await armed(sid, 3)).sort()).toEqual([...before].sort());
+    const { lateMs, pid, close } = await recordCamera(sid);
+    await close();
+    console.info(`[armed] the camera's first frame → the first recorded frame: ${lateMs} ms`);
+    // One layer: r0 is fed to the FFmpeg armed for it, the two others are gone with their directories.
+    expect(before).toContain(pid);
+    await until(async () => ((await readdir(join(config.RECORDER_WORK_DIR, sid), { recursive: true })).some((f) => f.endsWith('.sdp')) ? undefined : true), 'no work directory left', 5000);
+    // Without arming, FFmpeg's start (0.3–2 s here) comes on top; the bound leaves room for a loaded machine.
+    expect(lateMs).toBeLessThanOrEqual(1000);
     expect(await ffmpegsOf(sid)).toEqual([]);
     const result = await until(() => plane.finished.get(sid), 'the finished recording', 60_000);
     expect(result.status).toBe('ready');
+  });
+
+  it('armed on codecs the router turns out not to have, the recorder arms again on the router’s own at the join', { timeout: 90_000 }, async () => {
+    await recorder.close();
+    const file = join(config.RECORDER_WORK_DIR, 'router-codecs.json');
+    const codecs = JSON.parse(await readFile(file, 'utf8')) as { mimeType: string; preferredPayloadType: number }[];
+    await writeFile(file, JSON.stringify(codecs.map((c) => (c.mimeType === 'video/H264' ? { ...c, preferredPayloadType: 125 } : c))));
+    recorder = await Recorder.create(config);
+    const sid = randomUUID();
+    await recorder.start(await startBody(sid, HOST, { id: 'armed-node', url: node.url }));
+    const wrong = await armed(sid, 3);
+    await node.room(sid);
+    const right = await until(async () => {
+      const pids = await armed(sid, 3);
+      return pids.some((p) => wrong.includes(p)) ? undefined : pids;
+    }, 'FFmpegs armed again', 20_000);
+    const { pid, close } = await recordCamera(sid);
+    await close();
+    expect(right).toContain(pid);
+    // The router's own codecs are what the recorder keeps.
+    await until(async () => ((await readFile(file, 'utf8')) === JSON.stringify(codecs) ? true : undefined), 'the router’s codecs on disk', 5000);
   });
 
   it('a live whose camera never comes: stopping it kills the armed FFmpegs and removes their directories', { timeout: 60_000 }, async () => {

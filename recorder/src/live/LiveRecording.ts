@@ -12,7 +12,7 @@ import { buildSdp, sameRtpInput, type RouterCodec } from '../capture/sdp';
 import { renderLivePlaylist } from '../capture/playlist';
 import { files } from '../capture/ffmpeg-args';
 import { ManifestStore } from './manifest';
-import { armRenditions, MAX_LAYERS, type ArmedRendition } from './armed';
+import { armRenditions, MAX_LAYERS, sameRouterCodecs, type ArmedRendition } from './armed';
 import { joinAsRecorder, type RecorderClient, type RecorderWire } from './signalling';
 
 const logger = createLogger('recorder').child({ module: 'LiveRecording' });
@@ -27,6 +27,14 @@ export interface LiveRecordingOptions {
   ffmpegPath: string;
   /** What was already captured of this live (a restarted recorder continues it). */
   manifest?: RecordingManifest;
+  /**
+   * The codecs the origin's router is expected to offer (another router's, as every router of a
+   * fleet is made alike): the renditions are armed with them at once, before the join, and again
+   * on the router's own codecs if these turn out different.
+   */
+  routerCodecs?: readonly RouterCodec[];
+  /** Told the codecs of each router joined. */
+  onRouterCodecs?: (codecs: RouterCodec[]) => void;
 }
 
 type PlainConsumer = MediaResponses<RecorderWire>['createPlainConsumer'];
@@ -54,6 +62,8 @@ export class LiveRecording {
   #captures = new Map<RenditionId, Capture>();
   /** Renditions started at join, before the host's camera (see armed.ts); taken by the first start. */
   #armed: Promise<ArmedRendition[]> | undefined;
+  /** The router codecs #armed was started on. */
+  #armedCodecs: readonly RouterCodec[] | undefined;
   #peer: RecorderClient | undefined;
   #node: RecorderStartBody['node'];
   /** Serialises (re)starts and the stop: one change of the renditions at a time. */
@@ -70,11 +80,20 @@ export class LiveRecording {
     });
   }
 
-  /** Joins the origin and starts recording once the host's camera is there. */
-  static async start(o: LiveRecordingOptions): Promise<LiveRecording> {
+  /**
+   * The recording of a live, not joined yet (join()): its renditions are armed at once when the
+   * router's codecs are known (`routerCodecs`), so that FFmpeg listens by the time the host's
+   * camera reaches the origin, however long the host takes to connect.
+   */
+  static create(o: LiveRecordingOptions): LiveRecording {
     const recording = new LiveRecording(o);
-    await recording.#join(o.start.node);
+    if (o.routerCodecs) recording.#arm(o.routerCodecs);
     return recording;
+  }
+
+  /** Joins `node` (the live's origin; the start command's by default) and records once the host's camera is there. */
+  join(node: RecorderStartBody['node'] = this.#node): Promise<void> {
+    return this.#join(node);
   }
 
   get node(): RecorderStartBody['node'] {
@@ -123,12 +142,22 @@ export class LiveRecording {
   }
 
   async #join(node: RecorderStartBody['node']): Promise<void> {
+    if (this.#stopped) throw new Error('the recording has stopped');
     this.#node = node;
     const peer = await joinAsRecorder(node, this.sessionId);
-    this.#peer = peer;
-    const caps = await peer.request('getRouterRtpCapabilities');
-    this.#arm(peer, caps.codecs as unknown as RouterCodec[]);
-    const { producers } = await peer.request('join', { rtpCapabilities: caps });
+    let producers: ProducerInfo[];
+    try {
+      this.#peer = peer;
+      const caps = await peer.request('getRouterRtpCapabilities');
+      const codecs = caps.codecs as unknown as RouterCodec[];
+      this.#o.onRouterCodecs?.(codecs);
+      // Armed already on the codecs this router has: kept.
+      if (!this.#armedCodecs || !sameRouterCodecs(this.#armedCodecs, codecs)) this.#arm(codecs);
+      ({ producers } = await peer.request('join', { rtpCapabilities: caps }));
+    } catch (err) {
+      peer.peer.close();
+      throw err;
+    }
     for (const p of producers) this.#producers.set(p.producerId, p);
     peer.onNotification((n) => {
       if (n.method === 'newProducer') {
@@ -237,14 +266,15 @@ export class LiveRecording {
    * camera is there (see armed.ts). Only when nothing is being recorded: armed renditions number
    * on from the manifest as it is now.
    */
-  #arm(peer: RecorderClient, codecs: readonly RouterCodec[]): void {
+  #arm(codecs: readonly RouterCodec[]): void {
     if (this.#captures.size > 0 || this.#stopped) return;
     void this.#takeArmed().then((old) => this.#discard(old));
     const armedAt = performance.now();
+    this.#armedCodecs = codecs;
     this.#armed = armRenditions(codecs, (armed) => {
       const options = this.#renditionOptions(armed.r, buildSdp(armed.streams), async () => {
-        // Asked from FFmpeg's start until it writes: nothing to ask before the layer is fed.
-        if (armed.videoConsumerId !== undefined) await peer.request('requestKeyFrame', { consumerId: armed.videoConsumerId });
+        // Asked from FFmpeg's start until it writes: nothing to ask before the layer is fed (by this peer).
+        if (armed.videoConsumerId !== undefined) await this.#peer?.request('requestKeyFrame', { consumerId: armed.videoConsumerId });
       });
       return Rendition.start(options).catch(async (err: unknown) => {
         await rm(options.workDir, { recursive: true, force: true });
@@ -275,6 +305,7 @@ export class LiveRecording {
   async #takeArmed(): Promise<ArmedRendition[]> {
     const armed = this.#armed;
     this.#armed = undefined;
+    this.#armedCodecs = undefined;
     return (await armed?.catch((err: unknown) => {
       logger.warn({ sessionId: this.sessionId, err: (err as Error).message }, 'could not arm the renditions');
       return [];

@@ -1,13 +1,24 @@
 import type { RenditionId } from '@podlive/shared/recording';
 import { createLogger } from '@podlive/shared/logger';
 import { freeUdpPortPairs } from '../capture/ports';
-import { routerStream, type RouterCodec, type SdpStream } from '../capture/sdp';
+import { routerStream, sameRtpInput, type RouterCodec, type SdpStream } from '../capture/sdp';
 import type { Rendition } from '../capture/Rendition';
 
 const logger = createLogger('recorder').child({ module: 'armed' });
 
 /** The most simulcast layers a camera is published with (web/src/lib/media/simulcast.ts), each a rendition. */
 export const MAX_LAYERS = 3;
+
+/**
+ * What the fleet's routers offer for the two codecs recorded (sfu/src/media-codecs.ts, with the
+ * payload types mediasoup 3.12 gives them): what a recorder that has joined no router yet arms on.
+ * A router that differs is found at the join, and the renditions are armed again on its codecs;
+ * test/armed.test.ts checks this against a real router.
+ */
+export const FLEET_ROUTER_CODECS: readonly RouterCodec[] = [
+  { kind: 'audio', mimeType: 'audio/opus', preferredPayloadType: 100, clockRate: 48000, channels: 2, parameters: {} },
+  { kind: 'video', mimeType: 'video/H264', preferredPayloadType: 101, clockRate: 90000, parameters: { 'level-asymmetry-allowed': 1, 'packetization-mode': 1, 'profile-level-id': '42e01f' } },
+];
 
 /**
  * A rendition started before the host's camera reached the origin: FFmpeg listens (or is starting
@@ -48,4 +59,12 @@ export async function armRenditions(
     rendition.catch((err: unknown) => logger.warn({ rendition: armed.r, err: (err as Error).message }, 'could not start a rendition ahead of the camera'));
     return Object.assign(armed, { rendition });
   });
+}
+
+/** Whether renditions armed on router codecs `a` read what a router with codecs `b` sends (see sameRtpInput). */
+export function sameRouterCodecs(a: readonly RouterCodec[], b: readonly RouterCodec[]): boolean {
+  const streams = (codecs: readonly RouterCodec[]) => [routerStream(codecs, 'video', 'video/H264', 2), routerStream(codecs, 'audio', 'audio/opus', 4)];
+  const [x, y] = [streams(a), streams(b)];
+  if (x.includes(undefined) || y.includes(undefined)) return false;
+  return sameRtpInput(x as SdpStream[], y as SdpStream[]);
 }

@@ -93,9 +93,11 @@ export async function startLive(ctx: LiveContext, sessionId: string, callerId: s
   }
   // Lost a race with another start or an end: answer from the state that won.
   if (updated.length === 0) return startLive(ctx, sessionId, callerId);
+  // The recorder first, before anything else is awaited: it starts its FFmpegs while the host's
+  // page gets this answer and connects (the recording begins at the host's first frame).
+  ctx.recording?.originChosen(recordedLive(before), node);
   const row = await hostedRow(ctx, sessionId, callerId);
   const session = toLiveSession(row, 0, isRecorded(ctx));
-  ctx.recording?.originChosen(recordedLive(row), node);
   await announceStart(ctx, row, session);
   return { session, join: await hostJoin(ctx, node, row) };
 }
