@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import type { MediaRequestData, MediaRequestMethod, MediaResponses } from '@podlive/shared/protocol';
 import { MediaRequestError } from './errors';
+import { estimatesBandwidth, isLayered, LayerFloor, riseWhenPlaying, START_LAYERS } from './viewer-layers';
 import type { NodeWire } from './node-wire';
 import type { Peer } from './Peer';
 import type { Room } from './Room';
@@ -42,9 +43,10 @@ export const handlers: Handlers = {
         enableTcp: true,
         preferUdp: true,
         initialAvailableOutgoingBitrate: 1_000_000,
-        appData: { direction, router, replaced: false, connecting: false },
+        appData: { direction, router, replaced: false, connecting: false, floor: undefined as LayerFloor | undefined },
       });
       if (direction === 'send') await created.setMaxIncomingBitrate(MAX_PUBLISH_BITRATE);
+      else created.appData.floor = new LayerFloor(created);
       peer.transports.set(created.id, created);
       created.observer.once('close', () => {
         peer.transports.delete(created.id);
@@ -153,10 +155,12 @@ export const handlers: Handlers = {
       throw MediaRequestError.badRequest('client cannot receive this producer');
     }
     const rtpCapabilities = peer.rtpCapabilities;
+    const startLow = isLayered(producer) && estimatesBandwidth(rtpCapabilities);
     const consumer = await peer.withinLimit('consumers', async () => {
       await room.reach(transport.appData.router as types.Router, producerId);
       // Paused until the client says it is ready, then a key frame: no black video on join.
-      const created = await transport.consume({ producerId, rtpCapabilities, paused: true });
+      // Layered video whose layers follow the estimate starts at the lowest layer (see START_LAYERS).
+      const created = await transport.consume({ producerId, rtpCapabilities, paused: true, ...(startLow ? { preferredLayers: START_LAYERS } : {}) });
       peer.consumers.set(created.id, created);
       created.observer.once('close', () => peer.consumers.delete(created.id));
       return created;
@@ -165,6 +169,9 @@ export const handlers: Handlers = {
       consumer.close();
       peer.notify('consumerClosed', { consumerId: consumer.id });
     });
+    if (startLow) riseWhenPlaying(consumer);
+    // At least the lowest layer, whatever the bandwidth estimate says (no video at all otherwise).
+    await (transport.appData.floor as LayerFloor | undefined)?.add(consumer, producer);
     consumer.on('producerpause', () => peer.notify('producerPaused', { producerId, paused: true }));
     consumer.on('producerresume', () => peer.notify('producerPaused', { producerId, paused: false }));
     return {
@@ -245,6 +252,7 @@ export const handlers: Handlers = {
   async setConsumerPreferredLayers(_room, peer, { consumerId, spatialLayer, temporalLayer }) {
     const consumer = peer.consumers.get(consumerId);
     if (!consumer) throw MediaRequestError.notFound('consumer', consumerId);
+    consumer.appData.clientLayers = true;
     await consumer.setPreferredLayers({ spatialLayer, ...(temporalLayer === undefined ? {} : { temporalLayer }) });
     return {};
   },
