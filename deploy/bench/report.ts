@@ -18,7 +18,7 @@ interface FanoutMode { reference?: Step; linear?: Linear; steps: Step[]; capacit
 interface Fanout { quota?: { share: number; periodUs: number; cgroupVersion?: number } | null; contention?: string[]; video: FanoutMode; listen: FanoutMode; listenVsVideoConsumersPerCore: number | null }
 type Mode = 'video' | 'listen';
 interface G2g { oneNode: Summary & { unreadable: number }; crossNode: (Summary & { unreadable: number }) | null; ratioCrossToOne: { p50: number; p95: number; p99: number } | null }
-interface Stage { n: number; invitesAccepted: number; eventsReceived: number; inviteToEventMs: Summary; serverCpuMsPerInvite?: number; loadAverage1m?: number }
+interface Stage { n: number; invitesAccepted: number; eventsReceived: number; inviteToEventMs: Summary; serverCpuMsPerInvite?: number; loadAverage1m?: number; floorMs?: Summary }
 interface Lighthouse { runs: number; loadAverage: { start: number; end: number }; pages: { page: string; path: string; scores: Record<'performance' | 'accessibility' | 'best-practices' | 'seo', number>; metrics: Record<string, number> }[] }
 interface Cp { endpoints: (Summary & { endpoint: string; rate: number; seconds: number; errors: number; achievedRate: number })[]; ws: { requested: number; held: number; errors: number; serverRssBeforeMiB: number; serverRssAfterMiB: number; kiBPerConnection: number } }
 interface Join { tokenToFirstFrameMs: Summary; navigationToFirstFrameMs: Summary }
@@ -127,7 +127,7 @@ export async function writeReport(): Promise<void> {
   const ad = accept?.data as { rounds: number; acceptToGuestAudioMs: Summary } | null | undefined;
   const acceptLine = ad ? `${p(ad.acceptToGuestAudioMs)} (${ad.rounds} rounds; method: ${accept?.method})` : 'not measured (see deploy/bench/stage-accept.ts)';
   if (sd) {
-    const cpu = sd.serverCpuMsPerInvite === undefined ? '' : `; the server spent ${sd.serverCpuMsPerInvite} ms of CPU per invite, the machine's load average was ${sd.loadAverage1m}`;
+    const cpu = sd.serverCpuMsPerInvite === undefined ? '' : `; the server spent ${sd.serverCpuMsPerInvite} ms of CPU per invite, the machine's load average was ${sd.loadAverage1m}${sd.floorMs ? `; the floor in the same run, ${sd.n} × GET /api/users/me at once: ${p(sd.floorMs)}` : ''}`;
     md.push(`- API call → incoming-call event (${sd.n} invites at once, ${sd.invitesAccepted} answered 201, ${sd.eventsReceived} events): ${p(sd.inviteToEventMs)}${cpu}`, `- the host's Invite click in /studio → the call on the viewer's screen (Chromium): ${rg ? `median ${rg.medianMs} ms; ${p(rg.clickToCallMs)} (load ${rg.loadAverage1m}; method: ${ring?.method})` : 'not measured (see deploy/bench/stage-ring.ts)'}`, `- accept → guest audio first packet at a viewer: ${acceptLine}`, '');
     md.push(await plot('stage', barChart('Stage invite: API call → stage_invite on /ws (ms)', 'ms', [{ label: `${sd.n} invites at once`, values: [{ name: 'p50', value: sd.inviteToEventMs.p50 }, { name: 'p95', value: sd.inviteToEventMs.p95 }, { name: 'p99', value: sd.inviteToEventMs.p99 }] }])), '');
     rows.push(`| Stage invite: API call → stage_invite on /ws (${sd.n} at once; headless) | ${p(sd.inviteToEventMs)} |`, `| Stage: Invite click → call on the viewer's screen (Chromium) | ${rg ? `median ${rg.medianMs} ms (${rg.calls} calls)` : 'not measured'} |`, `| Stage: accept → guest audio at a viewer (Chromium) | ${ad ? `${p(ad.acceptToGuestAudioMs)} (${ad.rounds} rounds)` : 'not measured'} |`);
