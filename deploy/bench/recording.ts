@@ -1,5 +1,7 @@
 /**
- * Recording: (1) the recorder's CPU per live while it records — a real MediaNode, the headless
+ * Recording: (3, reported first) where a live's recording begins and ends against the host's
+ * first frame and End Live, a 40 s live from /studio in Chromium (web/test/recording-clock.ts);
+ * (1) the recorder's CPU per live while it records — a real MediaNode, the headless
  * FilePublisher (720p/360p/180p simulcast + Opus) and the real Recorder in this process, its
  * FFmpeg processes measured from /proc; (2) End Live → playable and → all renditions ready for a
  * 10-minute live: the stop (FFmpeg flushes, last chunks and closed playlists uploaded: the HLS VOD
@@ -13,6 +15,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { randomHandle } from '@podlive/shared/testing/handles';
 import { testKeyPair } from '@podlive/shared/testing/keys';
 import { freeRtcPortBase } from '@podlive/shared/testing/ports';
 import { signControlToken, signMediaToken } from '@podlive/shared/tokens';
@@ -148,13 +151,62 @@ await recorder.close();
 await node.close();
 plane.close();
 
+// (3) Where a live's recording begins and ends: a live from /studio in Chromium, the whole stack.
+const STUDIO_LIVE_SECONDS = 40;
+const loadavg = async () => (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).map(Number);
+let studio: Record<string, unknown> | null = null;
+try {
+  const { startStack } = await import('../../web/test/stack');
+  const { openBrowser } = await import('../../web/test/browser');
+  const { recordFromStudio } = await import('../../web/test/recording-clock');
+  let url = '';
+  const [stack, browser] = await Promise.all([startStack({ media: true, recorder: {} }), openBrowser(() => url)]);
+  url = stack.url;
+  try {
+    const loadBefore = await loadavg();
+    const cpu0 = await machineCpu();
+    const { bounds, endLiveToReadyMs } = await recordFromStudio(stack, browser, { handle: randomHandle('bench_rec'), liveSeconds: STUDIO_LIVE_SECONDS });
+    const cpu1 = await machineCpu();
+    studio = {
+      liveSeconds: STUDIO_LIVE_SECONDS,
+      hostFirstFrameToEndLiveSec: round(bounds.expectedSec),
+      /** Worst rendition: host's first frame → its first recorded frame (ms). */
+      firstRecordedFrameMs: Math.max(...bounds.renditions.map((b) => b.firstFrameMs)),
+      /** Worst rendition: recording duration − (End Live − host's first frame) (s). */
+      durationErrorSec: bounds.renditions.reduce((w, b) => (Math.abs(b.durationErrorSec) > Math.abs(w) ? b.durationErrorSec : w), 0),
+      renditions: bounds.renditions,
+      /** When each layer of the host's camera reached the node, from the host's first frame. */
+      layers: bounds.layers,
+      endLiveToReadyMs,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: await loadavg(),
+      /** The whole machine's CPU busy over the live (all processes, both cores), percent. */
+      machineCpuBusyPercent: round(((cpu1.busy - cpu0.busy) / (cpu1.total - cpu0.total)) * 100),
+    };
+    process.stderr.write(`[recording] studio live: ${JSON.stringify(studio)}\n`);
+  } finally {
+    await browser.close();
+    await stack.stop();
+  }
+} catch (err) {
+  notMeasured.push(`a live from /studio: not measured (${(err as Error).message})`);
+}
+
+/** Busy and total jiffies of the whole machine (/proc/stat). */
+async function machineCpu(): Promise<{ busy: number; total: number }> {
+  const fields = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - fields[3]! - (fields[4] ?? 0), total };
+}
+
 await writeResult({
   name: 'recording',
   title: 'Recording',
-  method: `(1) A MediaNode (one worker), the headless FilePublisher (H.264 simulcast 180p/360p/720p at 150/500/1500 kbit/s, 30 fps, + Opus) and the real Recorder (local storage, 30 s chunks) in this process; the live is recorded for ${RECORD_SECONDS} s; over a ${WINDOW_SECONDS} s window in the middle, the CPU of the recorder's FFmpeg processes (utime+stime from /proc, children of this process) per core. Then End Live = Recorder.stop(): FFmpeg flushes the chunk in progress, the last chunks and the closed playlists are uploaded — from then on the recording plays as HLS (VOD). (2) The finishing job alone on a 10-minute live: FFmpeg copies the same clip, looped, into 30 s fMP4 chunks per rendition (as the recorder uploads them: video copied, AAC), stored with a manifest; then finishRecording (download, join each rendition's chunks into one MP4 without re-encoding, ffprobe, thumbnail, report) is timed. End Live → all renditions ready ≈ stop + finishing.`,
+  method: `(1) A MediaNode (one worker), the headless FilePublisher (H.264 simulcast 180p/360p/720p at 150/500/1500 kbit/s, 30 fps, + Opus) and the real Recorder (local storage, 30 s chunks) in this process; the live is recorded for ${RECORD_SECONDS} s; over a ${WINDOW_SECONDS} s window in the middle, the CPU of the recorder's FFmpeg processes (utime+stime from /proc, children of this process) per core. Then End Live = Recorder.stop(): FFmpeg flushes the chunk in progress, the last chunks and the closed playlists are uploaded — from then on the recording plays as HLS (VOD). (2) The finishing job alone on a 10-minute live: FFmpeg copies the same clip, looped, into 30 s fMP4 chunks per rendition (as the recorder uploads them: video copied, AAC), stored with a manifest; then finishRecording (download, join each rendition's chunks into one MP4 without re-encoding, ffprobe, thumbnail, report) is timed. End Live → all renditions ready ≈ stop + finishing. (3) Where a recording begins and ends (issue 19: ≤ 300 ms after the host's first frame, duration within 0.5 s of the live's): the whole stack (control plane, built web app, an in-process media node and the recorder, told by the control plane as the live starts) and Debian's Chromium; the host signs in, opens /studio with a camera that is a 1280x720 canvas repainted with Date.now() every 10 ms (web/test/recording-clock.ts), presses Go Live, ${STUDIO_LIVE_SECONDS} s later End Live and its confirmation (Date.now() at the confirmation = End Live); the node traces the host's video (first RTP packet of each layer, every key frame). Once the recording is ready, each rendition's MP4 is decoded with FFmpeg and the clock read from its first and last frames: first recorded frame − the host's first frame (the first frame the node accepted, back-dated by the paint → node delay of the first recorded key frame), and duration − (End Live − the host's first frame). Load: /proc/loadavg before and after, and the whole machine's CPU busy over the live (other work on the machine included).`,
   notMeasured,
   wallSeconds: Math.round((performance.now() - t0) / 1000),
   data: {
+    studio,
     live: recording,
     tenMinutes: longResult && finishMs !== null ? {
       ...longResult,

@@ -152,9 +152,14 @@ export function renditionOfFile(manifest: RecordingManifest, bytes: number): Ren
   return ids.reduce((a, b) => (Math.abs(size(b) - bytes) < Math.abs(size(a) - bytes) ? b : a));
 }
 
-/** The layer of rendition `r0`, `r1`… (the recorder records layer i as rendition ri). */
-export function layerOf(layers: Map<number, ArrivedLayer>, rendition: string): ArrivedLayer | undefined {
-  return [...layers.values()].find((l) => l.rid === rendition);
+/**
+ * The layers rendition `r0`, `r1`… may have been fed from: the recorder records layer i as
+ * rendition ri, and the node's simulcast consumer forwards the best layer up to i that the host
+ * sends (Chromium leaves its top layers out while its bandwidth estimate or its CPU is short).
+ * Layers whose rid is unknown could be any.
+ */
+export function layersOf(layers: Map<number, ArrivedLayer>, rendition: string): ArrivedLayer[] {
+  return [...layers.values()].filter((l) => l.rid === undefined || l.rid <= rendition);
 }
 
 /** A decoded frame's clock code, and where it sits in the file. */
@@ -206,9 +211,20 @@ export interface RenditionBounds {
   durationSec: number;
   /** PTS of the first video frame in the file (s). */
   firstPtsSec: number;
+  /** The file's first frames: PTS (s) and clock − the host's first frame (ms; null: unreadable). */
+  head: [number, number | null][];
 }
 
 const rtpMs = (to: number, from: number) => ((to - from) >>> 0) / 90;
+
+/** When a layer of the host's camera reached the node, against the host's first frame (ms). */
+export interface LayerArrival {
+  rid: string | undefined;
+  firstPacketMs: number;
+  firstKeyFrameMs: number | null;
+  /** Its first packet traced was a key frame: seen from its start. */
+  tracedFromItsStart: boolean;
+}
 
 /**
  * For each recorded rendition (its MP4 and its id, `r0`…), where it begins and ends against the
@@ -222,7 +238,7 @@ const rtpMs = (to: number, from: number) => ((to - from) >>> 0) / 90;
  */
 export async function measureRecordingBounds(
   files: { rendition: string; name: string; file: string }[], arrivals: Arrivals, endedAt: number,
-): Promise<{ hostFirstClock: number; expectedSec: number; renditions: RenditionBounds[] }> {
+): Promise<{ hostFirstClock: number; expectedSec: number; renditions: RenditionBounds[]; layers: LayerArrival[] }> {
   if (arrivals.producerAt === undefined) throw new Error('the node made no video producer');
   const measured = await Promise.all(files.map(async (f) => {
     const clocks = await recordedClocks(f.file);
@@ -231,10 +247,13 @@ export async function measureRecordingBounds(
     if (!first || !last) throw new Error(`${f.name}: no readable clock in its first or last frames`);
     // The file's first frame, from the first readable one.
     const firstClock = first.clock! - (first.ptsSec - clocks.head[0]!.ptsSec) * 1000;
-    const layer = layerOf(arrivals.layers, f.rendition);
-    if (!layer) throw new Error(`${f.name}: the node saw no layer ${f.rendition} (layers: ${[...arrivals.layers.values()].map((l) => l.rid).join(', ')})`);
-    const key = layer.keyFrames.find((k) => k.at >= firstClock);
-    if (!key) throw new Error(`${f.name}: no key frame of ${f.rendition} arrived after the recording's first frame`);
+    // The key frame the recording starts with: the first of the layers it may come from to arrive after it was painted.
+    const keys = layersOf(arrivals.layers, f.rendition).flatMap((layer) => {
+      const key = layer.keyFrames.find((k) => k.at >= firstClock);
+      return key ? [{ layer, key }] : [];
+    });
+    if (keys.length === 0) throw new Error(`${f.name}: no key frame of a layer up to ${f.rendition} arrived after the recording's first frame (layers: ${[...arrivals.layers.values()].map((l) => l.rid).join(', ')})`);
+    const { layer, key } = keys.reduce((a, b) => (b.key.at < a.key.at ? b : a));
     const toNodeMs = key.at - firstClock;
     const layerFirstClock = Math.min(
       arrivals.producerAt! - toNodeMs,
@@ -247,6 +266,12 @@ export async function measureRecordingBounds(
   return {
     hostFirstClock,
     expectedSec,
+    layers: [...arrivals.layers.values()].map((l) => ({
+      rid: l.rid,
+      firstPacketMs: Math.round(l.first.at - hostFirstClock),
+      firstKeyFrameMs: l.keyFrames[0] ? Math.round(l.keyFrames[0].at - hostFirstClock) : null,
+      tracedFromItsStart: l.first.keyFrame,
+    })),
     renditions: measured.map((m) => ({
       name: m.f.name,
       firstFrameMs: Math.round(m.firstClock - hostFirstClock),
@@ -255,6 +280,7 @@ export async function measureRecordingBounds(
       durationErrorSec: Number((m.clocks.durationSec - expectedSec).toFixed(3)),
       durationSec: m.clocks.durationSec,
       firstPtsSec: m.clocks.head[0]!.ptsSec,
+      head: m.clocks.head.map((x): [number, number | null] => [x.ptsSec, x.clock === null ? null : Math.round(x.clock - hostFirstClock)]),
     })),
   };
 }

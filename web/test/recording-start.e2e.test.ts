@@ -27,7 +27,7 @@ describe('a live recorded from its first frame to End Live', () => {
 
   it('its first frame follows the host’s first published frame, and it lasts until End Live', { timeout: 120_000 }, async () => {
     const { bounds } = await recordFromStudio(stack, browser, { handle: 'rec_start', liveSeconds: LIVE_SECONDS });
-    console.info(`[recording start] host's first frame → End Live ${bounds.expectedSec.toFixed(3)} s; ${bounds.renditions.map((b) => JSON.stringify(b)).join('; ')}`);
+    console.info(`[recording start] host's first frame → End Live ${bounds.expectedSec.toFixed(3)} s; ${bounds.renditions.map((b) => JSON.stringify(b)).join('; ')}; layers at the node ${JSON.stringify(bounds.layers)}`);
     expect(bounds.renditions.length).toBeGreaterThanOrEqual(1);
     for (const b of bounds.renditions) {
       expect(b.firstFrameMs, `${b.name}: its first frame after the host's first published frame (ms)`).toBeLessThanOrEqual(1000);
