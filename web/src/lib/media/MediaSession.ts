@@ -1,10 +1,10 @@
-import { Device } from 'mediasoup-client';
-import type { types } from 'mediasoup-client';
+import type { Device, types } from 'mediasoup-client';
 import type { MediaNotification, MediaNotifications, ProducerInfo } from '@podlive/shared/protocol';
 import { Signalling } from './signalling';
 import { watchTransport } from './recovery';
 import { readConsumerStats, readInboundStats, readSelectedPath, type ConsumerStats, type InboundStats, type SelectedPath } from './stats';
 import { simulcastEncodings } from './simulcast';
+import { loadedDevice } from './device-cache';
 
 export type { ConsumerStats, InboundStats };
 export type MediaState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -53,7 +53,6 @@ export const userOfPeer = (peerId: string): string => peerId.split('#')[0] ?? pe
  * themselves: ICE restart first, then a new transport (re-consuming or re-publishing).
  */
 export class MediaSession {
-  readonly device = new Device();
   readonly consumers = new Map<string, types.Consumer>();
   readonly producers = new Map<string, types.Producer>();
   /** Every producer live in the room, as announced by the node. */
@@ -69,6 +68,7 @@ export class MediaSession {
 
   private constructor(
     readonly signalling: Signalling,
+    readonly device: Device,
     readonly options: MediaSessionOptions,
   ) {
     this.#iceServers = options.iceServers ?? [];
@@ -77,10 +77,9 @@ export class MediaSession {
   static async connect(url: string, options: MediaSessionOptions = {}): Promise<{ session: MediaSession; producers: ProducerInfo[] }> {
     options.onState?.('connecting');
     const signalling = await Signalling.open(url);
-    const session = new MediaSession(signalling, options);
     try {
       const routerRtpCapabilities = await signalling.request('getRouterRtpCapabilities');
-      await session.device.load({ routerRtpCapabilities });
+      const session = new MediaSession(signalling, await loadedDevice(routerRtpCapabilities), options);
       // A loaded device always lists its codecs (mediasoup-client types them optional; the node requires them).
       const { codecs = [], ...caps } = session.device.rtpCapabilities;
       const { producers } = await signalling.request('join', { rtpCapabilities: { ...caps, codecs } });
