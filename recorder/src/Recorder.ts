@@ -123,7 +123,8 @@ export class Recorder {
         await pRetry(
           () => {
             if (abort.signal.aborted) throw new AbortError('stopped');
-            return live.join();
+            // Where the live is now: a start command for a new origin may have come meanwhile.
+            return live.join(this.#live.get(body.sessionId)?.body.node ?? body.node);
           },
           { retries: JOIN_RETRIES, minTimeout: 250, maxTimeout: 5000, signal: abort.signal },
         );
