@@ -135,7 +135,10 @@ export class Recorder {
         await live.abandon();
         logger.warn({ sessionId: body.sessionId, err: (err as Error).message }, 'could not join the live');
         // A resumed live that is gone ended while the recorder was down: finish what was captured.
-        if (resumed && !abort.signal.aborted && this.#live.get(body.sessionId)?.abort === abort) await this.stop(body.sessionId, body.reportToken);
+        // Not awaited: stop() waits for this very promise (awaiting it here never returned).
+        if (resumed && !abort.signal.aborted && this.#live.get(body.sessionId)?.abort === abort) {
+          void this.stop(body.sessionId, body.reportToken).catch((e: unknown) => logger.error({ sessionId: body.sessionId, err: (e as Error).message }, 'could not finish a live that ended while the recorder was down'));
+        }
         return undefined;
       }
     })();
