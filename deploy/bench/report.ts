@@ -21,8 +21,9 @@ interface G2g { oneNode: Summary & { unreadable: number }; crossNode: (Summary &
 interface Stage { n: number; invitesAccepted: number; eventsReceived: number; inviteToEventMs: Summary; serverCpuMsPerInvite?: number; loadAverage1m?: number; floorMs?: Summary }
 interface Lighthouse { runs: number; loadAverage: { start: number; end: number }; pages: { page: string; path: string; scores: Record<'performance' | 'accessibility' | 'best-practices' | 'seo', number>; metrics: Record<string, number> }[] }
 interface Cp { endpoints: (Summary & { endpoint: string; rate: number; seconds: number; errors: number; achievedRate: number })[]; ws: { requested: number; held: number; errors: number; serverRssBeforeMiB: number; serverRssAfterMiB: number; kiBPerConnection: number } }
-interface Join { tokenToFirstFrameMs: Summary; navigationToFirstFrameMs: Summary }
+interface Join { tokenToFirstFrameMs: Summary; navigationToFirstFrameMs: Summary; headless?: { viewers: { requested: number; joined: number; receiving: number }; rate: number; joinMs: { p50: number; p95: number; p99: number } }; loadAverage?: { chromium: number[]; headless: number[] } }
 interface Rec {
+  studio?: { liveSeconds: number; firstRecordedFrameMs: number; durationErrorSec: number; renditions: { name: string; firstFrameMs: number; durationErrorSec: number }[]; loadAverageBefore: number[]; machineCpuBusyPercent: number };
   live: { renditions: number; ffmpegProcesses: number; ffmpegCpuPercentOfCore: number; nodeProcessCpuPercentOfCore: number; stopMs: number };
   tenMinutes: { durationSec: number; sizeBytes: number; renditions: string[]; finishMs: number; endLiveToPlayableMs: number; endLiveToAllRenditionsMs: number } | null;
 }
@@ -153,8 +154,12 @@ export async function writeReport(): Promise<void> {
   if (jd) {
     md.push(`- token request → first decoded frame: ${p(jd.tokenToFirstFrameMs)}`, `- navigation → first decoded frame: ${p(jd.navigationToFirstFrameMs)}`);
     if (jd.tokenToFirstFrameMs.n && jd.navigationToFirstFrameMs.n) md.push(`- token→frame is ×${Math.round((jd.tokenToFirstFrameMs.p50 / jd.navigationToFirstFrameMs.p50) * 100) / 100} of navigation→frame at p50 (same run)`);
+    const jl = jd.loadAverage ? ` (load average ${jd.loadAverage.chromium.join('→')})` : '';
+    if (jd.loadAverage) md.push(`- machine's load average over the Chromium joins: ${jd.loadAverage.chromium.join(' → ')}`);
+    if (jd.headless) md.push(`- ${jd.headless.viewers.requested} headless viewers joining at ${jd.headless.rate}/s: ${jd.headless.viewers.joined} joined, ${jd.headless.viewers.receiving} receiving; join p50 ${jd.headless.joinMs.p50} · p95 ${jd.headless.joinMs.p95} · p99 ${jd.headless.joinMs.p99} ms${jd.loadAverage ? ` (load average ${jd.loadAverage.headless.join(' → ')})` : ''}`);
     md.push('', await plot('join-time', barChart('Join time (ms)', 'ms', [{ label: 'token → first frame', s: jd.tokenToFirstFrameMs }, { label: 'navigation → first frame', s: jd.navigationToFirstFrameMs }].map(({ label, s }) => ({ label, values: [{ name: 'p50', value: s.p50 }, { name: 'p95', value: s.p95 }, { name: 'p99', value: s.p99 }] })))), '');
-    rows.push(`| Join time: token request → first decoded frame | ${p(jd.tokenToFirstFrameMs)} |`);
+    rows.push(`| Join time: token request → first decoded frame (Chromium) | ${p(jd.tokenToFirstFrameMs)}${jl} |`);
+    if (jd.headless) rows.push(`| Join time: ${jd.headless.viewers.requested} headless viewers at ${jd.headless.rate}/s | p50 ${jd.headless.joinMs.p50} · p95 ${jd.headless.joinMs.p95} ms, ${jd.headless.viewers.receiving} receiving |`);
   } else rows.push('| Join time | not measured (see report) |');
 
   const rec = results.get('recording');
@@ -163,6 +168,10 @@ export async function writeReport(): Promise<void> {
   if (rd) {
     md.push(`- while recording a live with ${rd.live.renditions} renditions: FFmpeg ${rd.live.ffmpegCpuPercentOfCore} % of a core in all (${rd.live.ffmpegProcesses} processes; the recorder's JavaScript shares a process measured at ${rd.live.nodeProcessCpuPercentOfCore} % with the node and the publisher)`);
     md.push(`- End Live → playable (HLS, last chunks uploaded): ${rd.live.stopMs} ms`);
+    if (rd.studio) {
+      md.push(`- a ${rd.studio.liveSeconds} s live from /studio: the host's first published frame → the recording's first frame ${rd.studio.renditions.map((r) => `${r.name} ${r.firstFrameMs} ms`).join(', ')}; recording length − (End Live − the host's first frame) ${rd.studio.renditions.map((r) => `${r.name} ${r.durationErrorSec} s`).join(', ')} (load average ${rd.studio.loadAverageBefore[0]} before, the machine ${rd.studio.machineCpuBusyPercent} % busy during the live)`);
+      rows.push(`| Recording: host's first frame → first recorded frame; length error | ${rd.studio.firstRecordedFrameMs} ms; ${rd.studio.durationErrorSec} s |`);
+    }
     if (rd.tenMinutes) md.push(`- 10-minute live: the finishing job took ${rd.tenMinutes.finishMs} ms (${rd.tenMinutes.renditions.join(', ')}; ${Math.round(rd.tenMinutes.sizeBytes / 1e6)} MB of MP4); End Live → all renditions ready ≈ ${rd.tenMinutes.endLiveToAllRenditionsMs} ms`);
     md.push('');
     rows.push(`| Recording: recorder CPU per live (${rd.live.renditions} renditions) | ${rd.live.ffmpegCpuPercentOfCore} % of a core (FFmpeg) |`);
@@ -184,9 +193,13 @@ export async function writeReport(): Promise<void> {
   } else rows.push('| Lighthouse | not measured (see report) |');
 
   await writeFile(`${HERE}REPORT.md`, `${md.join('\n')}\n`);
+  // One `npm run bench` writes every result within its run; results from separate runs say so.
+  const dates = [...results.values()].map((r) => r.machine.date.slice(0, 16).replace('T', ' ')).sort();
+  const runStart = run.machine ? Date.parse(run.machine.date) - (run.totalSeconds ?? 0) * 1000 - 60_000 : Infinity;
+  const oneRun = [...results.values()].every((r) => Date.parse(r.machine.date) >= runStart);
   const table = [
     START,
-    `Latest: [deploy/bench/REPORT.md](deploy/bench/REPORT.md) (raw results in \`deploy/bench/results/\`)${run.machine ? `, measured on ${machineLine(run.machine)}` : ''}${run.totalSeconds ? `; the run took ${Math.round(run.totalSeconds / 6) / 10} min` : ''}.`,
+    `Latest: [deploy/bench/REPORT.md](deploy/bench/REPORT.md) (raw results in \`deploy/bench/results/\`)${oneRun ? `${run.machine ? `, measured on ${machineLine(run.machine)}` : ''}${run.totalSeconds ? `; the run took ${Math.round(run.totalSeconds / 6) / 10} min` : ''}` : `, from benchmarks run separately between ${dates[0]} and ${dates.at(-1)} UTC (each one's machine, commit and load are in the report)`}.`,
     '',
     '| benchmark | result |',
     '| --- | --- |',

@@ -18,7 +18,7 @@ const BENCHES: { name: string; file: string; title: string; timeoutS: number }[]
   { name: 'stage-accept', file: 'stage-accept.ts', title: 'Stage: accept → guest audio at a viewer', timeoutS: 120 },
   { name: 'control-plane', file: 'control-plane.ts', title: 'Control plane', timeoutS: 150 },
   { name: 'join-time', file: 'join-time.ts', title: 'Join time (Chromium)', timeoutS: 300 },
-  { name: 'recording', file: 'recording.ts', title: 'Recording', timeoutS: 240 },
+  { name: 'recording', file: 'recording.ts', title: 'Recording', timeoutS: 420 },
   { name: 'lighthouse', file: 'lighthouse.ts', title: 'Lighthouse (Chromium)', timeoutS: 600 },
 ];
 

@@ -49,8 +49,9 @@ type JoinWindow = { joinFirstFrame?: number };
  * watches until the first decoded video frame is presented (requestVideoFrameCallback, or the
  * video element reporting a size, polled every 5 ms); the context is closed after.
  */
-export async function chromiumJoin(browser: Browser, baseURL: string, liveId: string, timeoutMs = 30_000): Promise<ChromiumJoin> {
-  const context = await browser.newContext({ baseURL });
+export async function chromiumJoin(browser: Browser, baseURL: string, liveId: string, timeoutMs = 30_000, forwardedFor?: string): Promise<ChromiumJoin> {
+  // `forwardedFor`: the viewer's address as the stack sees it (X-Forwarded-For, trusted from loopback).
+  const context = await browser.newContext({ baseURL, ...(forwardedFor === undefined ? {} : { extraHTTPHeaders: { 'x-forwarded-for': forwardedFor } }) });
   try {
     await context.addInitScript(() => {
       const w = window as JoinWindow;

@@ -13,6 +13,7 @@ import { readManifest } from '@podlive/recorder/live/manifest';
 import { readClock } from '../src/lib/media/clock-code';
 import type { BrowserHarness } from './browser';
 import { signIn, type Stack } from './stack';
+import { goLiveFromStudio } from './studio';
 
 /**
  * Where a recording begins and ends, measured with the latency pages' clock code
@@ -286,23 +287,6 @@ export async function measureRecordingBounds(
 }
 
 /**
- * Fills the studio's pre-live form, waits for the preview to play, presses Go Live and resolves
- * with the live's id once the dashboard shows: studio.ts's goLiveFromStudio with Playwright's own
- * waits, so that the bench (outside vitest) runs it too.
- */
-async function goLive(page: Page, title: string): Promise<string> {
-  await page.getByLabel('Title').fill(title);
-  await page.getByLabel('Category').selectOption('Tech');
-  await page.waitForFunction(() => (document.querySelector('video')?.videoWidth ?? 0) > 0, undefined, { timeout: 15_000 });
-  await page.getByRole('button', { name: 'Go Live' }).click();
-  await page.getByRole('button', { name: 'End Live' }).waitFor({ timeout: 20_000 });
-  const href = await page.getByRole('link', { name: 'Open viewer page' }).getAttribute('href');
-  const id = /\/live\/([^/?#]+)/.exec(href ?? '')?.[1];
-  if (!id) throw new Error(`no live id in ${href}`);
-  return id;
-}
-
-/**
  * A live from /studio with the clock camera, ended after `liveSeconds` (End Live and its
  * confirmation, as the host does), recorded by the stack's recorder until the recording is ready;
  * then where each rendition of it begins and ends (measureRecordingBounds).
@@ -316,7 +300,7 @@ export async function recordFromStudio(
   const arrivals = traceArrivals(stack.node!);
   const dir = await mkdtemp(join(tmpdir(), 'podlive-recording-clock-'));
   try {
-    const id = await goLive(host, 'Hello and welcome');
+    const id = await goLiveFromStudio(host, 'Hello and welcome');
     await new Promise((r) => setTimeout(r, o.liveSeconds * 1000));
     await arrivals.nameLayers();
     await host.getByRole('button', { name: 'End Live' }).click();
