@@ -29,6 +29,7 @@ import auth from './plugins/auth';
 import redis from './plugins/redis';
 import database from './plugins/database';
 import errorHandler from './plugins/error-handler';
+import metrics from './plugins/metrics';
 import rateLimit from './plugins/rate-limit';
 import services from './plugins/services';
 import webProxy from './plugins/web-proxy';
@@ -97,6 +98,7 @@ export function build(config: Config, deps: Partial<AppDeps> = {}): FastifyInsta
 
   app.register(errorHandler);
   app.register(services, { config, bus, storage, mailer });
+  app.register(metrics, { db: deps.db });
   // Cookie parsing and setting (the refresh-token cookie; see features/auth/cookie.ts).
   app.register(cookie);
   app.register(redis);

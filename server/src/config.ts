@@ -43,6 +43,7 @@ export {
 } from './limits';
 import { DEFAULT_LOGIN_THROTTLE, DEFAULT_PASSWORD_HASH, DEFAULT_RATE_LIMITS, type LoginThrottleConfig, type PasswordHashConfig, type RateLimitConfig } from './limits';
 import type { TurnConfig } from './media/turn';
+import { metricsEnvSchema, type MetricsSettings } from '@podlive/shared/metrics';
 
 export interface Config {
   /** HOST, default 127.0.0.1. */
@@ -57,6 +58,8 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** REDIS_URL; unset means in-process bus and state (one replica). */
   readonly redisUrl: string | undefined;
+  /** METRICS_HOST, METRICS_PORT, METRICS_TOKEN: where /metrics is served (shared/metrics). */
+  readonly metrics: MetricsSettings;
   /** REDIS_PREFIX (default `podlive:`): before every Redis key and channel; the SFU nodes use the same. */
   readonly redisPrefix: string;
   /** From the environment (>= 32 chars) or generated once per machine in DATA_DIR/secrets/<VAR>. */
@@ -130,6 +133,7 @@ const envSchema = z
     DATABASE_URL: text,
     REDIS_URL: envSchemas.redisUrl,
     REDIS_PREFIX: envSchemas.redisPrefix,
+    ...metricsEnvSchema,
     JWT_ACCESS_SECRET: secret,
     JWT_REFRESH_SECRET: secret,
     MEDIA_TOKEN_PRIVATE_KEY: keyVariables.privateKey,
@@ -235,6 +239,7 @@ export const loadConfig: (env?: NodeJS.ProcessEnv) => Config = configLoader(envS
     databaseUrl: parsed.DATABASE_URL,
     redisUrl: parsed.REDIS_URL,
     redisPrefix: parsed.REDIS_PREFIX,
+    metrics: { METRICS_HOST: parsed.METRICS_HOST, METRICS_PORT: parsed.METRICS_PORT, METRICS_TOKEN: parsed.METRICS_TOKEN },
     secrets: {
       jwtAccess: secretFrom('JWT_ACCESS_SECRET'),
       jwtRefresh: secretFrom('JWT_REFRESH_SECRET'),

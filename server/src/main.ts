@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import { createLogger } from '@podlive/shared/logger';
+import { announceMetrics, serveMetrics } from '@podlive/shared/metrics';
 import { build } from './app';
 import { createBus, type Bus } from './bus';
 import { loadConfig } from './config';
@@ -34,7 +36,11 @@ const db = await step('open and migrate database', async () => {
 const app = await step('build app', () => build(config, { logger, bus, db }));
 await step('ready plugins', () => app.ready());
 const address = await step('listen', () => app.listen({ host: config.host, port: config.port }));
-logger.info({ address, publicUrl: config.publicUrl, database: config.databaseUrl ? 'postgres' : 'pglite', storage: config.storage.kind, mail: config.mail.kind, bus: bus.kind }, 'server ready');
+const metrics = await step('serve metrics', () => serveMetrics(app.metrics.registry, config.metrics));
+// This replica, as Prometheus names it: the machine and the public port (replicas of one machine differ by port).
+const instance = `${hostname().replace(/[^\w.-]/g, '_')}:${config.port}`;
+const unannounce = app.redis === null ? undefined : announceMetrics(app.redis, config.redisPrefix, { job: 'server', instance, address: metrics.address }, (err) => logger.warn({ err }, 'announcing the metrics target failed'));
+logger.info({ address, metrics: metrics.address, publicUrl: config.publicUrl, database: config.databaseUrl ? 'postgres' : 'pglite', storage: config.storage.kind, mail: config.mail.kind, bus: bus.kind }, 'server ready');
 
 let stopping = false;
 async function stop(signal: NodeJS.Signals) {
@@ -42,6 +48,8 @@ async function stop(signal: NodeJS.Signals) {
   stopping = true;
   logger.info({ signal }, 'shutting down');
   try {
+    await unannounce?.();
+    await metrics.close();
     await app.close();
     await bus.close();
     await db.close();

@@ -42,6 +42,14 @@ describe('main.ts', () => {
       const response = await fetch(`${String(ready.address)}/health`);
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ status: 'ok', service: 'server' });
+      // /metrics on a port of its own (127.0.0.1 by default), never on the public one.
+      expect(ready.metrics).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect((await fetch(`${String(ready.address)}/metrics`)).headers.get('content-type')).not.toMatch(/^text\/plain; version=0\.0\.4/);
+      const metrics = await (await fetch(`http://${String(ready.metrics)}/metrics`)).text();
+      expect(metrics).toMatch(/^podlive_http_request_duration_seconds_count\{route="\/health",method="GET",status="200"\} 1$/m);
+      expect(metrics).toMatch(/^podlive_lives\{state="live"\} 0$/m);
+      expect(metrics).toMatch(/^podlive_db_ping_seconds 0\.\d+/m);
+      expect(metrics).toMatch(/^podlive_ws_connections 0$/m);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       await waitForLine('stopped');

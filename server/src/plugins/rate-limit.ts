@@ -57,6 +57,7 @@ async function rateLimitPlugin(app: FastifyInstance) {
       if (key(request) === null) return;
       const result = await check(request);
       if (result.isAllowed || !result.isExceeded) return;
+      app.metrics.rateLimited.inc({ limit: name });
       const retryAfter = Math.max(1, result.ttlInSeconds);
       reply.header('retry-after', retryAfter);
       throw new ApiError('RATE_LIMITED', { message: `Too many attempts, try again in ${retryAfter} s` });
@@ -64,4 +65,4 @@ async function rateLimitPlugin(app: FastifyInstance) {
   });
 }
 
-export default fp(rateLimitPlugin, { name: 'rate-limit', fastify: '5.x', dependencies: ['services'] });
+export default fp(rateLimitPlugin, { name: 'rate-limit', fastify: '5.x', dependencies: ['services', 'metrics'] });

@@ -1,6 +1,6 @@
 import type { ChatSendMessage, ChatWsEvent } from '@podlive/shared/chat';
 import type { LiveStatus } from '@podlive/shared/live';
-import { WS_CLOSE_SESSION_ENDED, type WsClientMessage, wsClientMessage } from '@podlive/shared/ws';
+import { WS_CLOSE_SESSION_ENDED, type WsClientMessage, type WsEvent, wsClientMessage } from '@podlive/shared/ws';
 import { sessionChannel, type UserMessage, userChannel } from './events';
 import type { HubClient, WsHub } from './hub';
 import type { ViewerCounts } from './viewer-counts';
@@ -39,6 +39,8 @@ export interface ConnectionDeps {
   statusOf?: (sessionId: string) => Promise<LiveStatus | null>;
   logger: { warn(obj: object, msg: string): void };
   chat?: ConnectionChat | undefined;
+  /** Each event written to the socket (metrics). */
+  delivered?: (event: WsEvent) => void;
 }
 
 /**
@@ -80,7 +82,9 @@ export class WsConnection implements HubClient {
       return;
     }
     if (event.type === 'chat_message' && this.#blocked.has(event.message.author.id)) return;
-    if (!this.#closed && this.socket.readyState === OPEN) this.socket.send(JSON.stringify(event));
+    if (this.#closed || this.socket.readyState !== OPEN) return;
+    this.socket.send(JSON.stringify(event));
+    this.deps.delivered?.(event);
   }
 
   async #loadBlocks(): Promise<void> {

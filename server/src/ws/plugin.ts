@@ -74,7 +74,7 @@ async function wsPlugin(app: FastifyInstance, options: WsPluginOptions) {
   app.decorate('liveEvents', events);
   app.decorate('viewerCounts', counts);
   // chat_send on /ws (and the blocks that filter chat) need the database.
-  const chat = db === undefined ? undefined : createConnectionChat({ db, events, redisUrl: app.config.redisUrl, prefix });
+  const chat = db === undefined ? undefined : createConnectionChat({ db, events, redisUrl: app.config.redisUrl, prefix, metrics: app.metrics });
   app.addHook('onClose', async () => {
     counts.close();
     await store.close();
@@ -108,9 +108,10 @@ async function wsPlugin(app: FastifyInstance, options: WsPluginOptions) {
         ...(statusOf === undefined ? {} : { statusOf }),
         logger: request.log,
         chat,
+        delivered: (event) => app.metrics.delivered(event),
       });
     },
   });
 }
 
-export default fp(wsPlugin, { name: 'ws', fastify: '5.x', dependencies: ['services', 'auth'] });
+export default fp(wsPlugin, { name: 'ws', fastify: '5.x', dependencies: ['services', 'auth', 'metrics'] });

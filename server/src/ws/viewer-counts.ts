@@ -76,6 +76,11 @@ export class ViewerCounts {
     this.#push.call(sessionId);
   }
 
+  /** This replica's own viewers per live (its metrics; totals across replicas come from `total`). */
+  local(): Map<string, number> {
+    return new Map([...this.#watchers].map(([id, viewers]) => [id, viewers.size]));
+  }
+
   total(sessionId: string): Promise<number> {
     return this.options.store.total(sessionId);
   }

@@ -25,6 +25,8 @@ describe('media token minting per address', () => {
     const limited = await token('203.0.113.7');
     expect([limited.statusCode, limited.json().error.code]).toEqual([429, 'RATE_LIMITED']);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    // Counted for the operators, by limit.
+    expect((await h.app.metrics.rateLimited.get()).values).toEqual([expect.objectContaining({ labels: { limit: 'mediaToken' }, value: 1 })]);
     // Signing in does not lift it: the address is what counts.
     expect((await token('203.0.113.7', { authorization: `Bearer ${host.accessToken}` })).statusCode).toBe(429);
     expect((await token('203.0.113.8')).statusCode).not.toBe(429);

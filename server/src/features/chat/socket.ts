@@ -1,5 +1,6 @@
 import type { Db } from '@podlive/db';
 import type { ConnectionChat as WsConnectionChat } from '../../ws/connection';
+import type { ServerMetrics } from '../../metrics';
 import type { LiveEvents } from '../../ws/events';
 import { blockedIds } from './access';
 import { ChatLimits, type ChatLimitsOptions } from './limits';
@@ -11,11 +12,15 @@ export interface ConnectionChat extends WsConnectionChat {
 }
 
 /** Chat for the /ws connections of this replica (the limits hold a Redis connection in a fleet). */
-export function createConnectionChat(options: { db: Db; events: LiveEvents } & ChatLimitsOptions): ConnectionChat {
+export function createConnectionChat(options: { db: Db; events: LiveEvents; metrics: Pick<ServerMetrics, 'chatSent'> } & ChatLimitsOptions): ConnectionChat {
   const limits = new ChatLimits(options);
   const ctx = { db: options.db, events: options.events, limits };
   return {
-    send: (userId, message) => sendChat(ctx, userId, message),
+    send: async (userId, message) => {
+      const refused = await sendChat(ctx, userId, message);
+      options.metrics.chatSent(refused?.code);
+      return refused;
+    },
     blockedIds: (userId) => blockedIds(options.db, userId),
     close: () => limits.close(),
   };

@@ -60,6 +60,7 @@ async function answered(ctx: StageContext, inviteId: string, userId: string, sta
     throw new ApiError(outcome.code);
   }
   ctx.expiry.cancel(inviteId);
+  ctx.metrics.invites.inc({ outcome: status });
   const record = await loadInvite(ctx.db, inviteId);
   if (record === null) throw new ApiError('INVITE_NOT_FOUND');
   return { ...record.invite, nodeId: record.nodeId, originNodeId: outcome.originNodeId };

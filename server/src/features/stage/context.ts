@@ -2,6 +2,7 @@ import type { TokenSigningKey } from '@podlive/shared/tokens';
 import type { TurnConfig } from '../../media/turn';
 import type { Db } from '@podlive/db';
 import type { FastifyBaseLogger } from 'fastify';
+import type { ServerMetrics } from '../../metrics';
 import type { LiveEvents } from '../../ws/events';
 import type { Placement } from '../live/placement';
 import type { InviteExpiry } from './expiry';
@@ -21,6 +22,8 @@ export interface StageContext {
   maxGuests: number;
   inviteTtlMs: number;
   log: FastifyBaseLogger;
+  /** Invites by outcome. */
+  metrics: Pick<ServerMetrics, 'invites'>;
 }
 
 /** A guest grant is good for this long: enough to send `upgradeToGuest` on the open connection. */

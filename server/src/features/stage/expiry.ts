@@ -17,6 +17,8 @@ export interface InviteExpiryOptions {
   events: LiveEvents;
   log: FastifyBaseLogger;
   sweepIntervalMs?: number;
+  /** `n` invites expired (metrics). */
+  onExpired?: (n: number) => void;
 }
 
 /**
@@ -92,6 +94,7 @@ export class InviteExpiry {
       return 0;
     }
     this.#failing = false;
+    if (rows.length > 0) this.options.onExpired?.(rows.length);
     await Promise.all(rows.map((row) => this.#announce(row)));
     return rows.length;
   }

@@ -111,6 +111,7 @@ export async function createInvite(ctx: StageContext, hostId: string, sessionId:
     createdAt: iso(row.invited_at),
   };
   ctx.expiry.schedule(invite.id, new Date(invite.deadline));
+  ctx.metrics.invites.inc({ outcome: 'sent' });
   await Promise.all([
     ctx.events.toUser(invitee.id, { type: 'stage_invite', invite }),
     ctx.events.toUser(hostId, { type: 'stage_invite_sent', invite }),

@@ -15,7 +15,7 @@ export function createStage(app: FastifyInstance, placement: Placement): StageCo
   const { config } = app;
   const prefix = app.bus instanceof RedisBus ? app.bus.prefix : app.config.redisPrefix;
   const guests: GuestStore = config.redisUrl === undefined ? new MemoryGuestStore() : new RedisGuestStore(config.redisUrl, prefix);
-  const expiry = new InviteExpiry({ db: app.db, events: app.liveEvents, log: app.log });
+  const expiry = new InviteExpiry({ db: app.db, events: app.liveEvents, log: app.log, onExpired: (n) => app.metrics.invites.inc({ outcome: 'expired' }, n) });
   const ctx: StageContext = {
     db: app.db,
     placement,
@@ -27,6 +27,7 @@ export function createStage(app: FastifyInstance, placement: Placement): StageCo
     maxGuests: config.stage.maxGuests,
     inviteTtlMs: config.stage.inviteTtlMs,
     log: app.log,
+    metrics: app.metrics,
   };
   app.addHook('onReady', async () => {
     // Never fatal: the server serves the rest while the stage's tables are unreachable.
