@@ -8,8 +8,9 @@ cd "$root"
 step() { echo "[setup] $*" >&2; }
 
 # Runtime: Chromium (browser tests), FFmpeg (recorder), coturn (TURN, and its client for tests), Caddy
-# (the TLS proxy; certutil trusts its test CA in Chromium), the worker's shared libraries.
-packages=(chromium ffmpeg coturn caddy libnss3-tools nftables libssl3 libuv1 libsrtp2-1 libusrsctp2 libabsl20220623 ca-certificates)
+# (the TLS proxy; certutil trusts its test CA in Chromium), Prometheus (its promtool too: the monitoring
+# tests), the worker's shared libraries.
+packages=(chromium ffmpeg coturn caddy prometheus libnss3-tools nftables libssl3 libuv1 libsrtp2-1 libusrsctp2 libabsl20220623 ca-certificates)
 worker_cached() { [ -n "${MEDIASOUP_WORKER_BIN:-}" ] || [ -n "$(ls "${PODLIVE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/podlive}"/mediasoup-worker-*/mediasoup-worker 2>/dev/null)" ]; }
 # Build tools, only while no worker binary is cached (see deploy/mediasoup/worker.sh).
 worker_cached || packages+=(meson ninja-build pkg-config g++ libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev)

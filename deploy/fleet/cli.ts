@@ -11,6 +11,10 @@
  *   drain <node> [--keep-running] [--timeout 300]
  *       the node takes no new viewers and moves its viewers to other nodes (their pages connect
  *       elsewhere first, then leave); then it stops. Waits until it has.
+ *   targets --out <dir> [--watch]
+ *       Prometheus' file-based discovery: writes <dir>/server.json, sfu.json and recorder.json from
+ *       the metrics targets every process announces (deploy/monitoring); --watch rewrites them every
+ *       5 s until stopped.
  *
  * Redis is the only coordination: REDIS_URL (and REDIS_PREFIX) as the nodes and servers use them.
  */
@@ -20,6 +24,8 @@ import { DEFAULT_REDIS_PREFIX, fleetKeys } from '@podlive/shared/fleet';
 import { drainNode } from './drain';
 import { formatNodes, listNodes } from './registry';
 import { startNode } from './start-node';
+import { readTargets, writeTargetFiles } from '../monitoring/targets';
+import { METRICS_ANNOUNCE_MS } from '@podlive/shared/metrics';
 
 const [command, ...rest] = process.argv.slice(2);
 const redisUrl = process.env.REDIS_URL;
@@ -27,7 +33,8 @@ if (!redisUrl) {
   console.error('fleet: set REDIS_URL (the Redis the nodes and servers share)');
   process.exit(2);
 }
-const keys = fleetKeys(process.env.REDIS_PREFIX ?? DEFAULT_REDIS_PREFIX);
+const prefix = process.env.REDIS_PREFIX ?? DEFAULT_REDIS_PREFIX;
+const keys = fleetKeys(prefix);
 const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
 
 async function main(): Promise<number> {
@@ -67,8 +74,31 @@ async function main(): Promise<number> {
       console.log(outcome.message);
       return outcome.ok ? 0 : 1;
     }
+    case 'targets': {
+      const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, watch: { type: 'boolean' } } });
+      if (!values.out) throw new UsageError('targets needs --out <directory for the file_sd JSON files>');
+      const out = values.out;
+      const once = async () => {
+        const { targets, stale } = await readTargets(redis, prefix);
+        await writeTargetFiles(out, targets);
+        return `${Object.entries(targets).map(([job, list]) => `${job} ${list.length}`).join(', ')}${stale.length > 0 ? ` (no heartbeat from ${stale.map((t) => `${t.job}/${t.instance}`).join(', ')})` : ''}`;
+      };
+      console.log(`targets written to ${out}: ${await once()}`);
+      if (!values.watch) return 0;
+      const stop = new Promise((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      let last = '';
+      while ((await Promise.race([stop.then(() => 'stop'), new Promise((resolve) => setTimeout(resolve, METRICS_ANNOUNCE_MS).unref())])) !== 'stop') {
+        const line = await once().catch((err: unknown) => `failed: ${(err as Error).message}`);
+        if (line !== last) console.log(`targets: ${line}`);
+        last = line;
+      }
+      return 0;
+    }
     default:
-      throw new UsageError(`unknown command ${command ?? '(none)'}: use start, list or drain`);
+      throw new UsageError(`unknown command ${command ?? '(none)'}: use start, list, drain or targets`);
   }
 }
 
