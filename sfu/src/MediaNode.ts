@@ -3,8 +3,10 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { types } from 'mediasoup';
 import type protoo from 'protoo-server';
 import { healthReport } from '@podlive/shared/health';
+import { serveMetrics, type MetricsEndpoint } from '@podlive/shared/metrics';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { MEDIA_PEER_CREATE_RATE, MEDIA_TOKEN_PARAM, mediaErrorCodes } from '@podlive/shared/protocol';
 import { MediaTokenError, verifyMediaToken, type MediaClaims } from '@podlive/shared/tokens';
@@ -17,7 +19,9 @@ import { GuestGrants } from './GuestGrants';
 import { controlPlaneGrantCheck } from './grant-check';
 import { Fleet } from './fleet/Fleet';
 import { EndedSessions } from './EndedSessions';
-import { serveSignalling } from './signalling-server';
+import { serveSignalling, type ConnectAttempt } from './signalling-server';
+import { joinResult, NodeMetrics } from './metrics';
+import { StatsSampler } from './StatsSampler';
 import pkg from '../package.json' with { type: 'json' };
 
 const logger = moduleLogger('MediaNode');
@@ -43,7 +47,8 @@ function listen(server: Server, host: string, port: number): Promise<void> {
  * (SFU_HOST:SFU_PORT) serves only protoo signalling, with a per-address connection rate limit.
  * The internal one (SFU_CONTROL_HOST:SFU_CONTROL_PORT, loopback by default) serves /health,
  * /control and protoo for the recorder. Clients connect with `?token=<media token>`; the token
- * names the session (room), the role and this node, and nothing else gets in.
+ * names the session (room), the role and this node, and nothing else gets in. A third listener,
+ * METRICS_HOST:METRICS_PORT, serves Prometheus' /metrics (shared/src/metrics.ts).
  */
 export class MediaNode {
   readonly rooms = new Map<string, Room>();
@@ -58,6 +63,10 @@ export class MediaNode {
   readonly #opened = new EventEmitter().setMaxListeners(0);
   /** Membership in the fleet (REDIS_URL set); without it this node is alone. */
   fleet: Fleet | undefined;
+  /** Prometheus' metrics of this node, and the background reading of mediasoup's stats they need. */
+  readonly metrics: NodeMetrics;
+  readonly #sampler: StatsSampler;
+  #metricsEndpoint: MetricsEndpoint | undefined;
   #closed = false;
 
   private constructor(
@@ -69,6 +78,8 @@ export class MediaNode {
     readonly http: FastifyInstance,
   ) {
     this.#grants = new GuestGrants(config.MEDIA_TOKEN_PUBLIC_KEY, config.SFU_NODE_ID, controlPlaneGrantCheck(config.SERVER_URL));
+    this.metrics = new NodeMetrics(this);
+    this.#sampler = new StatsSampler(this.metrics, this, config.SFU_METRICS_SAMPLE_MS);
   }
 
   static async start(config: SfuConfig): Promise<MediaNode> {
@@ -85,14 +96,19 @@ export class MediaNode {
     try {
       await http.listen({ host: config.SFU_CONTROL_HOST, port: config.SFU_CONTROL_PORT });
       await listen(node.server, config.SFU_HOST, config.SFU_PORT);
+      node.#metricsEndpoint = await serveMetrics(node.metrics.registry, config);
     } catch (err) {
       await http.close();
+      if (node.server.listening) node.server.close();
       pool.close();
       throw err;
     }
-    const connect = (url: string, accept: () => protoo.WebSocketTransport, reject: (code: number, reason: string) => void) => node.#connect(url, accept, reject);
-    serveSignalling(node.server, connect, { connectsPerMinute: config.SFU_CONNECTS_PER_MINUTE });
-    serveSignalling(http.server, connect, { connectsPerMinute: 0 });
+    node.#sampler.start();
+    const connect = (url: string, accept: () => protoo.WebSocketTransport, reject: (code: number, reason: string) => void, attempt: ConnectAttempt) =>
+      node.#connect(url, accept, reject, attempt);
+    const outcome = (attempt: ConnectAttempt, refusedWith?: number) => node.metrics.joins.inc({ role: attempt.role ?? 'unknown', result: joinResult(refusedWith) });
+    serveSignalling(node.server, connect, { connectsPerMinute: config.SFU_CONNECTS_PER_MINUTE, outcome });
+    serveSignalling(http.server, connect, { connectsPerMinute: 0, outcome });
     if (config.REDIS_URL) {
       try {
         node.fleet = await Fleet.start(config, node);
@@ -101,7 +117,7 @@ export class MediaNode {
         throw err;
       }
     }
-    logger.info({ nodeId: config.SFU_NODE_ID, url: node.url, controlUrl: node.controlUrl, workers: config.SFU_WORKERS, fleet: Boolean(node.fleet) }, 'media node ready');
+    logger.info({ nodeId: config.SFU_NODE_ID, url: node.url, controlUrl: node.controlUrl, metrics: node.metricsAddress, workers: config.SFU_WORKERS, fleet: Boolean(node.fleet) }, 'media node ready');
     return node;
   }
 
@@ -118,6 +134,21 @@ export class MediaNode {
   /** The internal listener's bound address: /health, /control, and the recorder's WebSocket. */
   get internalUrl(): string {
     return `http://${this.config.SFU_CONTROL_HOST}:${(this.http.server.address() as AddressInfo | null)?.port ?? this.config.SFU_CONTROL_PORT}`;
+  }
+
+  /** host:port of the Prometheus endpoint (`GET /metrics`), as bound (empty until start() has bound it). */
+  get metricsAddress(): string {
+    return this.#metricsEndpoint?.address ?? '';
+  }
+
+  /** Whether the node drains (fleet only): it takes no new viewers. */
+  get draining(): boolean {
+    return this.fleet?.draining ?? false;
+  }
+
+  /** The pipe transports to other nodes (the fleet's), for the metrics. */
+  pipeTransports(): types.PipeTransport[] {
+    return this.fleet?.pipeTransports() ?? [];
   }
 
   /** Where the control plane sends /control commands (SFU_CONTROL_URL, or the internal listener). */
@@ -151,7 +182,8 @@ export class MediaNode {
       rooms: this.rooms.size,
       peers: [...this.rooms.values()].reduce((n, room) => n + room.peers.size, 0),
       workers,
-      draining: this.fleet?.draining ?? false,
+      draining: this.draining,
+      metrics: this.metricsAddress,
     });
   }
 
@@ -159,10 +191,13 @@ export class MediaNode {
     if (this.#closed) return;
     this.#closed = true;
     this.#opened.emit('close');
+    this.#sampler.close();
     for (const room of [...this.rooms.values()]) room.close('node_shutdown');
+    // The fleet stops announcing the metrics endpoint, then leaves the registry.
     await this.fleet?.close();
     await Promise.all([
       this.http.close(),
+      this.#metricsEndpoint?.close(),
       new Promise<void>((resolve) => {
         this.server.close(() => resolve());
         this.server.closeAllConnections();
@@ -176,6 +211,7 @@ export class MediaNode {
     requestUrl: string,
     accept: () => protoo.WebSocketTransport,
     reject: (code: number, reason: string) => void,
+    attempt: ConnectAttempt,
   ): Promise<void> {
     let token: string | null;
     try {
@@ -191,6 +227,7 @@ export class MediaNode {
       if (err instanceof MediaTokenError) return reject(err.reason === 'wrong_node' ? 403 : 401, err.message);
       throw err;
     }
+    attempt.role = claims.role;
     if (this.#closed) return reject(503, 'node shutting down');
     // A guest grant is redeemed on an open connection (upgradeToGuest), where it is checked; it never opens one.
     if (claims.role === 'guest') return reject(403, 'a guest grant is redeemed with upgradeToGuest, not used to connect');
@@ -248,7 +285,13 @@ export class MediaNode {
     if (this.#ended.has(roomId)) return Promise.reject(new Error(`the live of session ${roomId} has ended`));
     let pending = this.#creating.get(roomId);
     if (!pending) {
-      const options = { grants: this.#grants, creations: this.#creations, keyFrameRequestDelay: this.config.SFU_KEYFRAME_DELAY_MS, plainListenIp: this.config.SFU_PIPE_IP ?? this.config.RTC_LISTEN_IP };
+      const options = {
+        grants: this.#grants,
+        creations: this.#creations,
+        keyFrameRequestDelay: this.config.SFU_KEYFRAME_DELAY_MS,
+        plainListenIp: this.config.SFU_PIPE_IP ?? this.config.RTC_LISTEN_IP,
+        keyFrameRequests: this.metrics.keyFrameRequests,
+      };
       pending = Room.create(roomId, this.pool, options).then((room) => {
         this.rooms.set(roomId, room);
         this.#opened.emit('room', roomId);

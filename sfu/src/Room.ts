@@ -55,6 +55,8 @@ export interface RoomOptions {
   plainListenIp?: string;
   /** Creations (transports, producers, consumers) per peer per window (MEDIA_PEER_CREATE_RATE); none: unlimited. */
   creations?: RateLimiterMemory;
+  /** Counts the key frame requests the node makes (the node's metrics; none: not counted). */
+  keyFrameRequests?: { inc(): void };
 }
 
 /**

@@ -15,6 +15,16 @@ export interface WorkerPoolOptions {
   portBase: number;
 }
 
+export type TransportType = 'webrtc' | 'plain' | 'pipe' | 'direct';
+export type MediaKind = 'audio' | 'video';
+
+/** What a worker holds, by type and kind, kept from its observer events (the node's metrics count them). */
+export interface WorkerTally {
+  transports: Record<TransportType, number>;
+  producers: Record<MediaKind, number>;
+  consumers: Record<MediaKind, number>;
+}
+
 export interface PoolWorker {
   index: number;
   worker: types.Worker;
@@ -23,6 +33,14 @@ export interface PoolWorker {
   routers: Set<types.Router>;
   /** Consumers and producers on this worker (WebRTC and pipes): the pool's load measure. */
   counts: { consumers: number; producers: number };
+  tally: WorkerTally;
+}
+
+function transportType(transport: types.Transport): TransportType {
+  if (transport instanceof mediasoup.types.WebRtcTransport) return 'webrtc';
+  if (transport instanceof mediasoup.types.PlainTransport) return 'plain';
+  if (transport instanceof mediasoup.types.PipeTransport) return 'pipe';
+  return 'direct';
 }
 
 export interface WorkerLoad {
@@ -114,17 +132,25 @@ export class WorkerPool extends SafeEmitter<WorkerPoolEvents> {
       worker.close();
       throw new Error(`worker ${index}: cannot listen on ${listenIp}:${port} (udp+tcp): ${(err as Error).message}`);
     }
-    const entry: PoolWorker = { index, worker, webRtcServer, routers: new Set(), counts: { consumers: 0, producers: 0 } };
-    const count = (kind: 'consumers' | 'producers', observer: { once(event: 'close', listener: () => void): unknown }) => {
-      entry.counts[kind]++;
-      observer.once('close', () => entry.counts[kind]--);
+    const tally: WorkerTally = { transports: { webrtc: 0, plain: 0, pipe: 0, direct: 0 }, producers: { audio: 0, video: 0 }, consumers: { audio: 0, video: 0 } };
+    const entry: PoolWorker = { index, worker, webRtcServer, routers: new Set(), counts: { consumers: 0, producers: 0 }, tally };
+    const count = (what: 'consumers' | 'producers', kind: MediaKind, observer: { once(event: 'close', listener: () => void): unknown }) => {
+      entry.counts[what]++;
+      tally[what][kind]++;
+      observer.once('close', () => {
+        entry.counts[what]--;
+        tally[what][kind]--;
+      });
     };
     worker.observer.on('newrouter', (router: types.Router) => {
       entry.routers.add(router);
       router.observer.once('close', () => entry.routers.delete(router));
       router.observer.on('newtransport', (transport: types.Transport) => {
-        transport.observer.on('newconsumer', (consumer: types.Consumer) => count('consumers', consumer.observer));
-        transport.observer.on('newproducer', (producer: types.Producer) => count('producers', producer.observer));
+        const type = transportType(transport);
+        tally.transports[type]++;
+        transport.observer.once('close', () => tally.transports[type]--);
+        transport.observer.on('newconsumer', (consumer: types.Consumer) => count('consumers', consumer.kind, consumer.observer));
+        transport.observer.on('newproducer', (producer: types.Producer) => count('producers', producer.kind, producer.observer));
       });
     });
     worker.on('died', (err) => void this.#replace(entry, err));

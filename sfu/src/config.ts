@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { z } from 'zod';
 import { configLoader, envSchemas } from '@podlive/shared/env';
+import { metricsEnvSchema } from '@podlive/shared/metrics';
 import { devPublicKey, keyVariables, type TokenVerifyingKey } from '@podlive/shared/tokens';
 
 const schema = z.object({
@@ -73,6 +74,15 @@ const schema = z.object({
   /** Draining: viewers asked to move per second, and how long one may take before it is closed. */
   SFU_DRAIN_RATE: envSchemas.int(1, 10_000, 20),
   SFU_DRAIN_GRACE_MS: envSchemas.int(0, 10 * 60_000, 10_000),
+
+  // ---- metrics
+  /**
+   * Prometheus' /metrics on a listener of its own: METRICS_HOST (default 127.0.0.1), METRICS_PORT
+   * (default 0: a free port, announced in Redis with a fleet), METRICS_TOKEN (a bearer token scrapes must carry; default none).
+   */
+  ...metricsEnvSchema,
+  /** How often mediasoup's stats (consumers, pipes, workers' CPU and memory) are sampled for the metrics (ms, default 5000). */
+  SFU_METRICS_SAMPLE_MS: envSchemas.int(100, 60_000, 5000),
 });
 
 export type SfuConfig = Readonly<

@@ -21,6 +21,12 @@ function plainCapabilities(caps: types.RtpCapabilities): types.RtpCapabilities {
   return { ...caps, codecs: (caps.codecs ?? []).filter((c) => !c.mimeType.toLowerCase().endsWith('/rtx')), headerExtensions: [] };
 }
 
+/** Asks the consumer's producer for a key frame (mediasoup coalesces them: keyFrameRequestDelay), counted. */
+async function requestKeyFrame(room: Room, consumer: types.Consumer): Promise<void> {
+  room.options.keyFrameRequests?.inc();
+  await consumer.requestKeyFrame();
+}
+
 /** The protoo request dispatcher of a room: one handler per method, each checks the peer's grant. */
 export const handlers: Handlers = {
   async getRouterRtpCapabilities(room) {
@@ -184,11 +190,11 @@ export const handlers: Handlers = {
     };
   },
 
-  async resumeConsumer(_room, peer, { consumerId }) {
+  async resumeConsumer(room, peer, { consumerId }) {
     const consumer = peer.consumers.get(consumerId);
     if (!consumer) throw MediaRequestError.notFound('consumer', consumerId);
     await consumer.resume();
-    if (consumer.kind === 'video') await consumer.requestKeyFrame();
+    if (consumer.kind === 'video') await requestKeyFrame(room, consumer);
     return {};
   },
 
@@ -241,11 +247,11 @@ export const handlers: Handlers = {
     });
   },
 
-  async requestKeyFrame(_room, peer, { consumerId }) {
+  async requestKeyFrame(room, peer, { consumerId }) {
     if (peer.claims.role !== 'recorder') throw MediaRequestError.forbidden('only the recorder asks for key frames');
     const consumer = peer.consumers.get(consumerId);
     if (!consumer) throw MediaRequestError.notFound('consumer', consumerId);
-    if (consumer.kind === 'video') await consumer.requestKeyFrame();
+    if (consumer.kind === 'video') await requestKeyFrame(room, consumer);
     return {};
   },
 

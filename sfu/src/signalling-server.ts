@@ -2,16 +2,24 @@ import type { Server } from 'node:http';
 import protoo from 'protoo-server';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { MEDIA_MAX_MESSAGE_BYTES, mediaErrorCodes } from '@podlive/shared/protocol';
+import type { MediaRole } from '@podlive/shared/tokens';
 import { moduleLogger } from './Logger';
 
 const logger = moduleLogger('signalling');
 
-/** Handles one upgrade request: accepts it into a room or rejects it with an HTTP status. */
-export type Connect = (requestUrl: string, accept: () => protoo.WebSocketTransport, reject: (code: number, reason: string) => void) => Promise<void>;
+/** One upgrade request as the node's metrics see it: the role its token names, once read. */
+export interface ConnectAttempt {
+  role?: MediaRole;
+}
+
+/** Handles one upgrade request: accepts it into a room or rejects it with an HTTP status (naming the role on `attempt` once known). */
+export type Connect = (requestUrl: string, accept: () => protoo.WebSocketTransport, reject: (code: number, reason: string) => void, attempt: ConnectAttempt) => Promise<void>;
 
 export interface SignallingOptions {
   /** New connections accepted per remote address per minute; 0: no limit (the internal listener). */
   connectsPerMinute: number;
+  /** Told of every upgrade request's end: accepted, or refused with a status (rate limit included). */
+  outcome?: (attempt: ConnectAttempt, refusedWith?: number) => void;
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
@@ -36,7 +44,21 @@ export function clientAddress(socketAddress: string | undefined, forwardedFor: s
 export function serveSignalling(server: Server, connect: Connect, options: SignallingOptions): protoo.WebSocketServer {
   const limiter = options.connectsPerMinute > 0 ? new RateLimiterMemory({ points: options.connectsPerMinute, duration: 60 }) : undefined;
   const wss = new protoo.WebSocketServer(server, { maxReceivedFrameSize: MEDIA_MAX_MESSAGE_BYTES, maxReceivedMessageSize: MEDIA_MAX_MESSAGE_BYTES });
-  wss.on('connectionrequest', (info, accept, reject) => {
+  wss.on('connectionrequest', (info, acceptRequest, rejectRequest) => {
+    const attempt: ConnectAttempt = {};
+    let told = false;
+    const tell = (refusedWith?: number) => {
+      if (!told) options.outcome?.(attempt, refusedWith);
+      told = true;
+    };
+    const accept = () => {
+      tell();
+      return acceptRequest();
+    };
+    const reject = (code: number, reason: string) => {
+      tell(code);
+      rejectRequest(code, reason);
+    };
     const address = clientAddress(info.socket.remoteAddress, info.request.headers['x-forwarded-for']);
     const admit = async () => {
       if (limiter) {
@@ -47,7 +69,7 @@ export function serveSignalling(server: Server, connect: Connect, options: Signa
           throw err;
         }
       }
-      await connect(info.request.url ?? '', accept, reject);
+      await connect(info.request.url ?? '', accept, reject, attempt);
     };
     admit().catch((err: unknown) => {
       logger.error({ err, address }, 'connection failed');

@@ -1,4 +1,6 @@
+import type { types } from 'mediasoup';
 import { SafeEmitter } from '@podlive/shared/emitter';
+import { announceMetrics } from '@podlive/shared/metrics';
 import {
   FLEET_HEARTBEAT_MS, fleetKeys, pipeOpenedSchema,
   type NodeMessage, type NodeMessageOf, type NodeStatus, type PipeOpened,
@@ -44,6 +46,8 @@ export class Fleet extends SafeEmitter<FleetEvents> {
   readonly #drain: Drain;
   #alive: AliveNodes = new Map();
   #timer: NodeJS.Timeout | undefined;
+  /** Stops announcing the node's metrics endpoint to Prometheus' discovery and removes it. */
+  #unannounce: () => Promise<void> = async () => undefined;
   #closed = false;
 
   private constructor(
@@ -66,6 +70,8 @@ export class Fleet extends SafeEmitter<FleetEvents> {
     const fleet = (ref.fleet = new Fleet(config, view, bus, new Registry(bus.redis, keys, config.SFU_NODE_ID)));
     await fleet.#tick();
     fleet.#timer = setInterval(() => void fleet.#tick(), FLEET_HEARTBEAT_MS);
+    fleet.#unannounce = announceMetrics(bus.redis, config.REDIS_PREFIX, { job: 'sfu', instance: config.SFU_NODE_ID, address: view.metricsAddress }, (err) =>
+      logger.warn({ err: (err as Error).message }, 'announcing the metrics endpoint failed'));
     logger.info({ nodeId: config.SFU_NODE_ID, region: config.SFU_REGION, fanout: config.SFU_RELAY_FANOUT }, 'joined the fleet');
     return fleet;
   }
@@ -78,6 +84,11 @@ export class Fleet extends SafeEmitter<FleetEvents> {
   carried(sid: string): { origin: boolean; upstream: string | undefined; downstream: string[]; srtp: boolean } | undefined {
     const c = this.#carried.get(sid);
     return c && { origin: c.origin, upstream: c.upstream?.neighbour, downstream: [...c.downstream.keys()], srtp: Boolean(c.upstream?.transport.srtpParameters) };
+  }
+
+  /** The pipe transports to neighbour nodes, of every session (the metrics sum their bitrates). */
+  pipeTransports(): types.PipeTransport[] {
+    return [...this.#carried.values()].flatMap((carried) => this.#links(carried).map((link) => link.transport));
   }
 
   /** A room was created on this node: it forwards its producers to its pipes, and an edge attaches. */
@@ -114,6 +125,7 @@ export class Fleet extends SafeEmitter<FleetEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    await this.#unannounce();
     await this.registry.deregister().catch(() => undefined);
     this.registry.close();
     this.bus.close();

@@ -2,6 +2,7 @@ import type { NodeStatus, WorkerLoadReport } from '@podlive/shared/fleet';
 import type { SfuConfig } from '../config';
 import type { Room } from '../Room';
 import type { WorkerPool } from '../WorkerPool';
+import { CpuShare } from '../worker-usage';
 
 /** What the fleet needs of its MediaNode. */
 export interface NodeView {
@@ -11,6 +12,8 @@ export interface NodeView {
   room(sid: string): Promise<Room>;
   readonly publicWsUrl: string;
   readonly controlUrl: string;
+  /** host:port of the node's Prometheus endpoint, announced for discovery. */
+  readonly metricsAddress: string;
 }
 
 /** Egress is summed from every transport's stats: costly with thousands, so only every few beats. */
@@ -22,8 +25,8 @@ const EGRESS_EVERY = 5;
  */
 export class StatusReporter {
   readonly #startedAt = Date.now();
-  /** Per worker pid: CPU ms and wall time at the last beat. */
-  readonly #lastCpu = new Map<number, { cpuMs: number; at: number }>();
+  /** CPU share of each worker since the last beat. */
+  readonly #cpu = new CpuShare();
   #beats = 0;
   #egressBps = 0;
 
@@ -35,6 +38,7 @@ export class StatusReporter {
   async status(draining: boolean, sessions: NodeStatus['sessions']): Promise<NodeStatus> {
     const now = Date.now();
     const workers = await Promise.all(this.view.pool.workers.map((w) => this.#workerLoad(w, now)));
+    this.#cpu.keepOnly(workers.map((w) => w.pid));
     if (this.#beats++ % EGRESS_EVERY === 0) this.#egressBps = await this.#egress();
     let peers = 0;
     for (const room of this.view.rooms.values()) peers += room.peers.size;
@@ -61,11 +65,7 @@ export class StatusReporter {
   }
 
   async #workerLoad(w: WorkerPool['workers'][number], now: number): Promise<WorkerLoadReport> {
-    const usage = await w.worker.getResourceUsage().catch(() => undefined);
-    const cpuMs = usage ? usage.ru_utime + usage.ru_stime : 0;
-    const last = this.#lastCpu.get(w.worker.pid);
-    this.#lastCpu.set(w.worker.pid, { cpuMs, at: now });
-    const cpu = last && now > last.at ? Math.max(0, (cpuMs - last.cpuMs) / (now - last.at)) : 0;
+    const cpu = await this.#cpu.read(w, now);
     return { index: w.index, pid: w.worker.pid, routers: w.routers.size, consumers: w.counts.consumers, producers: w.counts.producers, cpu: Math.round(cpu * 1000) / 1000 };
   }
 
