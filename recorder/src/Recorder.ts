@@ -13,6 +13,8 @@ import type { RouterCodec } from './capture/sdp';
 import { FLEET_ROUTER_CODECS } from './live/armed';
 import { LiveRecording } from './live/LiveRecording';
 import { ManifestStore, readManifest } from './live/manifest';
+import { RecorderMetrics } from './metrics';
+import { exposeMetrics, type MetricsListener } from './metrics-endpoint';
 
 const logger = createLogger('recorder').child({ module: 'Recorder' });
 
@@ -22,7 +24,8 @@ const JOIN_RETRIES = 12;
 /**
  * Every live this recorder records, and the queue that finishes them. The lives being recorded
  * are also written to a file, so a restarted recorder resumes them (numbering on from the manifest
- * in storage); a live that ended meanwhile is closed and queued for finishing.
+ * in storage); a live that ended meanwhile is closed and queued for finishing. Its metrics are
+ * served at `metricsAddress` (/metrics) from its start to its close.
  */
 export class Recorder {
   readonly #live = new Map<string, { body: RecorderStartBody; recording: Promise<LiveRecording | undefined>; abort: AbortController }>();
@@ -32,6 +35,11 @@ export class Recorder {
   #routerCodecs: readonly RouterCodec[] = FLEET_ROUTER_CODECS;
   #codecsWritten: Promise<void> = Promise.resolve();
   #queue!: FinishQueue;
+  /** The recordings made and not stopped or abandoned yet (what the metrics count). */
+  readonly #recordings = new Set<LiveRecording>();
+  readonly metrics: RecorderMetrics;
+  #metricsListener!: MetricsListener;
+  #closing: Promise<void> | undefined;
 
   private constructor(
     readonly config: RecorderConfig,
@@ -39,6 +47,15 @@ export class Recorder {
   ) {
     this.#activeFile = join(config.RECORDER_WORK_DIR, 'active.json');
     this.#routerCodecsFile = join(config.RECORDER_WORK_DIR, 'router-codecs.json');
+    const running = () => [...this.#recordings].map((r) => r.running);
+    const sum = (key: 'renditions' | 'consumers' | 'open') => running().reduce((n, r) => n + r[key], 0);
+    this.metrics = new RecorderMetrics({
+      lives: () => this.#recordings.size,
+      renditions: () => sum('renditions'),
+      renditionsOpen: () => sum('open'),
+      consumers: () => sum('consumers'),
+      finishJobs: () => this.#queue.counts(),
+    });
   }
 
   static async create(config: RecorderConfig, storage: Storage = createStorage(config.storage)): Promise<Recorder> {
@@ -49,6 +66,14 @@ export class Recorder {
     recorder.#queue = config.REDIS_URL
       ? await bullFinishQueue(config.REDIS_URL, config.REDIS_PREFIX, finish, logger)
       : await fileFinishQueue(join(config.RECORDER_WORK_DIR, 'finish-jobs.json'), finish, logger);
+    recorder.#queue.observer.on('attempt', ({ ok, seconds }) => recorder.metrics.finishAttempt(ok, seconds));
+    recorder.#queue.observer.on('settled', ({ result }) => recorder.metrics.finishSettled(result));
+    try {
+      recorder.#metricsListener = await exposeMetrics(recorder.metrics.registry, config);
+    } catch (err) {
+      await recorder.#queue.close();
+      throw err;
+    }
     await clearLeftovers(config.RECORDER_WORK_DIR);
     await warmFfmpeg(config.FFMPEG_PATH);
     recorder.#routerCodecs = await readFile(recorder.#routerCodecsFile, 'utf8').then((t) => JSON.parse(t) as RouterCodec[]).catch(() => FLEET_ROUTER_CODECS);
@@ -59,6 +84,16 @@ export class Recorder {
 
   get queue(): FinishQueue {
     return this.#queue;
+  }
+
+  /** RECORDER_ID: the `instance` its metrics are announced as. */
+  get id(): string {
+    return this.config.RECORDER_ID;
+  }
+
+  /** host:port its Prometheus metrics are scraped at (`GET /metrics`). */
+  get metricsAddress(): string {
+    return this.#metricsListener.address;
   }
 
   /** Sessions being recorded. */
@@ -94,16 +129,26 @@ export class Recorder {
     await this.#saveActive();
     entry?.abort.abort();
     const recording = await entry?.recording;
-    if (recording) await recording.stop();
-    else if (!(await this.#closeManifest(sessionId))) return;
+    if (recording) {
+      await recording.stop();
+      this.#recordings.delete(recording);
+    } else if (!(await this.#closeManifest(sessionId))) return;
     await this.#queue.add(sessionId, reportToken);
   }
 
-  /** Goes down without flushing (a restarted recorder resumes): resolves once no FFmpeg of its lives runs. */
-  async close(): Promise<void> {
-    for (const entry of this.#live.values()) entry.abort.abort();
-    await Promise.all([...this.#live.values()].map((e) => e.recording.then((r) => r?.abandon()).catch(() => undefined)));
-    await this.#queue.close();
+  /**
+   * Goes down without flushing (a restarted recorder resumes): resolves once no FFmpeg of its
+   * lives runs and its metrics are no longer served. Twice does nothing more.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const entry of this.#live.values()) entry.abort.abort();
+      await Promise.all([...this.#live.values()].map((e) => e.recording.then((r) => r?.abandon()).catch(() => undefined)));
+      this.#recordings.clear();
+      await this.#queue.close();
+      await this.#metricsListener.close();
+    })();
+    return this.#closing;
   }
 
   #begin(body: RecorderStartBody, resumed: boolean): void {
@@ -116,7 +161,9 @@ export class Recorder {
         segmentSeconds: this.config.RECORDER_CHUNK_SECONDS, ffmpegPath: this.config.FFMPEG_PATH, ...(manifest ? { manifest } : {}),
         routerCodecs: this.#routerCodecs,
         onRouterCodecs: (codecs) => this.#learnRouterCodecs(codecs),
+        metrics: this.metrics,
       });
+      this.#recordings.add(live);
       try {
         // The control plane calls as the live starts: the host may reach the origin a moment later
         // (the node lets the recorder wait for the room a while, SFU_RECORDER_WAIT_MS).
@@ -133,6 +180,7 @@ export class Recorder {
         // Stopped, or the live is not on its origin: nothing recorded, its armed FFmpegs go (a join
         // that completes after its stop is dropped by pRetry: it goes too).
         await live.abandon();
+        this.#recordings.delete(live);
         logger.warn({ sessionId: body.sessionId, err: (err as Error).message }, 'could not join the live');
         // A resumed live that is gone ended while the recorder was down: finish what was captured.
         // Not awaited: stop() waits for this very promise (awaiting it here never returned).

@@ -13,7 +13,8 @@ import pkg from '../package.json' with { type: 'json' };
 const sessionParams = z.strictObject({ sessionId: z.uuid() });
 
 /**
- * The recorder's HTTP surface: /health, and the control plane's commands under /control (each
+ * The recorder's HTTP surface: /health (with `metrics`, the host:port of its Prometheus /metrics,
+ * served apart: see Recorder), and the control plane's commands under /control (each
  * with a control token for `recorder` and the scope in brackets, signed by the control plane and
  * verified with MEDIA_TOKEN_PUBLIC_KEY; else 401 UNAUTHENTICATED, see shared/src/control-auth.ts):
  * - POST /control/recordings [recording:start] (RecorderStartBody) → 202: record the live from that origin, or follow it there.
@@ -28,7 +29,9 @@ export async function build(config: RecorderConfig, recorder?: Recorder): Promis
   app.addHook('onClose', () => live.close());
 
   app.get('/health', async (_req, reply) => {
-    const report = healthReport('recorder', pkg.version, { ffmpeg, activeRecordings: live.sessions.length, queue: live.queue.kind });
+    const report = healthReport('recorder', pkg.version, {
+      ffmpeg, activeRecordings: live.sessions.length, queue: live.queue.kind, recorderId: live.id, metrics: live.metricsAddress,
+    });
     if (!ffmpeg.ok) return reply.code(503).send({ ...report, status: 'degraded' });
     return report;
   });

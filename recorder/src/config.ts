@@ -1,9 +1,11 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { configLoader, envSchemas } from '@podlive/shared/env';
 import { RECORDING_CHUNK_SECONDS } from '@podlive/shared/recording';
 import { storageConfig, storageEnvSchema } from '@podlive/storage';
 import { devPublicKey, keyVariables } from '@podlive/shared/tokens';
+import { metricsEnvSchema } from '@podlive/shared/metrics';
 
 const text = envSchemas.optionalString;
 
@@ -32,6 +34,13 @@ const schema = z
     /** The finishing queue: BullMQ on Redis when set, else an in-process queue kept under DATA_DIR. */
     REDIS_URL: envSchemas.redisUrl,
     REDIS_PREFIX: envSchemas.redisPrefix,
+    /**
+     * What names this recorder: the `instance` its metrics are announced with (default
+     * <hostname>-<pid>, which changes with every restart: a fleet's install sets one per recorder).
+     */
+    RECORDER_ID: z.string().trim().regex(/^[\w.-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_.-]').optional(),
+    /** Its Prometheus /metrics listener: METRICS_HOST (127.0.0.1), METRICS_PORT (0: a free port), METRICS_TOKEN (none). */
+    ...metricsEnvSchema,
   })
   // The storage settings (AWS_*) are the storage package's, read the same way by the control plane.
   .and(storageEnvSchema);
@@ -41,6 +50,7 @@ export const loadConfig = configLoader(schema, (env) => {
   const PUBLIC_URL = env.PUBLIC_URL ?? env.SERVER_URL;
   return {
     ...env,
+    RECORDER_ID: env.RECORDER_ID ?? `${hostname().replace(/[^\w.-]/g, '-').slice(0, 50)}-${process.pid}`,
     MEDIA_TOKEN_PUBLIC_KEY: env.MEDIA_TOKEN_PUBLIC_KEY ?? devPublicKey(env.DATA_DIR),
     RECORDER_WORK_DIR: env.RECORDER_WORK_DIR ?? join(env.DATA_DIR, 'recorder'),
     PUBLIC_URL,

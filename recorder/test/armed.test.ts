@@ -17,6 +17,7 @@ import { FLEET_ROUTER_CODECS, sameRouterCodecs } from '../src/live/armed';
 import type { RouterCodec } from '../src/capture/sdp';
 import { controlPlane, KEYS, reportToken, startBody, until } from './helpers/control-plane';
 import { frameNumbersIn } from './helpers/h264';
+import { scrape } from './helpers/metrics';
 import { TestPublisher } from './helpers/publisher';
 
 /**
@@ -130,13 +131,26 @@ describe('renditions armed before the host’s camera', () => {
     await until(async () => ((await readFile(file, 'utf8')) === JSON.stringify(codecs) ? true : undefined), 'the router’s codecs on disk', 5000);
   });
 
-  it('a live whose camera never comes: stopping it kills the armed FFmpegs and removes their directories', { timeout: 60_000 }, async () => {
+  it('a live whose camera never comes: an armed FFmpeg that dies is restarted; stopping the live kills the armed FFmpegs and removes their directories', { timeout: 60_000 }, async () => {
     const sid = randomUUID();
     await node.room(sid);
     await recorder.start(await startBody(sid, HOST, { id: 'armed-node', url: node.url }));
     await armed(sid, 3);
+    // A live being recorded from the start command: its armed renditions open, none capturing yet.
+    const during = await until(async () => {
+      const m = await scrape(recorder.metricsAddress);
+      return m.value('podlive_recorder_renditions_open') === 3 ? m : undefined;
+    }, 'the armed renditions counted', 10_000);
+    expect([during.value('podlive_recorder_lives'), during.value('podlive_recorder_renditions'), during.value('podlive_recorder_consumers')]).toEqual([1, 0, 0]);
+    // An FFmpeg that dies is started again, and counted.
+    const restartsBefore = during.sum('podlive_recorder_ffmpeg_restarts_total')!;
+    process.kill((await ffmpegsOf(sid))[0]!, 'SIGKILL');
+    await until(async () => ((await scrape(recorder.metricsAddress)).sum('podlive_recorder_ffmpeg_restarts_total')! > restartsBefore ? true : undefined), 'the restart counted', 10_000);
+    await armed(sid, 3);
     await recorder.stop(sid, await reportToken(sid));
     expect(await ffmpegsOf(sid)).toEqual([]);
+    const after = await scrape(recorder.metricsAddress);
+    expect([after.value('podlive_recorder_lives'), after.value('podlive_recorder_renditions_open')]).toEqual([0, 0]);
     const dir = join(config.RECORDER_WORK_DIR, sid);
     expect(existsSync(dir) ? (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.sdp')) : []).toEqual([]);
   });

@@ -47,12 +47,24 @@ describe.each([
   it('retries a failing job with backoff until it succeeds, and runs a job added twice once', async () => {
     const worker = flaky(2);
     queue = await open(worker.process);
+    const attempts: boolean[] = [];
+    const settled: string[] = [];
+    queue.observer.on('attempt', ({ ok, seconds }) => {
+      expect(seconds).toBeGreaterThanOrEqual(0);
+      attempts.push(ok);
+    });
+    queue.observer.on('settled', ({ result }) => settled.push(result));
     const sid = randomUUID();
     await queue.add(sid, `report-${sid}`);
     await queue.add(sid, `report-${sid}`);
     await queue.idle();
     expect(worker.done.has(sid)).toBe(true);
     expect(worker.calls.filter((c) => c === sid)).toHaveLength(3);
+    // What the metrics are told: each attempt, then the job done with once.
+    await until(() => settled.length > 0);
+    expect(attempts).toEqual([false, false, true]);
+    expect(settled).toEqual(['ok']);
+    expect(await queue.counts()).toEqual({ queued: 0, running: 0 });
   });
 });
 

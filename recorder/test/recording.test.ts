@@ -15,8 +15,10 @@ import { loadConfig, type RecorderConfig } from '../src/config';
 import { Recorder } from '../src/Recorder';
 import { readManifest } from '../src/live/manifest';
 import { controlPlane, KEYS, reportToken, startBody, until } from './helpers/control-plane';
+import { scrape } from './helpers/metrics';
 
 const CHUNK_SECONDS = 2;
+const METRICS_TOKEN = 'scrape-secret';
 
 const ffprobe = async (path: string) => JSON.parse((await promisify(execFile)('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', path])).stdout) as {
   streams: { codec_type: string; codec_name: string; width?: number; height?: number }[];
@@ -37,7 +39,7 @@ describe('recording a live: chunks while it runs, an MP4 per simulcast layer whe
     node = await MediaNode.start(sfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'rec-node', MEDIA_TOKEN_PUBLIC_KEY: KEYS.publicPem, RTC_PORT_BASE: String(await freeRtcPortBase(1)) }));
     publisher = await FilePublisher.start({ node, session: sessionId, key: KEYS.privateKey, userId: hostId });
     const dataDir = await mkdtemp(join(tmpdir(), 'podlive-recorder-'));
-    config = loadConfig({ DATA_DIR: dataDir, MEDIA_TOKEN_PUBLIC_KEY: KEYS.publicPem, SERVER_URL: plane.url, RECORDER_CHUNK_SECONDS: String(CHUNK_SECONDS) });
+    config = loadConfig({ DATA_DIR: dataDir, MEDIA_TOKEN_PUBLIC_KEY: KEYS.publicPem, SERVER_URL: plane.url, RECORDER_CHUNK_SECONDS: String(CHUNK_SECONDS), METRICS_TOKEN });
     recorder = await Recorder.create(config);
   }, 60_000);
 
@@ -69,6 +71,24 @@ describe('recording a live: chunks while it runs, an MP4 per simulcast layer whe
     const master = await recorder.storage.get(keys.liveMaster);
     expect((await buffer(master!.body)).toString()).toMatch(/RESOLUTION=1280x720[\s\S]*RESOLUTION=640x360[\s\S]*RESOLUTION=320x180/);
 
+    // Its /metrics while the live runs: only with the bearer token; one live, three renditions each
+    // fed the layer and the host's mic, the chunks in storage counted (the manifest lists a chunk after its upload).
+    expect((await scrape(recorder.metricsAddress)).status).toBe(401);
+    expect((await scrape(recorder.metricsAddress, 'wrong')).status).toBe(401);
+    const during = await scrape(recorder.metricsAddress, METRICS_TOKEN);
+    expect(during.status).toBe(200);
+    expect(during.value('podlive_recorder_lives')).toBe(1);
+    expect(during.value('podlive_recorder_renditions')).toBe(3);
+    expect(during.value('podlive_recorder_consumers')).toBe(6);
+    expect(during.value('podlive_recorder_chunks_uploaded_total{rendition="r2"}')).toBeGreaterThanOrEqual(3);
+    expect(during.sum('podlive_recorder_chunks_uploaded_total')).toBeGreaterThanOrEqual(9);
+    expect(during.sum('podlive_recorder_chunk_upload_failures_total')).toBe(0);
+    expect(during.sum('podlive_recorder_bytes_written_total')).toBeGreaterThan(9 * 1000);
+    expect(during.value('podlive_recorder_ffmpeg_restarts_total{rendition="r0"}')).toBeDefined();
+    expect(during.value('podlive_recorder_upload_lag_seconds')).toBeGreaterThanOrEqual(0);
+    expect(during.value('podlive_recorder_upload_lag_seconds')).toBeLessThan(30);
+    expect(during.value('podlive_recorder_finish_jobs{state="queued"}')).toBe(0);
+
     const recordedSec = (Date.now() - startedAt) / 1000;
     await recorder.stop(sessionId, await reportToken(sessionId));
     // Once uploaded, the local chunks, playlists and journals are gone.
@@ -80,6 +100,17 @@ describe('recording a live: chunks while it runs, an MP4 per simulcast layer whe
     expect(result.durationSec).toBeGreaterThan(recordedSec - 3);
     expect(result.durationSec).toBeLessThanOrEqual(Math.ceil(recordedSec) + 1);
     expect(plane.refused).toBe(0);
+    // The job counted once it is done with (just after its report); nothing left recording or waiting.
+    const after = await until(async () => {
+      const m = await scrape(recorder.metricsAddress, METRICS_TOKEN);
+      return (m.value('podlive_recorder_finish_jobs_total{result="ok"}') ?? 0) >= 1 ? m : undefined;
+    }, 'the finishing job counted', 10_000);
+    expect(after.value('podlive_recorder_finish_jobs_total{result="failed"}')).toBe(0);
+    expect(after.value('podlive_recorder_finish_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(after.value('podlive_recorder_finish_jobs{state="running"}')).toBe(0);
+    expect([after.value('podlive_recorder_lives'), after.value('podlive_recorder_renditions'), after.value('podlive_recorder_consumers')]).toEqual([0, 0, 0]);
+    expect(after.value('podlive_recorder_upload_lag_seconds')).toBe(0);
+    expect(after.sum('podlive_recorder_chunks_uploaded_total')).toBeGreaterThan(during.sum('podlive_recorder_chunks_uploaded_total')!);
 
     const dir = await mkdtemp(join(tmpdir(), 'podlive-recorder-check-'));
     for (const r of result.renditions) {

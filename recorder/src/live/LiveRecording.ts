@@ -11,6 +11,7 @@ import { freeUdpPortPairs } from '../capture/ports';
 import { buildSdp, sameRtpInput, type RouterCodec } from '../capture/sdp';
 import { renderLivePlaylist } from '../capture/playlist';
 import { files } from '../capture/ffmpeg-args';
+import type { CaptureMetrics } from '../metrics';
 import { ManifestStore } from './manifest';
 import { armRenditions, MAX_LAYERS, sameRouterCodecs, type ArmedRendition } from './armed';
 import { joinAsRecorder, type RecorderClient, type RecorderWire } from './signalling';
@@ -35,6 +36,8 @@ export interface LiveRecordingOptions {
   routerCodecs?: readonly RouterCodec[];
   /** Told the codecs of each router joined. */
   onRouterCodecs?: (codecs: RouterCodec[]) => void;
+  /** Told of FFmpeg's restarts, the files it writes and their uploads. */
+  metrics: CaptureMetrics;
 }
 
 type PlainConsumer = MediaResponses<RecorderWire>['createPlainConsumer'];
@@ -60,6 +63,8 @@ export class LiveRecording {
   readonly #manifest: ManifestStore;
   readonly #producers = new Map<string, ProducerInfo>();
   #captures = new Map<RenditionId, Capture>();
+  /** Every rendition started and not closed yet: armed, capturing or stopping. */
+  readonly #open = new Set<Rendition>();
   /** Renditions started at join, before the host's camera (see armed.ts); taken by the first start. */
   #armed: Promise<ArmedRendition[]> | undefined;
   /** The router codecs #armed was started on. */
@@ -102,6 +107,13 @@ export class LiveRecording {
 
   get manifest(): RecordingManifest {
     return this.#manifest.current;
+  }
+
+  /** What runs for this live now: renditions capturing, the node's consumers feeding them, renditions open (armed ones too). */
+  get running(): { renditions: number; consumers: number; open: number } {
+    let consumers = 0;
+    for (const capture of this.#captures.values()) consumers += capture.consumers.length;
+    return { renditions: this.#captures.size, consumers, open: this.#open.size };
   }
 
   /** The live moved to another origin: record from there. */
@@ -276,7 +288,7 @@ export class LiveRecording {
         // Asked from FFmpeg's start until it writes: nothing to ask before the layer is fed (by this peer).
         if (armed.videoConsumerId !== undefined) await this.#peer?.request('requestKeyFrame', { consumerId: armed.videoConsumerId });
       });
-      return Rendition.start(options).catch(async (err: unknown) => {
+      return Rendition.start(options).then((rendition) => this.#opened(rendition), async (err: unknown) => {
         await rm(options.workDir, { recursive: true, force: true });
         throw err;
       });
@@ -357,7 +369,7 @@ export class LiveRecording {
       // Its FFmpeg holds the ports the consumers send to: gone before the new one binds them.
       await this.#discard([armed]);
     }
-    rendition ??= await Rendition.start(this.#renditionOptions(r, buildSdp(streams), requestKeyFrame));
+    rendition ??= this.#opened(await Rendition.start(this.#renditionOptions(r, buildSdp(streams), requestKeyFrame)));
     rendition.on('init', (init) => this.#init(r, init));
     rendition.on('segment', (segment) => this.#segment(r, segment));
     try {
@@ -368,6 +380,15 @@ export class LiveRecording {
       throw err;
     }
     return { rendition, consumers: [video.id, ...audios.map((a) => a.id)] };
+  }
+
+  /** A rendition just started: counted open until it closes, its FFmpeg restarts counted. */
+  #opened(rendition: Rendition): Rendition {
+    if (rendition.closed) return rendition;
+    this.#open.add(rendition);
+    rendition.on('close', () => this.#open.delete(rendition));
+    rendition.on('discontinuity', () => this.#o.metrics.ffmpegRestarted(rendition.id));
+    return rendition;
   }
 
   async #stopCaptures(): Promise<void> {
@@ -390,14 +411,18 @@ export class LiveRecording {
    * in storage before the playlist lists it), each retried with backoff; a step that still fails
    * is logged and the next goes on (a missing chunk is a gap, not a stopped recording).
    */
-  #queue(what: string, step: () => Promise<void>): Promise<void> {
+  #queue(what: string, step: () => Promise<void>, settled?: (done: boolean) => void): Promise<void> {
     this.#uploads = this.#uploads
       .then(() => pRetry(step, { retries: 4, minTimeout: 200, factor: 2 }))
-      .catch((err: unknown) => logger.error({ sessionId: this.sessionId, what, err: (err as Error).message }, 'storage step failed'));
+      .then(() => settled?.(true), (err: unknown) => {
+        settled?.(false);
+        logger.error({ sessionId: this.sessionId, what, err: (err as Error).message }, 'storage step failed');
+      });
     return this.#uploads;
   }
 
   #init(r: RenditionId, init: InitSegment): void {
+    this.#o.metrics.written(r, init.bytes);
     void this.#queue(`init ${r}/${init.run}`, async () => {
       await this.#o.storage.put(this.#keys.init(r, init.run), await readFile(init.path), 'video/mp4');
       const video = (await probe(init.path)).streams.find((st) => st.codec_type === 'video');
@@ -406,9 +431,11 @@ export class LiveRecording {
   }
 
   #segment(r: RenditionId, segment: MediaSegment): void {
+    this.#o.metrics.written(r, segment.bytes);
+    const uploaded = this.#o.metrics.chunkWaiting(r);
     void this.#queue(`chunk ${r}/${segment.index}`, async () => {
       await this.#o.storage.put(this.#keys.segment(r, segment.index), await readFile(segment.path), 'video/iso.segment');
-    });
+    }, uploaded);
     void this.#queue(`playlist ${r}/${segment.index}`, async () => {
       await this.#manifest.add(r, { index: segment.index, run: segment.run, durationSec: segment.durationSec, bytes: segment.bytes, at: Date.now() });
       await this.#uploadPlaylist(r, false);
