@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { FLEET_DEAD_AFTER_MS, nodeStatusSchema, type FleetKeys, type NodeStatus } from '@podlive/shared/fleet';
+import { FLEET_DEAD_AFTER_MS, nodeLoadScore, nodeStatusSchema, type FleetKeys, type NodeStatus } from '@podlive/shared/fleet';
 
 export interface ListedNode {
   id: string;
@@ -25,12 +25,14 @@ export async function listNodes(redis: Redis, keys: FleetKeys, now = Date.now())
 
 /** A fixed-width table an operator reads in a terminal. */
 export function formatNodes(nodes: ListedNode[]): string {
-  const rows = [['NODE', 'STATE', 'REGION', 'WS URL', 'PEERS', 'CONSUMERS', 'CAPACITY', 'CPU/WORKER', 'EGRESS', 'SESSIONS', 'BEAT']];
+  const rows = [['NODE', 'STATE', 'REGION', 'WS URL', 'PEERS', 'VIEWERS', 'CONSUMERS', 'CAPACITY', 'USED', 'CPU/WORKER', 'EGRESS', 'SESSIONS', 'BEAT']];
   for (const n of nodes) {
     const s = n.status;
     const state = !n.alive ? 'dead' : s?.draining ? 'draining' : 'up';
     rows.push([
-      n.id, state, s?.region ?? '-', s?.publicWsUrl ?? '-', String(s?.load.peers ?? '-'), String(s?.load.consumers ?? '-'), String(s?.capacity ?? '-'),
+      n.id, state, s?.region ?? '-', s?.publicWsUrl ?? '-', String(s?.load.peers ?? '-'),
+      s ? String(Object.values(s.sessions).reduce((sum, x) => sum + x.viewers, 0)) : '-',
+      String(s?.load.consumers ?? '-'), String(s?.capacity ?? '-'), s ? `${Math.round(nodeLoadScore(s) * 100)}%` : '-',
       s ? s.load.workers.map((w) => `${Math.round(w.cpu * 100)}%`).join(' ') : '-',
       s ? `${(s.load.egressBps / 1e6).toFixed(1)} Mb/s` : '-',
       s ? String(Object.keys(s.sessions).length) : '-',

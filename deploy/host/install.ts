@@ -61,7 +61,8 @@ const PATHS = {
   units: '/etc/systemd/system',
 } as const;
 
-const PORTS = { server: 3000, web: 3001, recorder: 3002, sfu: 4443, rtc: 40000 } as const;
+/** `metrics`: the control plane's /metrics listener; the recorder's is the next port, media node i's `metrics + 10 + i` (127.0.0.1: Prometheus on this host scrapes them). */
+const PORTS = { server: 3000, web: 3001, recorder: 3002, sfu: 4443, rtc: 40000, metrics: 9464 } as const;
 const SECRETS = ['JWT_ACCESS_SECRET', 'JWT_REFRESH_SECRET', 'TURN_SECRET'] as const;
 const IP = /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-f:]+:[0-9a-f:]*$/i;
 
@@ -218,6 +219,7 @@ export async function install(o: InstallOptions, log: (line: string) => void = (
         RTC_LISTEN_IP: o.listenIp,
         RTC_ANNOUNCED_IP: o.publicIp !== undefined && o.publicIp !== o.listenIp ? o.publicIp : undefined,
         RTC_PORT_BASE: String(PORTS.rtc + 100 * i),
+        METRICS_PORT: String(PORTS.metrics + 10 + i),
         PORT: undefined,
       }),
     })),
@@ -227,7 +229,7 @@ export async function install(o: InstallOptions, log: (line: string) => void = (
     // Outgoing connections take local ports from 32768–60999: keep them off the media and relay ports.
     { path: at(PATHS.sysctl), mode: 0o644, ...rootIds, content: `# Written by deploy/host: the media nodes' and coturn's ports are never given to outgoing connections.\nnet.ipv4.ip_local_reserved_ports = ${PORTS.rtc}-${rtcEnd},${TURN_RELAY_PORTS.min}-${TURN_RELAY_PORTS.max}\n` },
     { path: at(PATHS.worker), mode: 0o755, ...rootIds, content: await readFile(o.workerBin) },
-    ...Object.entries(systemdUnits(layout, nodes, { server: PORTS.server, web: PORTS.web, recorder: PORTS.recorder }, behindProxyEnv(`http://127.0.0.1:${PORTS.server}`))).map(
+    ...Object.entries(systemdUnits(layout, nodes, { server: PORTS.server, web: PORTS.web, recorder: PORTS.recorder, serverMetrics: PORTS.metrics, recorderMetrics: PORTS.metrics + 1 }, behindProxyEnv(`http://127.0.0.1:${PORTS.server}`))).map(
       ([name, content]): FileSpec => ({ path: at(join(PATHS.units, name)), mode: 0o644, ...rootIds, content }),
     ),
   ];

@@ -93,6 +93,9 @@ export interface HostPorts {
   server: number;
   web: number;
   recorder: number;
+  /** The /metrics listeners (on 127.0.0.1, the default METRICS_HOST). */
+  serverMetrics: number;
+  recorderMetrics: number;
 }
 
 /** File name → unit text, for /etc/systemd/system; `webEnv`: the web app's behind-the-proxy settings. */
@@ -114,7 +117,7 @@ export function systemdUnits(layout: HostLayout, nodeIds: readonly string[], por
       description: 'PodLive control plane (pages, /api, /ws)',
       dir: 'server',
       args: tsx,
-      env: [`PORT=${ports.server}`],
+      env: [`PORT=${ports.server}`, `METRICS_PORT=${ports.serverMetrics}`],
       after: ['postgresql.service', 'redis-server.service'],
       memoryMax: '2G',
     }),
@@ -123,7 +126,7 @@ export function systemdUnits(layout: HostLayout, nodeIds: readonly string[], por
       description: 'PodLive recorder (FFmpeg per live, finished recordings to storage)',
       dir: 'recorder',
       args: tsx,
-      env: [`RECORDER_PORT=${ports.recorder}`],
+      env: [`RECORDER_PORT=${ports.recorder}`, `METRICS_PORT=${ports.recorderMetrics}`],
       after: ['podlive-server.service'],
       memoryMax: '4G',
     }),

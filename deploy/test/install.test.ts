@@ -201,6 +201,9 @@ describe('npm run deploy -- install (deploy/host)', () => {
       healthy(3002, await startUnit('podlive-recorder.service', '')),
       healthy(4444, await startUnit('podlive-sfu@.service', 'node1')),
     ]);
+    // Each serves /metrics on its fixed port, on 127.0.0.1 (Prometheus on this host scrapes them).
+    const scraped = await Promise.all([9464, 9465, 9474].map(async (port) => /^# TYPE process_cpu_seconds_total counter$/m.test(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())));
+    expect(scraped).toEqual([true, true, true]);
     // The data directory belongs to the service user, who wrote the control plane's secrets there.
     const secrets = await stat(join(root, 'var/lib/podlive/secrets'));
     expect(secrets.uid).toBe(await idOf('-u', 'podlive'));

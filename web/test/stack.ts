@@ -150,7 +150,7 @@ export const PASSWORD = 'correct horse battery staple';
  * A new account signed in on `page`: registered and verified through the API (faster than the
  * pages), then logged in through /login, landing on `path`. Resolves with the user's id.
  */
-export async function signIn(stack: Stack, page: Page, o: { handle: string; displayName: string; path: string }): Promise<string> {
+export async function signIn(stack: Pick<Stack, 'url' | 'latestCode'>, page: Page, o: { handle: string; displayName: string; path: string }): Promise<string> {
   const email = `${o.handle}@example.com`;
   const post = (path: string, body: unknown) =>
     fetch(`${stack.url}/api/auth/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
