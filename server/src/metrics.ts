@@ -11,7 +11,7 @@ export interface ServerMetricSources {
   wsConnections(): number;
   /** This replica's watching viewers per live. */
   viewersByLive(): ReadonlyMap<string, number>;
-  /** Lives by state, from the database (every replica reports the same: dashboards take max()). */
+  /** Lives scheduled and live, from the database (every replica reports the same: dashboards take max()). */
   livesByState?(): Promise<Record<string, number>>;
   /** Round trips, in seconds. */
   pingDatabase?(): Promise<number>;
@@ -91,9 +91,9 @@ export class ServerMetrics {
     } });
     const { livesByState, pingDatabase, pingBus } = sources;
     if (livesByState !== undefined) {
-      new Gauge({ name: 'podlive_lives', help: 'Lives by state (scheduled, live, ended), from the database', labelNames: ['state'] as const, registers, async collect() {
+      new Gauge({ name: 'podlive_lives', help: 'Lives scheduled and on air, from the database', labelNames: ['state'] as const, registers, async collect() {
         const counts = await livesByState();
-        for (const state of ['scheduled', 'live', 'ended']) this.set({ state }, counts[state] ?? 0);
+        for (const state of ['scheduled', 'live']) this.set({ state }, counts[state] ?? 0);
       } });
     }
     if (pingDatabase !== undefined) {
