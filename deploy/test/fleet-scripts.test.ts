@@ -55,7 +55,7 @@ describe('fleet operator scripts (real node processes, real Redis)', () => {
     }
     const { stdout } = await cli('list');
     expect(stdout).toMatch(/^NODE\s+STATE\s+REGION/);
-    expect(stdout).toMatch(/n1\s+up\s+test\s+ws:\/\/127\.0\.0\.21:\d+\s+0\s+0\s+0\s+500\s+\d+%/);
+    expect(stdout).toMatch(/n1\s+up\s+test\s+ws:\/\/127\.0\.0\.21:\d+\s+0\s+0\s+0\s+640\s+\d+%/);
     expect(stdout).toMatch(/n2\s+up\s+test/);
 
     const drained = await cli('drain', 'n1', '--timeout', '30');

@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { z } from 'zod';
 import { configLoader, envSchemas } from '@podlive/shared/env';
+import { CONSUMERS_PER_WORKER } from '@podlive/shared/fleet';
 import { metricsEnvSchema } from '@podlive/shared/metrics';
 import { devPublicKey, keyVariables, type TokenVerifyingKey } from '@podlive/shared/tokens';
 
@@ -53,7 +54,7 @@ const schema = z.object({
   REDIS_PREFIX: envSchemas.redisPrefix,
   /** Region label reported to placement. */
   SFU_REGION: envSchemas.name('local'),
-  /** Consumers this node is meant to carry in all (default 500 per worker). */
+  /** Consumers this node is meant to carry in all (default CONSUMERS_PER_WORKER × workers: the measured per-core figure with headroom). */
   SFU_CAPACITY: z.coerce.number().int().min(1).optional(),
   /** The HTTP URL the control plane reaches /control on (default http://SFU_CONTROL_HOST:<bound port>). */
   SFU_CONTROL_URL: envSchemas.url.optional(),
@@ -92,6 +93,6 @@ export type SfuConfig = Readonly<
 export const loadConfig: (env?: NodeJS.ProcessEnv) => SfuConfig = configLoader(schema, (parsed) => ({
   ...parsed,
   MEDIA_TOKEN_PUBLIC_KEY: parsed.MEDIA_TOKEN_PUBLIC_KEY ?? devPublicKey(parsed.DATA_DIR),
-  SFU_CAPACITY: parsed.SFU_CAPACITY ?? parsed.SFU_WORKERS * 500,
+  SFU_CAPACITY: parsed.SFU_CAPACITY ?? parsed.SFU_WORKERS * CONSUMERS_PER_WORKER,
   SFU_CONTROL_PORT: parsed.SFU_CONTROL_PORT ?? (parsed.SFU_PORT === 0 ? 0 : parsed.SFU_PORT + 1),
 }));

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricsTargetsKey } from '@podlive/shared/metrics';
+import { CONSUMERS_PER_WORKER } from '@podlive/shared/fleet';
 import { MediaNode } from '../src/MediaNode';
 import { SyntheticPublisher } from '../load/synthetic-publisher';
 import { Viewer } from '../load/viewer';
@@ -99,7 +100,7 @@ describe('the node’s Prometheus endpoint', () => {
     expect(value(m, 'podlive_sfu_keyframe_requests_total')).toBeGreaterThanOrEqual(2); // each viewer's video consumer, resumed
     expect(value(m, 'podlive_sfu_joins_total', { role: 'viewer', result: 'ok' })).toBe(2);
     expect(value(m, 'podlive_sfu_joins_total', { role: 'host', result: 'ok' })).toBe(1);
-    expect(value(m, 'podlive_sfu_capacity_consumers')).toBe(500);
+    expect(value(m, 'podlive_sfu_capacity_consumers')).toBe(CONSUMERS_PER_WORKER);
     expect(value(m, 'podlive_sfu_capacity_used_ratio')).toBeGreaterThan(0);
     expect(value(m, 'podlive_sfu_draining')).toBe(0);
     expect(value(m, 'podlive_sfu_pipe_transports')).toBe(0);

@@ -27,6 +27,13 @@ export const FLEET_PLACEMENT_WINDOW_MS = 10_000;
 /** A node request's deadline (pipe set-up between nodes). */
 export const FLEET_RPC_TIMEOUT_MS = 3000;
 export const DEFAULT_REDIS_PREFIX = 'podlive:';
+/**
+ * A node's default capacity per mediasoup worker, in consumers: 80 % of what one worker core
+ * carried before saturating in `npm run bench` (deploy/bench/REPORT.md, fan-out: 800 video
+ * consumers per core, 920 audio-only, on this 2-core machine). SFU_CAPACITY overrides it for a
+ * node whose cores are faster or slower.
+ */
+export const CONSUMERS_PER_WORKER = 640;
 
 export function fleetKeys(prefix = DEFAULT_REDIS_PREFIX) {
   return {
@@ -36,6 +43,8 @@ export function fleetKeys(prefix = DEFAULT_REDIS_PREFIX) {
     session: (sid: string) => `${prefix}fleet:session:${sid}`,
     sessionLock: (sid: string) => `${prefix}fleet:session:${sid}:lock`,
     placed: (sid: string, nodeId: string) => `${prefix}fleet:placed:${sid}:${nodeId}`,
+    /** Recent placements on a node for every live (member = the placement's id, score = ms): its capacity check. */
+    nodePlaced: (nodeId: string) => `${prefix}fleet:node-placed:${nodeId}`,
     /** Set (with a TTL) when the control plane ended the live: no node makes its room again. */
     ended: (sid: string) => `${prefix}fleet:ended:${sid}`,
   };

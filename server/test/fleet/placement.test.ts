@@ -217,6 +217,47 @@ describe('FleetPlacement: viewers', () => {
   });
 });
 
+describe('FleetPlacement: capacity', () => {
+  const settled = async <T>(promises: Promise<T>[]) => {
+    const results = await Promise.allSettled(promises);
+    return {
+      placed: results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])),
+      refused: results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : [])),
+    };
+  };
+
+  it('never sends a viewer to a node at capacity, even as the fallback, and refuses when every node is full', async () => {
+    const { fleet, placement } = setup(100);
+    const id = sid();
+    // The origin is full by its own report; the edge has room for 3 viewers (2 consumers each).
+    await fleet.heartbeat('origin', { capacity: 1000, consumers: 999 });
+    await fleet.heartbeat('edge', { capacity: 10, consumers: 4 });
+    for (let i = 0; i < 3; i++) expect((await placement.forViewer(id, 'origin')).id).toBe('edge');
+    await serviceUnavailable(placement.forViewer(id, 'origin'));
+    // Another live gets nothing there either: the capacity is the node's, whatever the live.
+    await serviceUnavailable(placement.forViewer(sid(), 'origin'));
+    // The node reports again (its 3 viewers joined: 6 consumers more) and one left: room for one.
+    await fleet.heartbeat('edge', { capacity: 10, consumers: 8 });
+    expect((await placement.forViewer(id, 'origin')).id).toBe('edge');
+    await serviceUnavailable(placement.forViewer(id, 'origin'));
+  });
+
+  it('concurrent joins of three lives through two replicas fill every node exactly to its capacity, and no further', async () => {
+    const { fleet, placement, replica } = setup(1000);
+    const other = replica();
+    const lives = [sid(), sid(), sid()];
+    const room = { origin: 20, e1: 30, e2: 10, e3: 40 } as const;
+    for (const [node, viewers] of Object.entries(room)) await fleet.heartbeat(node, { capacity: 1000, consumers: 1000 - 2 * viewers });
+    const total = Object.values(room).reduce((a, b) => a + b, 0);
+    const { placed, refused } = await settled(Array.from({ length: total + 25 }, (_, i) => (i % 2 === 0 ? placement : other).forViewer(lives[i % 3]!, 'origin')));
+    const perNode: Record<string, number> = {};
+    for (const node of placed) perNode[node.id] = (perNode[node.id] ?? 0) + 1;
+    expect(perNode).toEqual(room);
+    expect(refused).toHaveLength(25);
+    for (const err of refused) expect((err as ApiError).code).toBe('SERVICE_UNAVAILABLE');
+  });
+});
+
 describe('FleetPlacement: nodes', () => {
   it('knows alive nodes (draining too), not dead or unknown ones', async () => {
     const { fleet, placement } = setup();

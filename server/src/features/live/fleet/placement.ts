@@ -75,8 +75,10 @@ export class FleetPlacement implements Placement {
   /**
    * Fills the session's edges in id order up to the edge limit; when all are full, opens a new edge
    * on the least loaded node not carrying the session; then the origin; then the least full edge
-   * over the limit. Draining and excluded nodes take nobody. The decision and its record are one
-   * Lua script (see reserve.ts).
+   * over the limit. Draining and excluded nodes take nobody, nor does a node at capacity (its
+   * reported consumers and the viewers placed on it since, for any live, leave no room for one
+   * more viewer's): SERVICE_UNAVAILABLE when every node is full. The decision and its record are
+   * one Lua script (see reserve.ts).
    */
   async forViewer(sessionId: string, originNodeId: string, options: ViewerPlacementOptions = {}): Promise<NodeRef> {
     const now = Date.now();
@@ -86,16 +88,19 @@ export class FleetPlacement implements Placement {
     const candidates = [...alive.values()].filter((s) => open(s) && s.id !== originId).sort(byId);
     const ranks = new Map([...candidates].sort(byLoad).map((s, rank) => [s.id, rank]));
     const originStatus = originId === null ? undefined : alive.get(originId);
+    const candidate = (s: NodeStatus) => ({
+      placedKey: this.#keys.placed(sessionId, s.id),
+      nodePlacedKey: this.#keys.nodePlaced(s.id),
+      room: s.capacity - s.load.consumers,
+      // A node reporting the session's room carries it even before it has (re)attached in the tree.
+      carrying: tree.parents.has(s.id) || s.sessions[sessionId] !== undefined,
+      reportedViewers: s.sessions[sessionId]?.viewers ?? 0,
+      reportedAt: s.ts,
+      rank: ranks.get(s.id) ?? 0,
+    });
     const reserved = await reserveViewer(this.#redis, {
-      candidates: candidates.map((s) => ({
-        placedKey: this.#keys.placed(sessionId, s.id),
-        // A node reporting the session's room carries it even before it has (re)attached in the tree.
-        carrying: tree.parents.has(s.id) || s.sessions[sessionId] !== undefined,
-        reportedViewers: s.sessions[sessionId]?.viewers ?? 0,
-        reportedAt: s.ts,
-        rank: ranks.get(s.id) ?? 0,
-      })),
-      originPlacedKey: originStatus !== undefined && open(originStatus) ? this.#keys.placed(sessionId, originStatus.id) : null,
+      candidates: candidates.map(candidate),
+      origin: originStatus !== undefined && open(originStatus) ? candidate(originStatus) : null,
       now,
       windowMs: FLEET_PLACEMENT_WINDOW_MS,
       limit: this.#edgeLimit,
