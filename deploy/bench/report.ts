@@ -28,6 +28,17 @@ interface Rec {
   tenMinutes: { durationSec: number; sizeBytes: number; renditions: string[]; finishMs: number; endLiveToPlayableMs: number; endLiveToAllRenditionsMs: number } | null;
 }
 
+interface Viewers100k {
+  viewers: number; rate: number; rampSeconds: number; achievedPerSecond: number; skippedOverInFlightCap: number; replicas: number;
+  fleet: { nodes: number; workersPerNode: number; consumersPerWorker: number; capacityViewersPerNode: number; fanout: number };
+  tokenMs: Summary; tokenWebRtcMs: Summary; webrtc: number; hls: number; failed: number; failedStatuses: number[]; nodesUsed: number;
+  maxConsumersOverCapacity: number; nodesAboveCapacity: string[];
+  origin: { id: string; feeds: number; egressMbps: number; withoutTreeMbps: number };
+  hlsOrigin: { perCacheRequestsPerSecond: number; withoutCacheRequestsPerSecond: number; caches: { caches: number; requestsPerSecond: number }[] };
+  serverCpuMsPerToken: number; loadAverage: number[];
+  perSecond: { second: number; webrtc: number; hls: number; p99Ms: number }[];
+}
+
 const p = (s: Summary | undefined) => (s && s.n ? `p50 ${s.p50} · p95 ${s.p95} · p99 ${s.p99} ms (n=${s.n})` : 'not measured');
 const machineLine = (m: Machine) => `${m.cpuModel}, ${m.cores} cores, ${m.memGiB} GiB, ${m.os}, Node ${m.node}, commit ${m.commit}, ${m.date.slice(0, 16).replace('T', ' ')} UTC`;
 
@@ -191,6 +202,28 @@ export async function writeReport(): Promise<void> {
     md.push('');
     rows.push(`| Lighthouse (mobile, simulated slow 4G), performance · a11y · BP · SEO | ${ld.pages.map((pg) => `${pg.path} ${pg.scores.performance}·${pg.scores.accessibility}·${pg.scores['best-practices']}·${pg.scores.seo}`).join('; ')} |`);
   } else rows.push('| Lighthouse | not measured (see report) |');
+
+  const hk = results.get('viewers-100k');
+  section(hk, '8. 100,000 viewers (simulated fleet, real control plane and placement)');
+  const hd = hk?.data as Viewers100k | null | undefined;
+  if (hd) {
+    const f = hd.fleet;
+    md.push(
+      `- fleet: ${f.nodes} simulated nodes × ${f.workersPerNode} workers × ${f.consumersPerWorker} consumers = ${f.capacityViewersPerNode} viewers per node, ${f.nodes * f.capacityViewersPerNode} in all; relay fan-out ${f.fanout}; ${hd.replicas} control plane replicas`,
+      `- ${hd.viewers} token requests offered at ${hd.rate}/s: sent over ${hd.rampSeconds} s (${hd.achievedPerSecond}/s achieved${hd.skippedOverInFlightCap ? `, ${hd.skippedOverInFlightCap} skipped over the in-flight cap` : ''}); machine load ${hd.loadAverage.join(' → ')}`,
+      `- token request → answer: all ${p(hd.tokenMs)}; WebRTC answers ${p(hd.tokenWebRtcMs)}; ${hd.serverCpuMsPerToken} ms of server CPU per request`,
+      `- **${hd.webrtc} on WebRTC, ${hd.hls} past capacity (→ HLS)**, ${hd.failed} failed${hd.failed ? ` (${hd.failedStatuses.join(', ')})` : ''}; ${hd.nodesUsed} nodes used; fullest node at ${Math.round(hd.maxConsumersOverCapacity * 1000) / 10} % of its capacity${hd.nodesAboveCapacity.length ? `; **above capacity: ${hd.nodesAboveCapacity.join(', ')}**` : ', none above'}`,
+      `- origin egress for the live: it feeds ${hd.origin.feeds} nodes in the relay tree → ${hd.origin.egressMbps} Mbit/s (every edge fed by the origin would be ${hd.origin.withoutTreeMbps} Mbit/s)`,
+      `- the HLS tier's requests on the origin (computed): ${hd.hlsOrigin.perCacheRequestsPerSecond}/s per cache (${hd.hlsOrigin.caches.map((c) => `${c.caches} caches: ${c.requestsPerSecond}/s`).join(', ')}), against ${hd.hlsOrigin.withoutCacheRequestsPerSecond}/s if the ${hd.hls} HLS viewers reached it directly`,
+      '',
+    );
+    md.push(await plot('viewers-100k', lineChart('100,000 viewer joins: answers per second and token p99', 'seconds', 'per second / ms', [
+      { name: 'WebRTC slots /s', points: hd.perSecond.map((s) => [s.second, s.webrtc]) },
+      { name: 'past capacity (HLS) /s', points: hd.perSecond.map((s) => [s.second, s.hls]) },
+      { name: 'token p99 ms', points: hd.perSecond.map((s) => [s.second, s.p99Ms]) },
+    ])), '');
+    rows.push(`| ${hd.viewers} viewer joins offered at ${hd.rate}/s (simulated ${f.nodes}-node fleet, ${hd.replicas} replicas on this machine): achieved rate; token p50 · p99; WebRTC / past capacity (HLS) | ${hd.achievedPerSecond}/s${hd.skippedOverInFlightCap ? ` (${hd.skippedOverInFlightCap} not sent: ${hd.viewers - hd.skippedOverInFlightCap} requests)` : ''}; ${hd.tokenMs.p50} · ${hd.tokenMs.p99} ms (queueing: the machine saturates); ${hd.webrtc} / ${hd.hls}, ${hd.nodesUsed} nodes, none above capacity: ${hd.nodesAboveCapacity.length === 0 ? 'yes' : 'no'}; origin feeds ${hd.origin.feeds} nodes |`);
+  } else rows.push('| 100,000 viewers | not measured (see report) |');
 
   await writeFile(`${HERE}REPORT.md`, `${md.join('\n')}\n`);
   // One `npm run bench` writes every result within its run; results from separate runs say so.

@@ -20,6 +20,7 @@ const BENCHES: { name: string; file: string; title: string; timeoutS: number }[]
   { name: 'join-time', file: 'join-time.ts', title: 'Join time (Chromium)', timeoutS: 300 },
   { name: 'recording', file: 'recording.ts', title: 'Recording', timeoutS: 420 },
   { name: 'lighthouse', file: 'lighthouse.ts', title: 'Lighthouse (Chromium)', timeoutS: 600 },
+  { name: 'viewers-100k', file: 'viewers-100k.ts', title: 'The 100,000-viewer simulation', timeoutS: 600 },
 ];
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });

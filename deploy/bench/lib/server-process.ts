@@ -32,8 +32,17 @@ export interface ServerProcess {
 
 const SELF = fileURLToPath(import.meta.url);
 
-export function startServerProcess(): Promise<ServerProcess> {
-  const child = fork(SELF, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_SERVER_CHILD: '1', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/**
+ * `fleet`: a control plane replica of a fleet instead (no media node of its own): placement over
+ * the nodes registered in Redis under `prefix`, on a database several replicas share.
+ */
+export interface ServerProcessOptions {
+  fleet?: { redisUrl: string; prefix: string; databaseUrl: string; dataDir: string; privateKeyPem: string; edgeLimit?: number };
+}
+
+export function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const fleetEnv = options.fleet === undefined ? {} : { BENCH_SERVER_FLEET: JSON.stringify(options.fleet) };
+  const child = fork(SELF, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_SERVER_CHILD: '1', LOG_LEVEL: 'warn', ...fleetEnv }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ask = <T extends FromChild['type']>(m: ToChild, answer: T) => new Promise<Extract<FromChild, { type: T }>>((res) => {
     const on = (r: FromChild) => {
       if (r.type !== answer) return;
@@ -74,13 +83,23 @@ async function childMain(): Promise<void> {
   const { loadConfig: loadSfuConfig } = await import('@podlive/sfu/config');
   const { freeRtcPortBase } = await import('@podlive/shared/testing/ports');
   const { testKeyPair } = await import('@podlive/shared/testing/keys');
+  const fleet = process.env.BENCH_SERVER_FLEET === undefined ? undefined : (JSON.parse(process.env.BENCH_SERVER_FLEET) as NonNullable<ServerProcessOptions['fleet']>);
   const keys = testKeyPair();
-  const dataDir = await mkdtemp(join(tmpdir(), 'podlive-bench-server-'));
-  const db = await createTestDb('postgres');
-  const node = await MediaNode.start(loadSfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'local', MEDIA_TOKEN_PUBLIC_KEY: keys.publicPem, SFU_CONNECTS_PER_MINUTE: '0', RTC_PORT_BASE: String(await freeRtcPortBase(1)), DATA_DIR: dataDir }));
-  const base = loadConfig({ DATA_DIR: dataDir, SFU_URL: node.controlUrl, SFU_NODE_ID: 'local', SFU_PUBLIC_WS_URL: node.publicWsUrl, MEDIA_TOKEN_PRIVATE_KEY: keys.privatePem, LOG_LEVEL: 'warn' });
+  const dataDir = fleet?.dataDir ?? (await mkdtemp(join(tmpdir(), 'podlive-bench-server-')));
+  const { openDatabase } = await import('@podlive/server/db');
+  const db = fleet === undefined ? await createTestDb('postgres') : undefined;
+  const node = fleet !== undefined ? undefined : await MediaNode.start(loadSfuConfig({ SFU_PORT: '0', SFU_WORKERS: '1', SFU_NODE_ID: 'local', MEDIA_TOKEN_PUBLIC_KEY: keys.publicPem, SFU_CONNECTS_PER_MINUTE: '0', RTC_PORT_BASE: String(await freeRtcPortBase(1)), DATA_DIR: dataDir }));
+  const base = loadConfig(
+    fleet === undefined
+      ? { DATA_DIR: dataDir, SFU_URL: node!.controlUrl, SFU_NODE_ID: 'local', SFU_PUBLIC_WS_URL: node!.publicWsUrl, MEDIA_TOKEN_PRIVATE_KEY: keys.privatePem, LOG_LEVEL: 'warn' }
+      : {
+          DATA_DIR: dataDir, DATABASE_URL: fleet.databaseUrl, REDIS_URL: fleet.redisUrl, REDIS_PREFIX: fleet.prefix, SFU_PLACEMENT: 'fleet',
+          ...(fleet.edgeLimit === undefined ? {} : { SFU_EDGE_LIMIT: String(fleet.edgeLimit) }), MEDIA_TOKEN_PRIVATE_KEY: fleet.privateKeyPem, LOG_LEVEL: 'warn',
+        },
+  );
+  const database = db === undefined ? await openDatabase(base) : databaseHandle(db);
   const rules = Object.fromEntries(Object.keys(DEFAULT_RATE_LIMITS.rules).map((name) => [name, { max: 1_000_000, windowSec: 60 }]));
-  const app = build({ ...base, passwordHash: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, rateLimits: { ...DEFAULT_RATE_LIMITS, rules: rules as typeof DEFAULT_RATE_LIMITS.rules } }, { db: databaseHandle(db) });
+  const app = build({ ...base, passwordHash: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, rateLimits: { ...DEFAULT_RATE_LIMITS, rules: rules as typeof DEFAULT_RATE_LIMITS.rules } }, { db: database });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
@@ -112,8 +131,9 @@ async function childMain(): Promise<void> {
     if (m.type === 'stop') {
       void (async () => {
         await app.close();
-        await node.close();
-        await db.close();
+        await node?.close();
+        if (db === undefined) await database.close();
+        else await db.close();
         process.exit(0);
       })();
     }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/errors';
 import { FleetPlacement } from '../../src/features/live/fleet/placement';
+import { CONNECT_GRACE_MS } from '../../src/features/live/fleet/reserve';
 import { setOrigin } from '../../src/features/live/fleet/set-origin';
 import { captureLogger } from '../helpers';
 import { FakeFleet, REDIS_URL, redisClient } from './registry';
@@ -236,7 +237,13 @@ describe('FleetPlacement: capacity', () => {
     await serviceUnavailable(placement.forViewer(id, 'origin'));
     // Another live gets nothing there either: the capacity is the node's, whatever the live.
     await serviceUnavailable(placement.forViewer(sid(), 'origin'));
-    // The node reports again (its 3 viewers joined: 6 consumers more) and one left: room for one.
+    // The node reports again just after: the 3 may not have connected yet, so they still count.
+    await fleet.heartbeat('edge', { capacity: 10, consumers: 8 });
+    await serviceUnavailable(placement.forViewer(id, 'origin'));
+    // Reported again past the connect grace (the 3 placed that long ago; they joined: 6 consumers
+    // more; one left): room for one.
+    const placed = await redis.zrange(fleet.keys.nodePlaced('edge'), 0, -1);
+    for (const member of placed) await redis.zadd(fleet.keys.nodePlaced('edge'), Date.now() - CONNECT_GRACE_MS - 1000, member);
     await fleet.heartbeat('edge', { capacity: 10, consumers: 8 });
     expect((await placement.forViewer(id, 'origin')).id).toBe('edge');
     await serviceUnavailable(placement.forViewer(id, 'origin'));
