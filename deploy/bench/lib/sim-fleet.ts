@@ -78,7 +78,11 @@ export class SimFleet {
         const members = await this.redis.zrange(this.keys.placed(sid, node.id), 0, -1);
         const seen = node.seen.get(sid) ?? new Set<string>();
         let added = 0;
-        for (const m of members) if (!seen.has(m)) (seen.add(m), added++);
+        for (const m of members) {
+          if (seen.has(m)) continue;
+          seen.add(m);
+          added++;
+        }
         node.seen.set(sid, seen);
         if (added > 0) node.viewers.set(sid, (node.viewers.get(sid) ?? 0) + added);
       }
