@@ -53,9 +53,10 @@ export function toApiError(error: unknown): ApiError {
 }
 
 function sendError(request: FastifyRequest, reply: FastifyReply, error: ApiError) {
-  // "No node has room now" is an answer under load, not a fault: one warn line, no stack per request.
-  if (error.code === 'SERVICE_UNAVAILABLE' && error.cause === undefined) request.log.warn({ code: error.code, status: error.statusCode }, error.message);
-  else if (error.statusCode >= 500) request.log.error({ err: error.cause ?? error, code: error.code }, 'request failed');
+  // A 5xx made on purpose, with no error behind it ("no media node has room now"), is an answer
+  // under load, not a fault: one warn line, no stack per request. A fault is logged with its cause.
+  if (error.statusCode >= 500 && error.cause === undefined) request.log.warn({ code: error.code, status: error.statusCode }, error.message);
+  else if (error.statusCode >= 500) request.log.error({ err: error.cause, code: error.code }, 'request failed');
   else request.log.info({ code: error.code, status: error.statusCode }, error.message);
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send(error.toBody());
 }
