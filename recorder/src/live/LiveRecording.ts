@@ -1,24 +1,19 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import ffmpeg from 'fluent-ffmpeg';
-import pRetry from 'p-retry';
 import type { Storage } from '@podlive/storage';
 import type { MediaResponses, ProducerInfo } from '@podlive/shared/protocol';
 import { createLogger } from '@podlive/shared/logger';
-import { recordingKeys, type RecorderStartBody, type RecordingManifest, type RenditionId } from '@podlive/shared/recording';
-import { Rendition, type InitSegment, type MediaSegment, type RenditionOptions } from '../capture/Rendition';
+import type { RecorderStartBody, RecordingManifest, RenditionId } from '@podlive/shared/recording';
+import { Rendition, type RenditionOptions } from '../capture/Rendition';
 import { freeUdpPortPairs } from '../capture/ports';
 import { buildSdp, sameRtpInput, type RouterCodec } from '../capture/sdp';
-import { renderLivePlaylist } from '../capture/playlist';
-import { files } from '../capture/ffmpeg-args';
 import type { CaptureMetrics } from '../metrics';
 import { ManifestStore } from './manifest';
+import { RecordingUploads } from './uploads';
 import { armRenditions, MAX_LAYERS, sameRouterCodecs, type ArmedRendition } from './armed';
 import { joinAsRecorder, type RecorderClient, type RecorderWire } from './signalling';
 
 const logger = createLogger('recorder').child({ module: 'LiveRecording' });
-
-const probe = (path: string) => new Promise<ffmpeg.FfprobeData>((resolve, reject) => ffmpeg.ffprobe(path, (err: Error | null, data) => (err ? reject(err) : resolve(data))));
 
 export interface LiveRecordingOptions {
   start: RecorderStartBody;
@@ -50,7 +45,7 @@ interface Capture {
 /**
  * The recording of one live while it runs: joined to the origin as the `recorder` role, one
  * Rendition (FFmpeg) per simulcast layer of the host's camera, each fed the host's layer, the
- * host's mic and every guest's mic (mixed) over PlainTransports. Every chunk is uploaded as soon
+ * host's mic and every guest's mic (mixed) over PlainTransports. Every chunk is uploaded (RecordingUploads) as soon
  * as FFmpeg closes it, then the rendition's live playlist, then the manifest. When what is
  * recorded changes (the host reconnects or moves to another origin, a guest starts or stops
  * speaking), the renditions restart on the new producers and number on: one discontinuity, about
@@ -59,8 +54,8 @@ interface Capture {
 export class LiveRecording {
   readonly sessionId: string;
   readonly #o: LiveRecordingOptions;
-  readonly #keys: ReturnType<typeof recordingKeys>;
   readonly #manifest: ManifestStore;
+  readonly #uploads: RecordingUploads;
   readonly #producers = new Map<string, ProducerInfo>();
   #captures = new Map<RenditionId, Capture>();
   /** Every rendition started and not closed yet: armed, capturing or stopping. */
@@ -79,10 +74,10 @@ export class LiveRecording {
     this.#o = o;
     this.sessionId = o.start.sessionId;
     this.#node = o.start.node;
-    this.#keys = recordingKeys(this.sessionId);
     this.#manifest = new ManifestStore(o.storage, o.manifest ?? {
       sessionId: o.start.sessionId, hostId: o.start.hostId, startedAt: Date.now(), endedAt: null, renditions: {},
     });
+    this.#uploads = new RecordingUploads({ storage: o.storage, manifest: this.#manifest, metrics: o.metrics, segmentSeconds: o.segmentSeconds, sessionId: this.sessionId });
   }
 
   /**
@@ -133,8 +128,7 @@ export class LiveRecording {
       // Media must still flow while FFmpeg stops (see #stopCaptures): leave the node after.
       await this.#stopCaptures();
       this.#peer?.peer.close();
-      await this.#manifest.end();
-      for (const r of Object.keys(this.#manifest.current.renditions) as RenditionId[]) await this.#uploadPlaylist(r, true);
+      await this.#uploads.end();
       logger.info({ sessionId: this.sessionId }, 'recording stopped');
     });
   }
@@ -370,8 +364,8 @@ export class LiveRecording {
       await this.#discard([armed]);
     }
     rendition ??= this.#opened(await Rendition.start(this.#renditionOptions(r, buildSdp(streams), requestKeyFrame)));
-    rendition.on('init', (init) => this.#init(r, init));
-    rendition.on('segment', (segment) => this.#segment(r, segment));
+    rendition.on('init', (init) => this.#uploads.init(r, init));
+    rendition.on('segment', (segment) => this.#uploads.segment(r, segment));
     try {
       await Promise.all([video, ...audios].map((c) => peer.request('resumeConsumer', { consumerId: c.id })));
     } catch (err) {
@@ -399,59 +393,8 @@ export class LiveRecording {
       await rendition.stop();
       for (const consumerId of consumers) await this.#peer?.request('closeConsumer', { consumerId }).catch(() => undefined);
     }));
-    await this.#uploads;
+    await this.#uploads.settled();
     // Everything is in storage (or failed for good, logged): the local copies go.
     await Promise.all(captures.map(({ rendition }) => rm(rendition.workDir, { recursive: true, force: true })));
-  }
-
-  #uploads: Promise<void> = Promise.resolve();
-
-  /**
-   * Storage work runs one step after another, in the order FFmpeg finished the files (a chunk is
-   * in storage before the playlist lists it), each retried with backoff; a step that still fails
-   * is logged and the next goes on (a missing chunk is a gap, not a stopped recording).
-   */
-  #queue(what: string, step: () => Promise<void>, settled?: (done: boolean) => void): Promise<void> {
-    this.#uploads = this.#uploads
-      .then(() => pRetry(step, { retries: 4, minTimeout: 200, factor: 2 }))
-      .then(() => settled?.(true), (err: unknown) => {
-        settled?.(false);
-        logger.error({ sessionId: this.sessionId, what, err: (err as Error).message }, 'storage step failed');
-      });
-    return this.#uploads;
-  }
-
-  #init(r: RenditionId, init: InitSegment): void {
-    this.#o.metrics.written(r, init.bytes);
-    void this.#queue(`init ${r}/${init.run}`, async () => {
-      await this.#o.storage.put(this.#keys.init(r, init.run), await readFile(init.path), 'video/mp4');
-      const video = (await probe(init.path)).streams.find((st) => st.codec_type === 'video');
-      if (video?.width && video.height) this.#manifest.setVideo(r, video.width, video.height);
-    });
-  }
-
-  #segment(r: RenditionId, segment: MediaSegment): void {
-    this.#o.metrics.written(r, segment.bytes);
-    const uploaded = this.#o.metrics.chunkWaiting(r);
-    void this.#queue(`chunk ${r}/${segment.index}`, async () => {
-      await this.#o.storage.put(this.#keys.segment(r, segment.index), await readFile(segment.path), 'video/iso.segment');
-    }, uploaded);
-    void this.#queue(`playlist ${r}/${segment.index}`, async () => {
-      await this.#manifest.add(r, { index: segment.index, run: segment.run, durationSec: segment.durationSec, bytes: segment.bytes, at: Date.now() });
-      await this.#uploadPlaylist(r, false);
-    });
-  }
-
-  /** The rendition's live playlist from the manifest (every run so far), and the master over all renditions. */
-  async #uploadPlaylist(r: RenditionId, ended: boolean): Promise<void> {
-    const segments = this.#manifest.current.renditions[r]?.segments ?? [];
-    const text = renderLivePlaylist({
-      segments: segments.map((s) => ({ uri: files.segment(s.index), durationSec: s.durationSec, initUri: files.init(s.run) })),
-      segmentSeconds: this.#o.segmentSeconds,
-      firstIndex: segments[0]?.index ?? 0,
-      ended,
-    });
-    await this.#o.storage.put(this.#keys.livePlaylist(r), Buffer.from(text), 'application/vnd.apple.mpegurl');
-    await this.#o.storage.put(this.#keys.liveMaster, Buffer.from(this.#manifest.masterPlaylist()), 'application/vnd.apple.mpegurl');
   }
 }
