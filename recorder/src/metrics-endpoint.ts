@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { createLogger } from '@podlive/shared/logger';
-import { announceMetrics, serveMetrics } from '@podlive/shared/metrics';
+import { exposeMetrics as serveAndAnnounce } from '@podlive/shared/metrics';
 import type { RecorderConfig } from './config';
 
 const logger = createLogger('recorder').child({ module: 'metrics' });
@@ -19,21 +19,24 @@ export interface MetricsListener {
  * RECORDER_ID, on a connection of its own (the finishing queue's blocks on Redis).
  */
 export async function exposeMetrics(registry: Registry, config: RecorderConfig): Promise<MetricsListener> {
-  const endpoint = await serveMetrics(registry, config);
-  logger.info({ address: endpoint.address, recorderId: config.RECORDER_ID, token: config.METRICS_TOKEN !== undefined }, 'metrics served at /metrics');
-  if (!config.REDIS_URL) return { address: endpoint.address, close: () => endpoint.close() };
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
   // Connection errors come again at each reconnection: the failed announces say it once a beat.
-  redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'metrics announce connection'));
-  const stop = announceMetrics(redis, config.REDIS_PREFIX, { job: 'recorder', instance: config.RECORDER_ID, address: endpoint.address }, (err) => {
-    logger.warn({ err: (err as Error).message }, 'cannot announce the metrics endpoint');
-  });
+  redis?.on('error', (err: Error) => logger.debug({ err: err.message }, 'metrics announce connection'));
+  const onError = (err: unknown) => logger.warn({ err: (err as Error).message }, 'cannot announce the metrics endpoint');
+  let endpoint;
+  try {
+    endpoint = await serveAndAnnounce(registry, config, redis && { redis, prefix: config.REDIS_PREFIX, job: 'recorder', instance: config.RECORDER_ID, onError });
+  } catch (err) {
+    redis?.disconnect();
+    throw err;
+  }
+  logger.info({ address: endpoint.address, recorderId: config.RECORDER_ID, token: config.METRICS_TOKEN !== undefined }, 'metrics served at /metrics');
+  const served = endpoint;
   return {
-    address: endpoint.address,
+    address: served.address,
     async close() {
-      await stop();
-      redis.disconnect();
-      await endpoint.close();
+      await served.close();
+      redis?.disconnect();
     },
   };
 }

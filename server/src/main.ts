@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { createLogger } from '@podlive/shared/logger';
-import { announceMetrics, serveMetrics } from '@podlive/shared/metrics';
+import { exposeMetrics } from '@podlive/shared/metrics';
 import { build } from './app';
 import { createBus, type Bus } from './bus';
 import { loadConfig } from './config';
@@ -36,10 +36,10 @@ const db = await step('open and migrate database', async () => {
 const app = await step('build app', () => build(config, { logger, bus, db }));
 await step('ready plugins', () => app.ready());
 const address = await step('listen', () => app.listen({ host: config.host, port: config.port }));
-const metrics = await step('serve metrics', () => serveMetrics(app.metrics.registry, config.metrics));
 // This replica, as Prometheus names it: the machine and the public port (replicas of one machine differ by port).
 const instance = `${hostname().replace(/[^\w.-]/g, '_')}:${config.port}`;
-const unannounce = app.redis === null ? undefined : announceMetrics(app.redis, config.redisPrefix, { job: 'server', instance, address: metrics.address }, (err) => logger.warn({ err }, 'announcing the metrics target failed'));
+const announce = app.redis === null ? undefined : { redis: app.redis, prefix: config.redisPrefix, job: 'server' as const, instance, onError: (err: unknown) => logger.warn({ err }, 'announcing the metrics target failed') };
+const metrics = await step('serve metrics', () => exposeMetrics(app.metrics.registry, config.metrics, announce));
 logger.info({ address, metrics: metrics.address, publicUrl: config.publicUrl, database: config.databaseUrl ? 'postgres' : 'pglite', storage: config.storage.kind, mail: config.mail.kind, bus: bus.kind }, 'server ready');
 
 let stopping = false;
@@ -48,7 +48,6 @@ async function stop(signal: NodeJS.Signals) {
   stopping = true;
   logger.info({ signal }, 'shutting down');
   try {
-    await unannounce?.();
     await metrics.close();
     await app.close();
     await bus.close();

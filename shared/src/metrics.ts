@@ -127,5 +127,27 @@ export function announceMetrics(redis: TargetStore, prefix: string, target: Omit
   };
 }
 
+/**
+ * serveMetrics, then (with `announce`: the process has Redis) announceMetrics of where it is
+ * served; `close` stops the announce (its target removed) and then the listener.
+ */
+export async function exposeMetrics(
+  registry: Registry,
+  settings: MetricsSettings,
+  announce: { redis: TargetStore; prefix: string; job: MetricsJob; instance: string; onError: (err: unknown) => void } | undefined,
+): Promise<MetricsEndpoint> {
+  const endpoint = await serveMetrics(registry, settings);
+  if (announce === undefined) return endpoint;
+  const stop = announceMetrics(announce.redis, announce.prefix, { job: announce.job, instance: announce.instance, address: endpoint.address }, announce.onError);
+  return {
+    address: endpoint.address,
+    port: endpoint.port,
+    async close() {
+      await stop();
+      await endpoint.close();
+    },
+  };
+}
+
 /** Prometheus' histogram buckets for request-like durations, in seconds (1 ms … 10 s). */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10];
