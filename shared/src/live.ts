@@ -71,6 +71,25 @@ export interface MediaJoin {
   iceServers: IceServer[];
 }
 
+/**
+ * GET /api/live/:id/token when this viewer is not given WebRTC: the live's WebRTC cap (operator's
+ * LIVE_WEBRTC_CAP, or `npm run fleet -- cap`) is reached, or no media node has room. The page plays
+ * the live's low-latency HLS (a few seconds behind) and asks again after about `retryAfterSec`
+ * (jittered) to move back to WebRTC when a slot frees.
+ */
+export interface HlsJoin {
+  mode: 'hls';
+  /** Multivariant playlist of the video renditions (the simulcast layers). */
+  playlist: string;
+  /** Audio-only media playlist, for listen-only viewers. */
+  audioPlaylist: string;
+  reason: 'cap' | 'capacity';
+  retryAfterSec: number;
+}
+
+/** What the viewer token route answers: a WebRTC join, or HLS. */
+export type ViewerJoin = (MediaJoin & { mode: 'webrtc' }) | HlsJoin;
+
 /** An RTCIceServer with TURN REST API credentials (see server/src/media/turn.ts). */
 export interface IceServer {
   urls: string[];

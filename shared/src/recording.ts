@@ -31,6 +31,27 @@ export type RenditionId = z.infer<typeof renditionIdSchema>;
 
 const pad = (n: number) => String(n).padStart(5, '0');
 
+/**
+ * The live low-latency HLS (what viewers past WebRTC capacity play): ~1 s CMAF segments of each
+ * rendition (its simulcast layer copied) and of the audio alone, in a sliding playlist of
+ * LIVE_HLS_WINDOW segments. Written by the recorder's FFmpegs beside the recording (a third output
+ * of the same packets): see shared/ARCHITECTURE.md.
+ */
+export const LIVE_HLS_SEGMENT_SECONDS = 1;
+export const LIVE_HLS_WINDOW = 6;
+/** Segments stay in storage this many segments after leaving the playlist (players and caches behind), then go. */
+export const LIVE_HLS_KEEP = 60;
+/** A live HLS track: a rendition's video and audio, or the audio alone. */
+export type LiveHlsTrack = RenditionId | 'audio';
+/**
+ * Cache-Control of the live HLS objects: every segment and init segment has a name used once
+ * (run and index), so its content never changes; playlists change every segment.
+ */
+export const LIVE_HLS_CACHE_CONTROL = {
+  immutable: 'public, max-age=31536000, immutable',
+  playlist: 'public, max-age=1',
+} as const;
+
 /** Where a session's recording objects live in storage (same keys for S3 and the local directory). */
 export function recordingKeys(sessionId: string) {
   const root = `recordings/${sessionId}`;
@@ -43,6 +64,11 @@ export function recordingKeys(sessionId: string) {
     init: (r: RenditionId, run: number) => `${root}/live/${r}/init-${run}.mp4`,
     segment: (r: RenditionId, index: number) => `${root}/live/${r}/seg-${pad(index)}.m4s`,
     manifest: `${root}/live/manifest.json`,
+    /** Live low-latency HLS (LIVE_HLS_SEGMENT_SECONDS segments, a sliding window). */
+    llMaster: `${root}/ll/master.m3u8`,
+    llPlaylist: (track: LiveHlsTrack) => `${root}/ll/${track}/index.m3u8`,
+    llInit: (track: LiveHlsTrack, run: number) => `${root}/ll/${track}/init-${run}.mp4`,
+    llSegment: (track: LiveHlsTrack, run: number, index: number) => `${root}/ll/${track}/${run}-${pad(index)}.m4s`,
     /**
      * Finished: one MP4 per rendition (chunks concatenated, no re-encode) and a thumbnail. The VOD
      * playlists are the live ones, closed with #EXT-X-ENDLIST when the live ended.
