@@ -11,6 +11,10 @@
  *   drain <node> [--keep-running] [--timeout 300]
  *       the node takes no new viewers and moves its viewers to other nodes (their pages connect
  *       elsewhere first, then leave); then it stops. Waits until it has.
+ *   cap <live id> <n | off>
+ *       at most n WebRTC viewers for that live (viewers past it get its low-latency HLS, a few
+ *       seconds behind, and move back to WebRTC when a slot frees); `off` removes the cap (the
+ *       fleet's capacity and LIVE_WEBRTC_CAP still apply). Kept until the live ends.
  *   targets --out <dir> [--watch]
  *       Prometheus' file-based discovery: writes <dir>/server.json, sfu.json and recorder.json from
  *       the metrics targets every process announces (deploy/monitoring); --watch rewrites them every
@@ -20,7 +24,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { DEFAULT_REDIS_PREFIX, fleetKeys } from '@podlive/shared/fleet';
+import { DEFAULT_REDIS_PREFIX, fleetKeys, WEBRTC_CAP_FIELD } from '@podlive/shared/fleet';
 import { drainNode } from './drain';
 import { formatNodes, listNodes } from './registry';
 import { startNode } from './start-node';
@@ -74,6 +78,19 @@ async function main(): Promise<number> {
       console.log(outcome.message);
       return outcome.ok ? 0 : 1;
     }
+    case 'cap': {
+      const [live, value] = rest;
+      if (!live || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(live) || value === undefined) throw new UsageError('cap needs the live id and a number of viewers (or off)');
+      if (value === 'off') {
+        await redis.hdel(keys.session(live), WEBRTC_CAP_FIELD);
+        console.log(`live ${live}: no WebRTC cap of its own`);
+        return 0;
+      }
+      if (!/^\d{1,9}$/.test(value)) throw new UsageError(`cap: ${value} is not a number of viewers (or off)`);
+      await redis.hset(keys.session(live), WEBRTC_CAP_FIELD, String(Number(value)));
+      console.log(`live ${live}: at most ${Number(value)} WebRTC viewers; the next get its HLS`);
+      return 0;
+    }
     case 'targets': {
       const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, watch: { type: 'boolean' } } });
       if (!values.out) throw new UsageError('targets needs --out <directory for the file_sd JSON files>');
@@ -98,7 +115,7 @@ async function main(): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(`unknown command ${command ?? '(none)'}: use start, list, drain or targets`);
+      throw new UsageError(`unknown command ${command ?? '(none)'}: use start, list, drain, cap or targets`);
   }
 }
 

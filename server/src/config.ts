@@ -92,6 +92,12 @@ export interface Config {
   /** SFU_EDGE_LIMIT (default 500): a session's viewers per edge node before another edge is opened. */
   readonly sfuEdgeLimit: number;
   /**
+   * LIVE_WEBRTC_CAP: WebRTC viewers of any one live before the next viewers are given its live HLS
+   * (a few seconds behind); `npm run fleet -- cap` sets it per live. Unset: only the fleet's
+   * capacity sends viewers to HLS.
+   */
+  readonly liveWebrtcCap: number | undefined;
+  /**
    * RECORDER_URL: the recording service's HTTP endpoint (`/control/recordings`). Unset: lives are
    * not recorded (and have no live HLS).
    */
@@ -148,6 +154,7 @@ const envSchema = z
     SFU_PUBLIC_WS_URL: z.url({ protocol: /^wss?$/ }).optional(),
     SFU_PLACEMENT: z.enum(['single', 'fleet']).optional(),
     SFU_EDGE_LIMIT: envSchemas.int(1, 100_000, 500),
+    LIVE_WEBRTC_CAP: z.coerce.number().int().min(0).max(100_000_000).optional(),
     RECORDER_URL: envSchemas.url.optional(),
     STAGE_MAX_GUESTS: envSchemas.int(1, 1000, STAGE_MAX_GUESTS),
     STAGE_INVITE_TTL_MS: envSchemas.int(100, 10 * 60_000, STAGE_INVITE_TTL_MS),
@@ -254,6 +261,7 @@ export const loadConfig: (env?: NodeJS.ProcessEnv) => Config = configLoader(envS
     sfuPublicWsUrl: withoutTrailingSlash(parsed.SFU_PUBLIC_WS_URL ?? parsed.SFU_URL.replace(/^http/, 'ws')),
     sfuPlacement: parsed.SFU_PLACEMENT ?? defaultPlacement(parsed, env),
     sfuEdgeLimit: parsed.SFU_EDGE_LIMIT,
+    liveWebrtcCap: parsed.LIVE_WEBRTC_CAP,
     recorderUrl: parsed.RECORDER_URL === undefined ? undefined : withoutTrailingSlash(parsed.RECORDER_URL),
     stage: { maxGuests: parsed.STAGE_MAX_GUESTS, inviteTtlMs: parsed.STAGE_INVITE_TTL_MS },
     push: pushConfig(parsed, dataDir, publicUrl),

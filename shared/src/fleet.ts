@@ -53,6 +53,11 @@ export type FleetKeys = ReturnType<typeof fleetKeys>;
 
 /** The `session(sid)` hash field naming an edge's feeding node. */
 export const PARENT_FIELD = 'parent:';
+/**
+ * The `session(sid)` hash field holding the operator's WebRTC cap for that live
+ * (`npm run fleet -- cap <session> <n>`): viewers past it are answered with the live's HLS.
+ */
+export const WEBRTC_CAP_FIELD = 'webrtcCap';
 
 export const nodeIdSchema = z.string().regex(/^[\w.-]{1,64}$/, 'node ids are 1–64 letters, digits, _ . -');
 

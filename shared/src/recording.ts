@@ -67,8 +67,9 @@ export function recordingKeys(sessionId: string) {
     /** Live low-latency HLS (LIVE_HLS_SEGMENT_SECONDS segments, a sliding window). */
     llMaster: `${root}/ll/master.m3u8`,
     llPlaylist: (track: LiveHlsTrack) => `${root}/ll/${track}/index.m3u8`,
-    llInit: (track: LiveHlsTrack, run: number) => `${root}/ll/${track}/init-${run}.mp4`,
-    llSegment: (track: LiveHlsTrack, run: number, index: number) => `${root}/ll/${track}/${run}-${pad(index)}.m4s`,
+    /** `tag` names one FFmpeg run of the live (unique: see the recorder's live-hls.ts), so no name is used twice. */
+    llInit: (track: LiveHlsTrack, tag: string) => `${root}/ll/${track}/init-${tag}.mp4`,
+    llSegment: (track: LiveHlsTrack, tag: string, index: number) => `${root}/ll/${track}/${tag}-${pad(index)}.m4s`,
     /**
      * Finished: one MP4 per rendition (chunks concatenated, no re-encode) and a thumbnail. The VOD
      * playlists are the live ones, closed with #EXT-X-ENDLIST when the live ended.

@@ -6,7 +6,7 @@ import ffmpeg from 'fluent-ffmpeg';
 import { createLogger } from '@podlive/shared/logger';
 import { RECORDING_CHUNK_SECONDS } from '@podlive/shared/recording';
 import { SafeEmitter } from '@podlive/shared/emitter';
-import { files, inputArgs, outputArgs, outputTarget, SEGMENT_NAME } from './ffmpeg-args';
+import { files, inputArgs, liveFiles, outputArgs, outputTarget, SEGMENT_NAME, type LiveHlsArgs } from './ffmpeg-args';
 import { fileSampleCount, topLevelBoxes, videoTrackId } from './fmp4';
 import { salvageJournal } from './journal';
 import { parseMediaPlaylist, renderLivePlaylist, type LiveSegment } from './playlist';
@@ -43,6 +43,12 @@ export interface RenditionOptions {
   keyFrameRetryMs?: number;
   /** After SIGINT, FFmpeg is killed if it has not exited within this time (default 5000 ms). */
   stopTimeoutMs?: number;
+  /**
+   * Also write the live low-latency HLS (liveFiles in ffmpeg-args.ts). Copied H.264 is cut only at
+   * key frames, so the host is then asked for one every `liveHls.segmentSeconds` instead of once
+   * per chunk (the chunks are cut on those same key frames).
+   */
+  liveHls?: LiveHlsArgs;
 }
 
 /** A run's init segment, complete: the segments of that run decode with it. */
@@ -115,6 +121,8 @@ interface Listing {
   clock: { media: number; wall: number } | undefined;
   /** When the key frame for the next boundary was last asked for. */
   boundaryAskedAt: number | undefined;
+  /** With the live HLS: the last boundary (media time, s) a key frame was asked for. */
+  liveAskedAt?: number;
 }
 
 interface Run extends Listing {
@@ -160,7 +168,7 @@ const BYE_AFTER_MS = 250;
  * resume's key frame is the one FFmpeg starts from. A paused consumer ignores key frame requests.
  */
 export class Rendition extends SafeEmitter<RenditionEvents> {
-  readonly #o: Required<Omit<RenditionOptions, 'firstRun' | 'startIndex'>>;
+  readonly #o: Required<Omit<RenditionOptions, 'firstRun' | 'startIndex' | 'liveHls'>> & Pick<RenditionOptions, 'liveHls'>;
   /** RTP and RTCP ports of every stream, in SDP order: rtp0, rtcp0, rtp1, rtcp1... */
   readonly #ports: number[];
   /** Where FFmpeg receives (the SDP's c= address). */
@@ -197,6 +205,7 @@ export class Rendition extends SafeEmitter<RenditionEvents> {
       keyFrameLeadMs: options.keyFrameLeadMs ?? 0,
       keyFrameRetryMs: options.keyFrameRetryMs ?? 500,
       stopTimeoutMs: options.stopTimeoutMs ?? 5000,
+      liveHls: options.liveHls,
     };
     this.#ports = [...options.sdp.matchAll(/^m=\w+ (\d+) /gm)].flatMap((m) => [Number(m[1]), Number(m[1]) + 1]);
     if (this.#ports.length === 0) throw new TypeError('the SDP has no m= line');
@@ -212,6 +221,7 @@ export class Rendition extends SafeEmitter<RenditionEvents> {
   static async start(options: RenditionOptions): Promise<Rendition> {
     const rendition = new Rendition(options);
     await mkdir(options.workDir, { recursive: true });
+    for (const dir of rendition.#liveDirs()) await mkdir(dir, { recursive: true });
     await writeFile(join(options.workDir, files.sdp), options.sdp);
     rendition.#watch();
     try {
@@ -228,6 +238,23 @@ export class Rendition extends SafeEmitter<RenditionEvents> {
 
   get id(): string {
     return this.#o.id;
+  }
+
+  /** The live HLS this rendition writes, if it does. */
+  get liveHls(): LiveHlsArgs | undefined {
+    return this.#o.liveHls;
+  }
+
+  /** Where a run's live HLS playlist of `track` is (its segments beside it). */
+  livePlaylistPath(track: 'video' | 'audio', run: number): string {
+    return join(this.#o.workDir, liveFiles.playlist(track, run));
+  }
+
+  /** The work directory's live HLS directories (none when it writes no live HLS). */
+  #liveDirs(): string[] {
+    const live = this.#o.liveHls;
+    if (!live) return [];
+    return (live.audio ? ['video', 'audio'] as const : ['video'] as const).map((track) => join(this.#o.workDir, liveFiles.dir(track)));
   }
 
   /** Where this rendition's FFmpeg writes (its owner removes it once everything is uploaded). */
@@ -351,14 +378,19 @@ export class Rendition extends SafeEmitter<RenditionEvents> {
   async #spawn(): Promise<void> {
     if (this.#state !== 'running') return;
     // A killed run leaves its segment in progress (and maybe a playlist) as `.tmp`: never complete.
-    const stale = (await readdir(this.#o.workDir).catch(() => [])).filter((f) => f.endsWith('.tmp'));
-    await Promise.all(stale.map((f) => rm(join(this.#o.workDir, f), { force: true })));
+    for (const dir of [this.#o.workDir, ...this.#liveDirs()]) {
+      const stale = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.tmp'));
+      await Promise.all(stale.map((f) => rm(join(dir, f), { force: true })));
+    }
     // fluent-ffmpeg 2.1.3 throws from its ChildProcess 'error' handler when spawning fails (it reads
     // the stderr ring it never made): an uncaught exception. So FFmpeg must be known runnable first.
     if (!(await isExecutable(this.#o.ffmpegPath))) throw new Error(`FFmpeg not found or not executable: ${this.#o.ffmpegPath}`);
     if (this.#state !== 'running') return;
     const number = this.#nextRun++;
-    const args = { run: number, startIndex: this.#nextIndex, segmentSeconds: this.#o.segmentSeconds, audioBitrateKbps: this.#o.audioBitrateKbps, audioInputs: (this.#o.sdp.match(/^m=audio /gm) ?? []).length };
+    const args = {
+      run: number, startIndex: this.#nextIndex, segmentSeconds: this.#o.segmentSeconds, audioBitrateKbps: this.#o.audioBitrateKbps,
+      audioInputs: (this.#o.sdp.match(/^m=audio /gm) ?? []).length, ...(this.#o.liveHls ? { liveHls: this.#o.liveHls } : {}),
+    };
     // In the work directory: the output names are relative (see ffmpeg-args.ts, hlsOptions).
     const command = ffmpeg(join(this.#o.workDir, files.sdp), { cwd: this.#o.workDir })
       .setFfmpegPath(this.#o.ffmpegPath)
@@ -440,6 +472,7 @@ export class Rendition extends SafeEmitter<RenditionEvents> {
   #scheduleKeyFrame(run: Run): void {
     clearTimeout(this.#keyFrameTimer);
     if (this.#state !== 'running' || run !== this.#run || run.exited || !run.started || !run.clock) return;
+    if (this.#o.liveHls) return this.#scheduleLiveKeyFrame(run, run.clock, this.#o.liveHls.segmentSeconds);
     const boundary = (run.listed + 1) * this.#o.segmentSeconds;
     const due = run.boundaryAskedAt !== undefined
       ? run.boundaryAskedAt + this.#o.keyFrameRetryMs
@@ -453,6 +486,27 @@ export class Rendition extends SafeEmitter<RenditionEvents> {
         this.#askKeyFrame('boundary');
         this.#scheduleKeyFrame(run);
       });
+    }, Math.max(0, due - Date.now()));
+  }
+
+  /**
+   * With the live HLS: a key frame at every multiple of `step` of the run's media time (each cut of
+   * the live HLS, and so of the chunks too), asked for at the boundary. No retries: a request that
+   * is lost costs one longer segment, and the next boundary is a step away. `liveAskedAt` (the last
+   * boundary asked for) keeps a boundary from being skipped when the clock is re-anchored just
+   * after it, before its timer fired.
+   */
+  #scheduleLiveKeyFrame(run: Run, clock: { media: number; wall: number }, step: number): void {
+    const mediaNow = clock.media + (Date.now() - clock.wall) / 1000;
+    const latestPassed = Math.floor(mediaNow / step) * step;
+    // Next after the last one asked; the latest passed (asked at once) when far behind.
+    const boundary = Math.max(run.liveAskedAt === undefined ? latestPassed + step : run.liveAskedAt + step, latestPassed);
+    const due = clock.wall + (boundary - clock.media) * 1000 - this.#o.keyFrameLeadMs;
+    this.#keyFrameTimer = setTimeout(() => {
+      if (run.exited || this.#state !== 'running' || run !== this.#run) return;
+      run.liveAskedAt = boundary;
+      this.#askKeyFrame('boundary');
+      this.#scheduleKeyFrame(run);
     }, Math.max(0, due - Date.now()));
   }
 

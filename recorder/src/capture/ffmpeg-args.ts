@@ -22,6 +22,29 @@ export const files = {
 
 export const SEGMENT_NAME = /^seg-(\d+)\.m4s$/;
 
+/**
+ * The live low-latency HLS a run also writes (LIVE_HLS_SEGMENT_SECONDS segments, sliding): the
+ * rendition's video with the programme audio in `ll/video/`, and the audio alone in `ll/audio/`
+ * (one rendition's run writes it). Numbered per run from 0; live/live-hls.ts uploads them under
+ * names that are never used twice.
+ */
+export const liveFiles = {
+  dir: (track: 'video' | 'audio') => `ll/${track}`,
+  playlist: (track: 'video' | 'audio', run: number) => `ll/${track}/run-${run}.m3u8`,
+  /** FFmpeg puts the init segment beside the playlist: the name is relative to it. */
+  initName: (run: number) => `init-${run}.mp4`,
+  segmentPattern: (track: 'video' | 'audio', run: number) => `ll/${track}/${run}-%05d.m4s`,
+} as const;
+export const LIVE_SEGMENT_NAME = /^(\d+)-(\d+)\.m4s$/;
+
+export interface LiveHlsArgs {
+  segmentSeconds: number;
+  /** Segments FFmpeg keeps listed (the uploader reads each new one as soon as it is listed). */
+  listSize: number;
+  /** Also the audio alone. */
+  audio: boolean;
+}
+
 export interface RunArgsOptions {
   run: number;
   /** Number of this run's first segment. */
@@ -30,6 +53,8 @@ export interface RunArgsOptions {
   audioBitrateKbps: number;
   /** Audio streams in the SDP: the host's mic first, then guests' (mixed into one programme track). */
   audioInputs?: number;
+  /** The live low-latency HLS outputs, if this rendition writes them. */
+  liveHls?: LiveHlsArgs;
 }
 
 /** How to map the audio: the one stream as it is, or every stream mixed into `[programme]`. */
@@ -142,9 +167,33 @@ export function outputArgs(o: RunArgsOptions): string[] {
   ];
 }
 
-/** The tee muxer's output: FFmpeg's run playlist (HLS, fMP4 chunks) and the run's journal. */
+/**
+ * A live HLS output of the tee: a sliding playlist of short segments. No delete_segments: the
+ * uploader removes each segment once it is in storage (FFmpeg's own deletion could beat a slow
+ * upload). program_date_time: each segment's wall-clock start, for players' latency and sync.
+ * `select=a`: the audio alone.
+ */
+function liveHlsSlave(track: 'video' | 'audio', run: number, o: LiveHlsArgs): string {
+  return teeSlave([
+    ['f', 'hls'],
+    ...(track === 'audio' ? [['select', 'a'] as [string, string]] : []),
+    ['hls_segment_type', 'fmp4'],
+    ['hls_time', String(o.segmentSeconds)],
+    ['hls_list_size', String(o.listSize)],
+    ['hls_flags', 'temp_file+independent_segments+program_date_time'],
+    ['hls_fmp4_init_filename', liveFiles.initName(run)],
+    ['hls_segment_filename', liveFiles.segmentPattern(track, run)],
+  ], liveFiles.playlist(track, run));
+}
+
+/** The tee muxer's output: FFmpeg's run playlist (HLS, fMP4 chunks), the run's journal, and the live HLS. */
 export function outputTarget(o: RunArgsOptions): string {
-  return `${teeSlave([['f', 'hls'], ...hlsOptions(o)], files.runPlaylist(o.run))}|${teeSlave(JOURNAL_OPTIONS, files.journal(o.run))}`;
+  const outputs = [teeSlave([['f', 'hls'], ...hlsOptions(o)], files.runPlaylist(o.run)), teeSlave(JOURNAL_OPTIONS, files.journal(o.run))];
+  if (o.liveHls) {
+    outputs.push(liveHlsSlave('video', o.run, o.liveHls));
+    if (o.liveHls.audio) outputs.push(liveHlsSlave('audio', o.run, o.liveHls));
+  }
+  return outputs.join('|');
 }
 
 /** Options of the salvage remux (journal.ts): the journal's tail as one chunk, copied. */

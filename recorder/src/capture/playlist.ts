@@ -8,6 +8,8 @@ export interface ListedSegment {
   /** As written in the playlist (relative to it): `seg-00003.m4s`. */
   uri: string;
   durationSec: number;
+  /** `#EXT-X-PROGRAM-DATE-TIME` of the segment, as written (FFmpeg's `program_date_time` flag). */
+  programDateTime?: string;
 }
 
 export interface ParsedPlaylist {
@@ -26,6 +28,7 @@ export interface ParsedPlaylist {
 export function parseMediaPlaylist(text: string): ParsedPlaylist {
   const result: ParsedPlaylist = { map: undefined, mediaSequence: 0, segments: [], ended: false };
   let pending: number | undefined;
+  let dateTime: string | undefined;
   const lines = text.split(/\r?\n/);
   // A last line without its newline may be cut short: only complete lines count.
   if (!/\n$/.test(text)) lines.pop();
@@ -39,11 +42,14 @@ export function parseMediaPlaylist(text: string): ParsedPlaylist {
       result.map = /URI="([^"]+)"/.exec(line)?.[1];
     } else if (line.startsWith('#EXT-X-MEDIA-SEQUENCE:')) {
       result.mediaSequence = Number.parseInt(line.slice('#EXT-X-MEDIA-SEQUENCE:'.length), 10) || 0;
+    } else if (line.startsWith('#EXT-X-PROGRAM-DATE-TIME:')) {
+      dateTime = line.slice('#EXT-X-PROGRAM-DATE-TIME:'.length);
     } else if (line === '#EXT-X-ENDLIST') {
       result.ended = true;
     } else if (!line.startsWith('#') && pending !== undefined) {
-      result.segments.push({ uri: line, durationSec: pending });
+      result.segments.push({ uri: line, durationSec: pending, ...(dateTime === undefined ? {} : { programDateTime: dateTime }) });
       pending = undefined;
+      dateTime = undefined;
     }
   }
   return result;
@@ -84,6 +90,49 @@ export function renderLivePlaylist(o: LivePlaylistOptions): string {
       lines.push(`#EXT-X-MAP:URI="${s.initUri}"`);
       map = s.initUri;
     }
+    lines.push(`#EXTINF:${s.durationSec.toFixed(6)},`, s.uri);
+  }
+  if (o.ended) lines.push('#EXT-X-ENDLIST');
+  return `${lines.join('\n')}\n`;
+}
+
+/** A segment of a sliding live playlist. */
+export interface SlidingSegment {
+  uri: string;
+  durationSec: number;
+  initUri: string;
+  programDateTime?: string;
+}
+
+export interface SlidingPlaylistOptions {
+  /** The segments in the window, oldest first. */
+  segments: readonly SlidingSegment[];
+  /** Media sequence number of the window's first segment. */
+  mediaSequence: number;
+  /** Discontinuities that have left the window (EXT-X-DISCONTINUITY-SEQUENCE). */
+  discontinuitySequence: number;
+  targetDuration: number;
+  ended: boolean;
+}
+
+/**
+ * A live playlist over a sliding window (the live low-latency HLS): no playlist type, the media
+ * sequence counting the segments that left, a discontinuity (and the new init segment) where
+ * the FFmpeg run changes, each segment's wall-clock start.
+ */
+export function renderSlidingPlaylist(o: SlidingPlaylistOptions): string {
+  const lines = [
+    '#EXTM3U', '#EXT-X-VERSION:7', `#EXT-X-TARGETDURATION:${o.targetDuration}`, `#EXT-X-MEDIA-SEQUENCE:${o.mediaSequence}`,
+    `#EXT-X-DISCONTINUITY-SEQUENCE:${o.discontinuitySequence}`, '#EXT-X-INDEPENDENT-SEGMENTS',
+  ];
+  let map: string | undefined;
+  for (const s of o.segments) {
+    if (s.initUri !== map) {
+      if (map !== undefined) lines.push('#EXT-X-DISCONTINUITY');
+      lines.push(`#EXT-X-MAP:URI="${s.initUri}"`);
+      map = s.initUri;
+    }
+    if (s.programDateTime !== undefined) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${s.programDateTime}`);
     lines.push(`#EXTINF:${s.durationSec.toFixed(6)},`, s.uri);
   }
   if (o.ended) lines.push('#EXT-X-ENDLIST');

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import type { Storage } from '@podlive/storage';
 import type { MediaResponses, ProducerInfo } from '@podlive/shared/protocol';
 import { createLogger } from '@podlive/shared/logger';
-import type { RecorderStartBody, RecordingManifest, RenditionId } from '@podlive/shared/recording';
+import { LIVE_HLS_SEGMENT_SECONDS, LIVE_HLS_WINDOW, type RecorderStartBody, type RecordingManifest, type RenditionId } from '@podlive/shared/recording';
 import { Rendition, type RenditionOptions } from '../capture/Rendition';
 import { freeUdpPortPairs } from '../capture/ports';
 import { buildSdp, sameRtpInput, type RouterCodec } from '../capture/sdp';
 import type { CaptureMetrics } from '../metrics';
 import { ManifestStore } from './manifest';
 import { RecordingUploads } from './uploads';
+import { LiveHls } from './live-hls';
 import { armRenditions, MAX_LAYERS, sameRouterCodecs, type ArmedRendition } from './armed';
 import { joinAsRecorder, type RecorderClient, type RecorderWire } from './signalling';
 
@@ -56,6 +57,7 @@ export class LiveRecording {
   readonly #o: LiveRecordingOptions;
   readonly #manifest: ManifestStore;
   readonly #uploads: RecordingUploads;
+  readonly #liveHls: LiveHls;
   readonly #producers = new Map<string, ProducerInfo>();
   #captures = new Map<RenditionId, Capture>();
   /** Every rendition started and not closed yet: armed, capturing or stopping. */
@@ -78,6 +80,7 @@ export class LiveRecording {
       sessionId: o.start.sessionId, hostId: o.start.hostId, startedAt: Date.now(), endedAt: null, renditions: {},
     });
     this.#uploads = new RecordingUploads({ storage: o.storage, manifest: this.#manifest, metrics: o.metrics, segmentSeconds: o.segmentSeconds, sessionId: this.sessionId });
+    this.#liveHls = new LiveHls({ storage: o.storage, sessionId: this.sessionId });
   }
 
   /**
@@ -128,7 +131,7 @@ export class LiveRecording {
       // Media must still flow while FFmpeg stops (see #stopCaptures): leave the node after.
       await this.#stopCaptures();
       this.#peer?.peer.close();
-      await this.#uploads.end();
+      await Promise.all([this.#uploads.end(), this.#liveHls.end()]);
       logger.info({ sessionId: this.sessionId }, 'recording stopped');
     });
   }
@@ -337,6 +340,8 @@ export class LiveRecording {
       startIndex: last ? last.index + 1 : 0,
       firstRun: last ? last.run + 1 : 0,
       ffmpegPath: this.#o.ffmpegPath,
+      // The lowest layer's FFmpeg also writes the audio alone (listen-only viewers on HLS).
+      liveHls: { segmentSeconds: LIVE_HLS_SEGMENT_SECONDS, listSize: LIVE_HLS_WINDOW, audio: r === 'r0' },
     };
   }
 
@@ -366,6 +371,7 @@ export class LiveRecording {
     rendition ??= this.#opened(await Rendition.start(this.#renditionOptions(r, buildSdp(streams), requestKeyFrame)));
     rendition.on('init', (init) => this.#uploads.init(r, init));
     rendition.on('segment', (segment) => this.#uploads.segment(r, segment));
+    this.#liveHls.attach(rendition, r);
     try {
       await Promise.all([video, ...audios].map((c) => peer.request('resumeConsumer', { consumerId: c.id })));
     } catch (err) {
@@ -391,6 +397,7 @@ export class LiveRecording {
     await Promise.all(captures.map(async ({ rendition, consumers }) => {
       // FFmpeg acts on SIGINT when it next reads a packet: stop it while media still flows.
       await rendition.stop();
+      await this.#liveHls.detach(rendition);
       for (const consumerId of consumers) await this.#peer?.request('closeConsumer', { consumerId }).catch(() => undefined);
     }));
     await this.#uploads.settled();

@@ -142,4 +142,60 @@ describe('lives on a fleet', () => {
     expect([origin, edgeA, edgeB, other].map((node) => node.closed(id))).toEqual([true, true, true, false]);
     expect(await fleet.tree(id)).toEqual({});
   });
+
+  describe('past WebRTC capacity: the live HLS', () => {
+    // RECORDER_URL makes lives recorded (they have a live HLS); nothing listens there, which going live tolerates.
+    const recorded = { RECORDER_URL: 'http://127.0.0.1:9' };
+    const hls = (id: string) => ({
+      mode: 'hls',
+      playlist: `/api/media/recordings/${id}/ll/master.m3u8`,
+      audioPlaylist: `/api/media/recordings/${id}/ll/audio/index.m3u8`,
+      retryAfterSec: 5,
+    });
+
+    it('answers HLS once the live has LIVE_WEBRTC_CAP viewers on its nodes, and WebRTC again when one leaves', async () => {
+      const { f, fleet, host } = await setup({ ...recorded, LIVE_WEBRTC_CAP: '2' });
+      await fleet.heartbeat('origin', { consumers: 10 });
+      const id = await createLive(f.app, host);
+      await startLive(f.app, host, id);
+      await fleet.heartbeat('origin', { consumers: 10, sessions: { [id]: { viewers: 1, hosts: 1 } } });
+      expect((await get(f, `/api/live/${id}/token`)).json()).toMatchObject({ mode: 'webrtc', node: 'origin' });
+      // The one just placed counts before the node reports it: the cap is reached.
+      const third = (await get(f, `/api/live/${id}/token`)).json();
+      expect(third).toEqual({ ...hls(id), reason: 'cap' });
+      await fleet.heartbeat('origin', { consumers: 10, sessions: { [id]: { viewers: 2, hosts: 1 } } });
+      expect((await get(f, `/api/live/${id}/token`)).json()).toMatchObject({ mode: 'hls', reason: 'cap' });
+      await fleet.heartbeat('origin', { consumers: 10, sessions: { [id]: { viewers: 1, hosts: 1 } } });
+      expect((await get(f, `/api/live/${id}/token`)).json()).toMatchObject({ mode: 'webrtc' });
+    });
+
+    it('takes the operator’s cap for one live (npm run fleet -- cap) over LIVE_WEBRTC_CAP', async () => {
+      const { f, fleet, host } = await setup({ ...recorded, LIVE_WEBRTC_CAP: '100' });
+      await fleet.heartbeat('origin', { consumers: 10 });
+      const id = await createLive(f.app, host);
+      await startLive(f.app, host, id);
+      await redis.hset(`${f.prefix}fleet:session:${id}`, 'webrtcCap', '0');
+      expect((await get(f, `/api/live/${id}/token`)).json()).toMatchObject({ mode: 'hls', reason: 'cap' });
+      await redis.hdel(`${f.prefix}fleet:session:${id}`, 'webrtcCap');
+      expect((await get(f, `/api/live/${id}/token`)).json()).toMatchObject({ mode: 'webrtc' });
+    });
+
+    it('answers HLS when every node is at capacity, and 503 when the live has no HLS (not recorded)', async () => {
+      const { f, fleet, host } = await setup(recorded);
+      await fleet.heartbeat('origin', { consumers: 0, capacity: 1000 });
+      const id = await createLive(f.app, host);
+      await startLive(f.app, host, id);
+      await fleet.heartbeat('origin', { consumers: 1000, capacity: 1000 });
+      expect((await get(f, `/api/live/${id}/token`)).json()).toEqual({ ...hls(id), reason: 'capacity' });
+
+      const plain = await setup();
+      await plain.fleet.heartbeat('origin', { consumers: 0, capacity: 1000 });
+      const other = await createLive(plain.f.app, plain.host);
+      await startLive(plain.f.app, plain.host, other);
+      await plain.fleet.heartbeat('origin', { consumers: 1000, capacity: 1000 });
+      const refused = await get(plain.f, `/api/live/${other}/token`);
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json().error.code).toBe('SERVICE_UNAVAILABLE');
+    });
+  });
 });

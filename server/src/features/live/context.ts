@@ -52,6 +52,8 @@ export interface LiveContext {
   recording?: LiveRecording;
   /** Absent: followers get the /ws event only. */
   notices?: FollowerNotices;
+  /** LIVE_WEBRTC_CAP: WebRTC viewers of any one live before the next get its HLS (absent: no cap but the fleet's capacity). */
+  webrtcCap?: number;
 }
 
 /** Whether lives are recorded (and so have a live HLS playlist). */

@@ -1,4 +1,5 @@
 import type { Config } from '../../config';
+import { roomPeers } from './sfu-control';
 
 /** An SFU node as the control plane addresses it. */
 export interface NodeRef {
@@ -33,6 +34,10 @@ export interface Placement {
   nodesOf(sessionId: string, originNodeId: string): Promise<NodeRef[]>;
   /** The live ended (its rooms are closed): forget what was kept for it. */
   ended(sessionId: string): Promise<void>;
+  /** The operator's WebRTC cap for this live, or null when none is set for it. */
+  webrtcCap(sessionId: string): Promise<number | null>;
+  /** The live's WebRTC viewers now (connected, and placed but not yet connected where that is known). */
+  webrtcViewers(sessionId: string, originNodeId: string): Promise<number>;
 }
 
 /**
@@ -42,8 +47,11 @@ export interface Placement {
 export class SingleNodePlacement implements Placement {
   readonly #node: NodeRef;
 
-  constructor(config: Pick<Config, 'sfuUrl' | 'sfuNodeId' | 'sfuPublicWsUrl'>) {
+  readonly #key: Config['secrets']['mediaToken'];
+
+  constructor(config: Pick<Config, 'sfuUrl' | 'sfuNodeId' | 'sfuPublicWsUrl' | 'secrets'>) {
     this.#node = Object.freeze({ id: config.sfuNodeId, publicWsUrl: config.sfuPublicWsUrl, controlUrl: config.sfuUrl });
+    this.#key = config.secrets.mediaToken;
   }
 
   async origin(): Promise<NodeRef> {
@@ -64,5 +72,15 @@ export class SingleNodePlacement implements Placement {
 
   async ended(): Promise<void> {
     // Nothing is kept per live.
+  }
+
+  /** Without a registry, only LIVE_WEBRTC_CAP applies. */
+  async webrtcCap(): Promise<number | null> {
+    return null;
+  }
+
+  /** The viewers in the live's room on the node (asked over /control). */
+  async webrtcViewers(sessionId: string): Promise<number> {
+    return (await roomPeers(this.#node, sessionId, this.#key)).peers.filter((p) => p.role === 'viewer').length;
   }
 }

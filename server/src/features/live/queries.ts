@@ -1,10 +1,12 @@
 import { and, asc, eq, gt, liveSessions, sql, users } from '@podlive/db';
 import type { Page } from '@podlive/shared/accounts';
-import type { LiveSession, LiveStats, MediaJoin } from '@podlive/shared/live';
+import type { HlsJoin, LiveSession, LiveStats, ViewerJoin } from '@podlive/shared/live';
+import { recordingKeys } from '@podlive/shared/recording';
 import { MEDIA_TOKEN_TTL_SEC, signMediaToken } from '@podlive/shared/tokens';
 import { iceServersFor } from '../../media/turn';
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../errors';
+import { mediaUrl } from '../../media/routes';
 import { isRecorded, type LiveContext } from './context';
 import type { ViewerPlacementOptions } from './placement';
 import { findLiveRow, selectLiveRows, toLiveSession, type LiveRow } from './present';
@@ -61,16 +63,38 @@ export async function scheduledLives(ctx: LiveContext, { page, limit }: PagePara
   return { items: rows.slice(0, limit).map((row) => toLiveSession(row, 0, isRecorded(ctx))), page, limit, hasMore: rows.length > limit };
 }
 
+/** How long a page on HLS waits (jittered by the page) before asking for WebRTC again. */
+export const HLS_RETRY_AFTER_SEC = 5;
+
+function hlsJoin(sessionId: string, reason: HlsJoin['reason']): HlsJoin {
+  const keys = recordingKeys(sessionId);
+  return { mode: 'hls', playlist: mediaUrl(keys.llMaster), audioPlaylist: mediaUrl(keys.llPlaylist('audio')), reason, retryAfterSec: HLS_RETRY_AFTER_SEC };
+}
+
 /**
  * A viewer media token for the node placement picks for this viewer (never `exclude`, the node the
  * page just lost): sub is the user id, or `anon:<random>` signed out; name their display name.
+ * When the live has its HLS (it is recorded), a viewer past the live's WebRTC cap (the operator's
+ * for this live, else LIVE_WEBRTC_CAP) or for whom no node has room gets the HLS instead.
  * 409 LIVE_NOT_STARTED / LIVE_ENDED.
  */
-export async function viewerJoin(ctx: LiveContext, sessionId: string, callerId: string | null, options: ViewerPlacementOptions = {}): Promise<MediaJoin> {
+export async function viewerJoin(ctx: LiveContext, sessionId: string, callerId: string | null, options: ViewerPlacementOptions = {}): Promise<ViewerJoin> {
   const { session } = await existingRow(ctx, sessionId);
   if (session.status === 'scheduled') throw new ApiError('LIVE_NOT_STARTED');
   if (session.status === 'ended') throw new ApiError('LIVE_ENDED');
-  const node = await ctx.placement.forViewer(sessionId, session.originNodeId ?? '', options);
+  const origin = session.originNodeId ?? '';
+  const hls = isRecorded(ctx);
+  if (hls) {
+    const cap = (await ctx.placement.webrtcCap(sessionId)) ?? ctx.webrtcCap ?? null;
+    if (cap !== null && (await ctx.placement.webrtcViewers(sessionId, origin)) >= cap) return hlsJoin(sessionId, 'cap');
+  }
+  let node;
+  try {
+    node = await ctx.placement.forViewer(sessionId, origin, options);
+  } catch (err) {
+    if (hls && err instanceof ApiError && err.code === 'SERVICE_UNAVAILABLE') return hlsJoin(sessionId, 'capacity');
+    throw err;
+  }
   let sub = `anon:${randomBytes(12).toString('base64url')}`;
   let name: string | undefined;
   if (callerId !== null) {
@@ -80,5 +104,5 @@ export async function viewerJoin(ctx: LiveContext, sessionId: string, callerId: 
     name = user.displayName.slice(0, 100);
   }
   const token = await signMediaToken(ctx.mediaKey, { sid: sessionId, sub, role: 'viewer', node: node.id, ...(name === undefined ? {} : { name }) });
-  return { url: node.publicWsUrl, token, node: node.id, iceServers: iceServersFor(ctx.turn, sub, MEDIA_TOKEN_TTL_SEC) };
+  return { mode: 'webrtc', url: node.publicWsUrl, token, node: node.id, iceServers: iceServersFor(ctx.turn, sub, MEDIA_TOKEN_TTL_SEC) };
 }

@@ -34,6 +34,7 @@ export default async function liveRoutes(app: FastifyInstance, options: LiveRout
     log: app.log,
     ...(options.onEnded === undefined ? {} : { onEnded: options.onEnded }),
     ...(options.recording === undefined ? {} : { recording: options.recording }),
+    ...(app.config.liveWebrtcCap === undefined ? {} : { webrtcCap: app.config.liveWebrtcCap }),
     // The social plugin (registered before) tells followers beyond /ws: stored notifications, Web Push.
     ...(app.hasDecorator('notifier') ? { notices: app.notifier } : {}),
   };

@@ -1,4 +1,4 @@
-import { FLEET_PLACEMENT_WINDOW_MS, fleetKeys, type FleetKeys, type NodeStatus } from '@podlive/shared/fleet';
+import { FLEET_PLACEMENT_WINDOW_MS, fleetKeys, WEBRTC_CAP_FIELD, type FleetKeys, type NodeStatus } from '@podlive/shared/fleet';
 import type { Logger } from '@podlive/shared/logger';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -129,6 +129,24 @@ export class FleetPlacement implements Placement {
       const status = alive.get(id);
       return status === undefined ? [] : [toNodeRef(status)];
     });
+  }
+
+  /** `npm run fleet -- cap` writes it into the session's hash (which goes when the live ends). */
+  async webrtcCap(sessionId: string): Promise<number | null> {
+    const raw = await this.#redis.hget(this.#keys.session(sessionId), WEBRTC_CAP_FIELD);
+    const cap = raw === null ? Number.NaN : Number(raw);
+    return Number.isInteger(cap) && cap >= 0 ? cap : null;
+  }
+
+  /**
+   * The viewers every alive node reports for the session, plus those placed on it since its report
+   * (not connected yet): a burst of joins cannot all slip under the cap before the next reports.
+   * Concurrent joins may still pass it by a few: the cap is a budget, not a hard limit.
+   */
+  async webrtcViewers(sessionId: string): Promise<number> {
+    const alive = [...(await this.#alive()).values()];
+    const since = alive.length === 0 ? [] : await Promise.all(alive.map((s) => this.#redis.zcount(this.#keys.placed(sessionId, s.id), s.ts, '+inf')));
+    return alive.reduce((sum, s, i) => sum + (s.sessions[sessionId]?.viewers ?? 0) + (since[i] ?? 0), 0);
   }
 
   /** The tree goes; the placement sets expire by themselves within FLEET_PLACEMENT_WINDOW_MS. */
