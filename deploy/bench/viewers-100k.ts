@@ -5,8 +5,8 @@
  * the relay tree, no media) sized from the measured per-core figure. A host goes live through the
  * API; then VIEWERS anonymous viewers ask GET /api/live/:id/token at RATE/s, alternating between the
  * replicas, each from its own address (X-Forwarded-For, trusted from loopback), over keep-alive
- * connections. A 200 is a WebRTC slot on the node it names; a 503 means no node has room: that
- * viewer is one for the HLS tier.
+ * connections. A 200 naming a node is a WebRTC slot there; a 200 with mode "hls" means no node has
+ * room: that viewer plays the live's low-latency HLS.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
@@ -44,7 +44,8 @@ const dataDir = await mkdtemp(join(tmpdir(), 'podlive-bench-100k-'));
 const keys = testKeyPair();
 const fleet = new SimFleet(redis, prefix, { nodes: NODES, workersPerNode: WORKERS_PER_NODE, fanout: FANOUT });
 await fleet.start();
-const fleetOptions = { redisUrl, prefix, databaseUrl: db.databaseUrl!, dataDir, privateKeyPem: keys.privatePem };
+// Recorded lives have a live HLS: past capacity the token route answers it (no recorder need run for the answer).
+const fleetOptions = { redisUrl, prefix, databaseUrl: db.databaseUrl!, dataDir, privateKeyPem: keys.privatePem, recorderUrl: 'http://127.0.0.1:9' };
 const replicas: ServerProcess[] = [await startServerProcess({ fleet: fleetOptions }), await startServerProcess({ fleet: fleetOptions })];
 const host = await signUp(replicas[0]!.url, replicas[0]!.outbox);
 const live = await goLive(replicas[0]!.url, host);
@@ -52,13 +53,13 @@ const live = await goLive(replicas[0]!.url, host);
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 /** GET on the keep-alive pool: the status and the JSON body. */
 const get = (url: string, headers: Record<string, string>) =>
-  new Promise<{ status: number; body: { node?: string } }>((resolve, reject) => {
+  new Promise<{ status: number; body: { node?: string; mode?: string } }>((resolve, reject) => {
     const req = request(url, { agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { node?: string } });
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { node?: string; mode?: string } });
         } catch (err) {
           reject(err as Error);
         }
@@ -68,7 +69,8 @@ const get = (url: string, headers: Record<string, string>) =>
     req.on('error', reject);
     req.end();
   });
-interface Outcome { at: number; ms: number; status: number; node?: string }
+/** `hls`: answered 200 with the live's HLS (no node had room). */
+interface Outcome { at: number; ms: number; status: number; node?: string; hls?: true }
 const outcomes: Outcome[] = [];
 let inFlight = 0;
 let skipped = 0;
@@ -79,7 +81,11 @@ const ask = async (i: number) => {
   inFlight++;
   try {
     const res = await get(`${base}/api/live/${live.id}/token`, { 'x-forwarded-for': address });
-    outcomes.push({ at: at - start, ms: performance.now() - at, status: res.status, ...(res.status === 200 && res.body.node ? { node: res.body.node } : {}) });
+    outcomes.push({
+      at: at - start, ms: performance.now() - at, status: res.status,
+      ...(res.status === 200 && res.body.mode === 'hls' ? { hls: true as const } : {}),
+      ...(res.status === 200 && res.body.node ? { node: res.body.node } : {}),
+    });
   } catch {
     outcomes.push({ at: at - start, ms: performance.now() - at, status: 0 });
   } finally {
@@ -116,9 +122,9 @@ load.push(loadavg()[0]!);
 const cpuAfter = await Promise.all(replicas.map((r) => r.cpuMs()));
 await fleet.stop();
 
-const ok = outcomes.filter((o) => o.status === 200);
-const full = outcomes.filter((o) => o.status === 503);
-const failed = outcomes.filter((o) => o.status !== 200 && o.status !== 503);
+const ok = outcomes.filter((o) => o.status === 200 && !o.hls);
+const full = outcomes.filter((o) => o.hls);
+const failed = outcomes.filter((o) => o.status !== 200);
 const nodes = fleet.report(live.id);
 const used = nodes.filter((n) => n.viewers > 0);
 const originId = (await redis.hget(fleet.keys.session(live.id), 'origin')) ?? '';
@@ -126,7 +132,7 @@ const origin = nodes.find((n) => n.id === originId);
 const perSecond = Array.from({ length: Math.ceil(rampSeconds) }, (_, s) => {
   const inSecond = outcomes.filter((o) => o.at >= s * 1000 && o.at < (s + 1) * 1000);
   const ms = inSecond.map((o) => o.ms);
-  return { second: s, webrtc: inSecond.filter((o) => o.status === 200).length, hls: inSecond.filter((o) => o.status === 503).length, p99Ms: ms.length ? summarize(ms).p99 : 0 };
+  return { second: s, webrtc: inSecond.filter((o) => o.status === 200 && !o.hls).length, hls: inSecond.filter((o) => o.hls).length, p99Ms: ms.length ? summarize(ms).p99 : 0 };
 });
 const hlsViewers = full.length;
 // Behind a cache (CDN edge or a reverse proxy), each cache asks the origin once per new segment and
@@ -173,8 +179,8 @@ await db.close();
 await writeResult({
   name: 'viewers-100k',
   title: 'The 100,000-viewer simulation',
-  method: `Two control plane replicas (processes, one PostgreSQL database), Redis and the real placement (the reserve script and its capacity check) against ${NODES} simulated SFU nodes (deploy/bench/lib/sim-fleet.ts: heartbeats every second into the real registry; each takes in the viewers placed on it as connected and reports 2 consumers per viewer plus its pipes; nodes carrying the live attach to its tree with chooseParent, fan-out ${FANOUT}; no media) of ${WORKERS_PER_NODE} workers at ${CONSUMERS_PER_WORKER} consumers each (80 % of the measured per-core fan-out). ${VIEWERS} GET /api/live/:id/token requests paced at ${RATE}/s by the clock, alternating replicas, each from its own X-Forwarded-For address, over 64 keep-alive connections (node:http), at most ${MAX_IN_FLIGHT} in flight. 200: a WebRTC slot on the node named; 503 (no node has room): the viewer goes to HLS (the packager and the page's switch are not built yet: here it is the count of viewers past WebRTC capacity). Origin egress: the nodes the origin feeds in the live's tree × ${LIVE_KBPS} kbit/s; without the tree every edge would be fed by the origin. HLS origin load behind caches: each cache fetches each rendition's segment and playlist once a second (${HLS_RENDITIONS} renditions), computed, not measured.`,
-  notMeasured: ['the HLS tier itself (no packager yet): its request rate is computed from the segment and playlist cadence'],
+  method: `Two control plane replicas (processes, one PostgreSQL database), Redis and the real placement (the reserve script and its capacity check) against ${NODES} simulated SFU nodes (deploy/bench/lib/sim-fleet.ts: heartbeats every second into the real registry; each takes in the viewers placed on it as connected and reports 2 consumers per viewer plus its pipes; nodes carrying the live attach to its tree with chooseParent, fan-out ${FANOUT}; no media) of ${WORKERS_PER_NODE} workers at ${CONSUMERS_PER_WORKER} consumers each (80 % of the measured per-core fan-out). ${VIEWERS} GET /api/live/:id/token requests paced at ${RATE}/s by the clock, alternating replicas, each from its own X-Forwarded-For address, over 64 keep-alive connections (node:http), at most ${MAX_IN_FLIGHT} in flight. 200 with a node: a WebRTC slot there; 200 with mode "hls" (no node has room; the live is recorded, so it has its low-latency HLS): the viewer plays the HLS. Origin egress: the nodes the origin feeds in the live's tree × ${LIVE_KBPS} kbit/s; without the tree every edge would be fed by the origin. HLS origin load behind caches: each cache fetches each rendition's segment and playlist once a second (${HLS_RENDITIONS} renditions), computed, not measured.`,
+  notMeasured: ['the HLS tier behind caches: its request rate on the origin is computed from the segment and playlist cadence (no CDN here; the HLS path itself is loaded by podlive-load --hls)'],
   wallSeconds: Math.round((performance.now() - t0) / 1000),
   data,
 });

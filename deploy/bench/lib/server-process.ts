@@ -37,7 +37,8 @@ const SELF = fileURLToPath(import.meta.url);
  * the nodes registered in Redis under `prefix`, on a database several replicas share.
  */
 export interface ServerProcessOptions {
-  fleet?: { redisUrl: string; prefix: string; databaseUrl: string; dataDir: string; privateKeyPem: string; edgeLimit?: number };
+  /** `recorderUrl`: lives are recorded (they have a live HLS, where viewers past capacity go); nothing need listen there. */
+  fleet?: { redisUrl: string; prefix: string; databaseUrl: string; dataDir: string; privateKeyPem: string; edgeLimit?: number; recorderUrl?: string };
 }
 
 export function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
@@ -95,6 +96,7 @@ async function childMain(): Promise<void> {
       : {
           DATA_DIR: dataDir, DATABASE_URL: fleet.databaseUrl, REDIS_URL: fleet.redisUrl, REDIS_PREFIX: fleet.prefix, SFU_PLACEMENT: 'fleet',
           ...(fleet.edgeLimit === undefined ? {} : { SFU_EDGE_LIMIT: String(fleet.edgeLimit) }), MEDIA_TOKEN_PRIVATE_KEY: fleet.privateKeyPem, LOG_LEVEL: 'warn',
+          ...(fleet.recorderUrl === undefined ? {} : { RECORDER_URL: fleet.recorderUrl }),
         },
   );
   const database = db === undefined ? await openDatabase(base) : databaseHandle(db);
