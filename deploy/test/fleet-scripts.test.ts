@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fleetKeys } from '@podlive/shared/fleet';
+import { WEBRTC_CAP_FIELD, fleetKeys } from '@podlive/shared/fleet';
 import { testKeyPair } from '@podlive/shared/testing/keys';
 import { freeRtcPortBase, freeTcpPort } from '@podlive/shared/testing/ports';
 import { listNodes } from '../fleet/registry';
@@ -70,5 +70,16 @@ describe('fleet operator scripts (real node processes, real Redis)', () => {
     await expect(cli('drain', 'nobody')).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('node nobody is not alive in the registry') });
     await expect(cli('start', '--id', 'x')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('start needs --id <node id> and --ip') });
     await expect(cli('explode')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command explode') });
+  });
+
+  it('cap sets a live’s WebRTC cap where the control plane reads it, and off removes it; bad input changes nothing', async () => {
+    const live = '3f1e7a52-8c1d-4b7e-9a55-0c2b8d4e6f10';
+    expect((await cli('cap', live, '25')).stdout).toContain('at most 25 WebRTC viewers');
+    expect(await redis.hget(keys.session(live), WEBRTC_CAP_FIELD)).toBe('25');
+    await expect(cli('cap', live, 'lots')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('is not a number of viewers') });
+    await expect(cli('cap', 'not-a-live', '3')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('cap needs the live id') });
+    expect(await redis.hget(keys.session(live), WEBRTC_CAP_FIELD)).toBe('25');
+    await cli('cap', live, 'off');
+    expect(await redis.hget(keys.session(live), WEBRTC_CAP_FIELD)).toBeNull();
   });
 });
