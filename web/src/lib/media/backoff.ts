@@ -59,3 +59,16 @@ export async function withRetries<T>(attempt: () => Promise<T>, options: RetryOp
     await sleep(retryDelay(n, options.schedule, options.random));
   }
 }
+
+/**
+ * While a viewer watches HLS (the server had no WebRTC room for it), how often it asks for WebRTC
+ * again: about the server's `retryAfterSec`, ±30 % so the viewers sent to HLS together don't all
+ * come back in the same second, and never more often than every 2 s.
+ */
+export const HLS_RECHECK = { jitter: 0.3, minMs: 2000, /** when the server's value is unusable */ defaultSec: 15 };
+
+/** The delay before asking the token route again while on HLS. `random` is in [0, 1). */
+export function hlsRecheckDelay(retryAfterSec: number, random: () => number = Math.random): number {
+  const sec = Number.isFinite(retryAfterSec) && retryAfterSec > 0 ? retryAfterSec : HLS_RECHECK.defaultSec;
+  return Math.max(HLS_RECHECK.minMs, Math.round(sec * 1000 * (1 + HLS_RECHECK.jitter * (2 * random() - 1))));
+}

@@ -27,6 +27,14 @@ export function carries(candidate: readonly TrackState[], kinds: ReadonlySet<Kin
   return [...kinds].every((kind) => candidate.some((t) => t.kind === kind && (t.flowing || t.paused)));
 }
 
+/**
+ * Whether a session plays the host, for leaving HLS: it consumes some of the host's tracks, and each
+ * has media flowing or is paused by the host. (The old delivery, HLS, has no consumers to compare with.)
+ */
+export function playsHost(states: readonly TrackState[]): boolean {
+  return states.length > 0 && states.every((t) => t.flowing || t.paused);
+}
+
 /** The host's consumers on `session`, with what arrived on each so far. */
 export async function hostTrackStates(session: MediaSession, hostId: string): Promise<TrackState[]> {
   const stats = await session.consumerStats();

@@ -17,14 +17,21 @@ import type { FrameClock } from './frames';
  *   what a viewer sees of a node kill or a drain: `reset()` just before, wait until `count` grows
  *   again well after (frames are back), then read `maxGapMs`; the gap that spans the event ends at
  *   the first frame after it, so it is included.
- * - `window.podliveHls` (recording page only): the hls.js player of the recording (`levels`,
- *   `currentLevel`), or null while there is none (Safari's own HLS, or an error stopped it).
+ * - `window.podliveDelivery` (viewer page only): how the host's media reaches the page now:
+ *   'webrtc' (a MediaSession on a node), 'hls' (the token route answered HLS: the live's low-latency
+ *   playlists, a few seconds behind), or null (neither yet, or closed). A test waits on it for the
+ *   switch back to WebRTC, which the page makes by itself.
+ * - `window.podliveHls`: on the recording page, the hls.js player of the recording (`levels`,
+ *   `currentLevel`); on the viewer page, the hls.js player of the live while on HLS (`latency`:
+ *   seconds behind the playlist's live edge). Null while there is none (Safari's own HLS, an error
+ *   stopped it, or WebRTC).
  */
 export interface PodliveTestHooks {
   podliveMedia?: MediaSession;
   podliveNode?: string | null;
   podliveFrames?: FrameClock;
   podliveHls?: Hls | null;
+  podliveDelivery?: 'webrtc' | 'hls' | null;
 }
 
 export function exposeForTests(hooks: PodliveTestHooks): void {

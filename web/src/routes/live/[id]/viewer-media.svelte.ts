@@ -1,8 +1,9 @@
 import type { types } from 'mediasoup-client';
-import type { MediaJoin } from '@podlive/shared/live';
+import type { HlsJoin, MediaJoin, ViewerJoin } from '@podlive/shared/live';
 import { MediaSession, type MediaSessionOptions, type MediaState } from '$lib/media/MediaSession';
-import { retryDelay, VIEWER_RETRY } from '$lib/media/backoff';
-import { carries, hostTrackStates, kindsToCarry, waitUntil } from '$lib/media/handover';
+import { hlsRecheckDelay, retryDelay, VIEWER_RETRY } from '$lib/media/backoff';
+import { carries, hostTrackStates, kindsToCarry, playsHost, waitUntil } from '$lib/media/handover';
+import { HlsPlayback } from '$lib/media/hls-playback';
 import { exposeForTests } from '$lib/media/test-hooks';
 import { request, RequestFailure } from '$lib/live/request';
 import type { StageMedia } from '$lib/stage/StageStrip.svelte';
@@ -13,6 +14,8 @@ const EXCLUDE_ATTEMPTS = 3;
 const STALL_MS = 3000;
 /** A move swaps to the new node after this long even if it doesn't play yet (the draining node is going away anyway). */
 const MOVE_READY_MS = 4000;
+/** Leaving HLS: a WebRTC session that doesn't play the host's media this soon is dropped (HLS plays on; asked again later). */
+const UPGRADE_READY_MS = 8000;
 
 export interface ViewerMediaOptions {
   sessionId: string;
@@ -38,6 +41,14 @@ interface Link {
   closedFor?: string;
 }
 
+/** Watching HLS: the token route's answer, and the playlist playing now (null while hls.js loads). */
+interface HlsDelivery {
+  join: HlsJoin;
+  playback: HlsPlayback | null;
+  /** Bumped by each (re)start of the playback: an older start that resolves late is thrown away. */
+  starts: number;
+}
+
 /**
  * The viewer page's media: one MediaSession at a time on one node, replaced when that node goes.
  * - Node lost (socket closed, or ICE down for STALL_MS): a new token that excludes it, after a short
@@ -45,9 +56,15 @@ interface Link {
  * - Node draining (moveNode): make-before-break, with no state change the viewer would see: a second
  *   session on another node, and the media elements swap to it once it plays the host.
  * - Origin lost: the host's media stopped; `hostAway` until the host's tracks come back (newProducer).
+ * - HLS (the token route said so: a cap, or no node with room): the live's low-latency playlists
+ *   play in the page's own elements, a few seconds behind. The token route is asked again after
+ *   its `retryAfterSec` (jittered); once it answers WebRTC, the new session's media replaces HLS as
+ *   soon as it plays the host (make-before-break, like a move).
  */
 export class ViewerMedia {
   connection: MediaState | 'waiting' = $state('waiting');
+  /** How the host's media reaches the page now (null: not yet, or closed). */
+  delivery: 'webrtc' | 'hls' | null = $state(null);
   hasVideo = $state(false);
   soundBlocked = $state(false);
   /** The origin node went away: the host's media stopped until the host resumes. */
@@ -56,6 +73,9 @@ export class ViewerMedia {
   /** Guests' tracks as this page consumes them, by user id. */
   guestMedia: Record<string, StageMedia> = $state({});
   #link: Link | null = null;
+  #hls: HlsDelivery | null = null;
+  /** While on HLS: the next time the token route is asked for WebRTC. */
+  #recheck: ReturnType<typeof setTimeout> | undefined;
   #listenOnly = false;
   #connecting = false;
   #moving = false;
@@ -80,12 +100,15 @@ export class ViewerMedia {
 
   /** Connects unless connected (or connecting): the page calls it whenever the live may have started. */
   async connect(): Promise<void> {
-    if (this.#disposed || this.#link || this.#connecting || this.#moving || !this.o.wanted()) return;
+    if (this.#disposed || this.#link || this.#hls || this.#connecting || this.#moving || !this.o.wanted()) return;
     this.#connecting = true;
     clearTimeout(this.#retry);
     if (this.connection === 'waiting' || this.connection === 'closed') this.connection = 'connecting';
     try {
-      const link = await this.#open(this.#attempt < EXCLUDE_ATTEMPTS ? this.#exclude : null);
+      const join = await this.#join(this.#attempt < EXCLUDE_ATTEMPTS ? this.#exclude : null);
+      if (this.#disposed || !this.o.wanted()) return;
+      if (join.mode === 'hls') return this.#playHls(join);
+      const link = await this.#open(join);
       if (this.#disposed || !this.o.wanted()) return link.session.close();
       this.#activate(link);
     } catch (err) {
@@ -107,7 +130,19 @@ export class ViewerMedia {
     let next: Link | null = null;
     try {
       const need = kindsToCarry(await hostTrackStates(from.session, this.o.hostId));
-      next = await this.#open(from.node);
+      const join = await this.#join(from.node);
+      if (join.mode === 'hls') {
+        // No other node has room for this page: HLS instead (it needs no node), and the draining one is let go.
+        if (this.#disposed || !this.o.wanted() || this.o.onStage() || this.#link !== from) {
+          if (this.o.onStage()) this.#moveWanted = true;
+          return;
+        }
+        this.#link = null;
+        clearTimeout(this.#stall);
+        from.session.close();
+        return this.#playHls(join);
+      }
+      next = await this.#open(join);
       const candidate = next;
       await waitUntil(
         async () => {
@@ -143,6 +178,8 @@ export class ViewerMedia {
 
   async setListenOnly(listenOnly: boolean): Promise<void> {
     this.#listenOnly = listenOnly;
+    // HLS: the audio-only playlist in <audio>, or back to the video playlist in <video>.
+    if (this.#hls) return this.#startPlayback(this.#hls);
     const { video } = this.o.elements();
     if (listenOnly) {
       if (video) video.srcObject = null;
@@ -152,18 +189,23 @@ export class ViewerMedia {
   }
 
   soundOn(): void {
-    void this.o.elements().audio?.play().then(() => (this.soundBlocked = false));
+    // On HLS the sound is in the element playing the playlist, kept muted while the browser refused sound.
+    const hlsElement = this.#hls?.playback?.element;
+    if (hlsElement) hlsElement.muted = false;
+    void (hlsElement ?? this.o.elements().audio)?.play().then(() => (this.soundBlocked = false));
   }
 
   /** Closes everything (the live ended, or the page goes away). */
   close(): void {
     clearTimeout(this.#retry);
     clearTimeout(this.#stall);
+    this.#stopHls();
     const link = this.#link;
     this.#link = null; // first: its closing is then no news to this page
     link?.session.close();
     this.hasVideo = false;
-    exposeForTests({ podliveNode: null });
+    this.delivery = null;
+    exposeForTests({ podliveNode: null, podliveDelivery: null });
   }
 
   dispose(): void {
@@ -171,9 +213,14 @@ export class ViewerMedia {
     this.close();
   }
 
-  async #open(exclude: string | null): Promise<Link> {
+  /** Asks the token route where to get the live from: a node (WebRTC), or HLS. */
+  #join(exclude: string | null): Promise<ViewerJoin> {
     const query = exclude ? `?exclude=${encodeURIComponent(exclude)}` : '';
-    const join = await request<MediaJoin>(`/api/live/${encodeURIComponent(this.o.sessionId)}/token${query}`);
+    return request<ViewerJoin>(`/api/live/${encodeURIComponent(this.o.sessionId)}/token${query}`);
+  }
+
+  /** A MediaSession on the node `join` names, watching the room; its tracks wait in `pending`. */
+  async #open(join: MediaJoin): Promise<Link> {
     // Until the control plane names the node, a page can't exclude it (older servers: no `node`).
     const link: Link = { session: null as unknown as MediaSession, node: typeof join.node === 'string' ? join.node : null, pending: [], lost: false };
     const playing = () => this.#link === link;
@@ -213,10 +260,11 @@ export class ViewerMedia {
     this.#attempt = 0;
     this.#exclude = null;
     this.connection = 'connected';
+    this.delivery = 'webrtc';
     for (const [track, consumer] of link.pending.splice(0)) this.#attach(link.session, track, consumer);
     // Listen only may have been switched while the new session was being made.
     if (link.session.listenOnly !== this.#listenOnly) void link.session.setListenOnly(this.#listenOnly).catch(() => undefined);
-    exposeForTests({ podliveMedia: link.session, podliveNode: link.node });
+    exposeForTests({ podliveMedia: link.session, podliveNode: link.node, podliveDelivery: 'webrtc' });
   }
 
   #state(state: MediaState): void {
@@ -240,7 +288,8 @@ export class ViewerMedia {
     if (this.#link !== link) return; // a move's new session: the move fails by itself
     clearTimeout(this.#stall);
     this.#link = null;
-    exposeForTests({ podliveNode: null });
+    exposeForTests({ podliveNode: null, podliveDelivery: null });
+    this.delivery = null;
     // A worker died, not the node: the node is still a fine place to go back to.
     this.#exclude = link.closedFor === 'worker_died' ? null : link.node;
     this.hasVideo = false;
@@ -259,6 +308,135 @@ export class ViewerMedia {
     this.connection = 'reconnecting';
     clearTimeout(this.#retry);
     this.#retry = setTimeout(() => void this.connect(), retryDelay(this.#attempt++, VIEWER_RETRY));
+  }
+
+  /** HLS becomes the delivery (nothing else plays now): start it, and ask for WebRTC again later. */
+  async #playHls(join: HlsJoin): Promise<void> {
+    clearTimeout(this.#stall);
+    const hls: HlsDelivery = { join, playback: null, starts: 0 };
+    this.#hls = hls;
+    this.#attempt = 0;
+    this.#exclude = null;
+    this.delivery = 'hls';
+    this.connection = 'connected';
+    this.hostAway = false;
+    this.guestMedia = {}; // guests' tracks came from a session; the playlists carry the host only
+    exposeForTests({ podliveNode: null, podliveDelivery: 'hls' });
+    this.#recheckLater(join.retryAfterSec);
+    await this.#startPlayback(hls);
+  }
+
+  /** (Re)starts `hls`'s playlist in the element listen-only calls for: <video>, or the audio-only playlist in <audio>. */
+  async #startPlayback(hls: HlsDelivery): Promise<void> {
+    const start = ++hls.starts;
+    hls.playback?.destroy();
+    hls.playback = null;
+    const { video, audio } = this.o.elements();
+    // WebRTC tracks left from before: sound comes from the playlist now.
+    if (audio) audio.srcObject = null;
+    if (video) video.srcObject = null;
+    this.hasVideo = false;
+    const listenOnly = this.#listenOnly;
+    const element = listenOnly ? audio : video;
+    if (!element) return;
+    const current = () => this.#hls === hls && hls.starts === start;
+    try {
+      const playback = await HlsPlayback.start(element, listenOnly ? hls.join.audioPlaylist : hls.join.playlist, {
+        cancelled: () => !current(),
+        onPlaying: () => {
+          if (!current()) return;
+          if (!listenOnly) this.hasVideo = true;
+          this.problem = null;
+        },
+        onFailed: (reason) => current() && this.#hlsFailed(reason),
+      });
+      if (!playback) return;
+      hls.playback = playback;
+      exposeForTests({ podliveHls: playback.hls });
+      void this.#playWithSound(element, current); // resolves once it plays, which may be a while
+    } catch (err) {
+      if (current()) this.#hlsFailed(errorText(err));
+    }
+  }
+
+  /** Plays `element` with sound if the browser lets the page; muted otherwise (`soundBlocked` → the "Turn sound on" button). */
+  async #playWithSound(element: HTMLMediaElement, current: () => boolean): Promise<void> {
+    element.muted = false;
+    try {
+      await element.play();
+      if (current()) this.soundBlocked = false;
+    } catch (err) {
+      // AbortError and the like: a newer load replaced this one, which plays by itself.
+      if (!current() || !(err instanceof DOMException && err.name === 'NotAllowedError')) return;
+      element.muted = true;
+      this.soundBlocked = true;
+      await element.play().catch(() => undefined);
+    }
+  }
+
+  /** The playlist could not be played (hls.js gave up): ask the token route again, as after a lost node. */
+  #hlsFailed(reason: string): void {
+    this.#stopHls();
+    this.delivery = null;
+    this.hasVideo = false;
+    exposeForTests({ podliveDelivery: null });
+    this.problem = reason;
+    this.#schedule();
+  }
+
+  /** Stops HLS, if it plays (leaving it for WebRTC, closing, or after a failure). */
+  #stopHls(): void {
+    clearTimeout(this.#recheck);
+    const hls = this.#hls;
+    if (!hls) return;
+    this.#hls = null;
+    hls.playback?.destroy();
+    hls.playback = null;
+    // The element that had the sound: muted again for WebRTC (its sound goes through <audio>).
+    const { video } = this.o.elements();
+    if (video) video.muted = true;
+    exposeForTests({ podliveHls: null });
+  }
+
+  #recheckLater(retryAfterSec: number): void {
+    clearTimeout(this.#recheck);
+    this.#recheck = setTimeout(() => void this.#recheckNow(), hlsRecheckDelay(retryAfterSec));
+  }
+
+  /** On HLS: asks the token route again; a WebRTC answer replaces HLS once its session plays the host. */
+  async #recheckNow(): Promise<void> {
+    const hls = this.#hls;
+    if (!hls || this.#disposed || !this.o.wanted()) return;
+    let link: Link | null = null;
+    try {
+      const join = await this.#join(null);
+      if (this.#hls !== hls) return;
+      if (join.mode === 'hls') {
+        const moved = join.playlist !== hls.join.playlist || join.audioPlaylist !== hls.join.audioPlaylist;
+        hls.join = join;
+        if (moved) void this.#startPlayback(hls);
+        return this.#recheckLater(join.retryAfterSec);
+      }
+      const next = await this.#open(join);
+      link = next;
+      const ready = await waitUntil(
+        async () => {
+          if (next.lost) throw new Error('the media node went away');
+          return this.#hls !== hls || playsHost(await hostTrackStates(next.session, this.o.hostId));
+        },
+        { timeoutMs: UPGRADE_READY_MS, intervalMs: 100 },
+      );
+      if (this.#hls !== hls || this.#disposed || !this.o.wanted()) return next.session.close();
+      if (!ready) throw new Error('the media node did not play the host in time');
+      // Break: HLS stops and the elements take the session's tracks in the same task.
+      this.#stopHls();
+      this.#activate(next);
+    } catch (err) {
+      link?.session.close();
+      if (err instanceof RequestFailure && err.code === 'LIVE_ENDED') return this.o.onEnded();
+      // HLS plays on; ask again later.
+      if (this.#hls === hls) this.#recheckLater(hls.join.retryAfterSec);
+    }
   }
 
   #attach(session: MediaSession, track: MediaStreamTrack, consumer: types.Consumer): void {
