@@ -1,24 +1,20 @@
 import type { types } from 'mediasoup';
-import type { TokenSigningKey } from '@podlive/shared/tokens';
-import type { MediaNode } from '../src/MediaNode';
-import { HostPeer } from './host-peer';
+import { HostPeer, type HostLink, type HostPeerOptions } from './host-peer';
 import { prepareHostMedia, type HostMedia } from './host-media';
 import { packetizeH264, RtpSender, withParameterSets } from './rtp-packetizer';
 
-export interface FilePublisherOptions {
-  node: MediaNode;
-  session: string;
-  /** The control plane's private key: the host's media token is minted with it. */
-  key: TokenSigningKey;
+/** What a FilePublisher sends, whichever way it reaches the node. */
+export interface FileMediaOptions {
   /** 3: one video producer with 180p/360p/720p simulcast (default); 1: 720p only. */
   layers?: 1 | 3;
   /** Publish Opus too (default true). */
   audio?: boolean;
-  /** The host's user id (default `load-publisher`). */
-  userId?: string;
   /** Frequency of its audio tone (default 440 Hz). */
   toneHz?: number;
 }
+
+/** A FilePublisher on an in-process node, joined as a HostPeer (node, session, key, userId). */
+export interface FilePublisherOptions extends HostPeerOptions, FileMediaOptions {}
 
 const AUDIO_PT = 100;
 const VIDEO_PT = 102;
@@ -43,9 +39,10 @@ function payloadsOf(layer: HostMedia['layers'][number]): Buffer[][] {
 
 /**
  * A host without a browser publishing real media: the clip of host-media (H.264 in three layers
- * and Opus, encoded once by FFmpeg) played in real time and looped, over a HostPeer's
- * PlainTransport. With 3 layers the video producer is simulcast by SSRC (`encodings` lowest
- * first) and the layers are sent in lockstep, frame by frame. Timestamps and sequence numbers
+ * and Opus, encoded once by FFmpeg) played in real time and looped, over a HostLink: a HostPeer's
+ * PlainTransport on an in-process node, or a RemoteHost's WebRTC transport on any node. With 3
+ * layers the video producer is simulcast by SSRC (`encodings` lowest first) and the layers are
+ * sent in lockstep, frame by frame. Timestamps and sequence numbers
  * keep increasing across loops; sender reports go out every second for each SSRC (mediasoup
  * needs them to switch a consumer between layers).
  *
@@ -54,7 +51,7 @@ function payloadsOf(layer: HostMedia['layers'][number]): Buffer[][] {
  * Pacing: a 10 ms timer sends whatever is due by the clock; after a stalled event loop the missed
  * frames go out at once (a burst) rather than being skipped, which would break decoding until the next IDR.
  */
-export class FilePublisher {
+export class FilePublisher<P = types.Producer> {
   readonly #video: { sender: RtpSender; frames: Buffer[][] }[];
   readonly #audio: RtpSender | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -65,7 +62,7 @@ export class FilePublisher {
   packetsSent = 0;
 
   private constructor(
-    private readonly host: HostPeer,
+    private readonly host: HostLink<P>,
     private readonly media: HostMedia,
     layers: HostMedia['layers'],
     audio: boolean,
@@ -77,20 +74,29 @@ export class FilePublisher {
     this.#audio = audio ? new RtpSender(AUDIO_SSRC, AUDIO_PT, 48000) : undefined;
   }
 
-  get producers(): types.Producer[] {
+  get producers(): P[] {
     return this.host.producers;
   }
 
+  /** On an in-process node: joins as a HostPeer and sends plain RTP to its PlainTransport. */
   static async start(o: FilePublisherOptions): Promise<FilePublisher> {
+    if (!o.node) throw new TypeError('node is required (a started MediaNode)');
+    if (typeof o.session !== 'string' || !o.session) throw new TypeError('session must be a non-empty string');
+    if (o.key?.type !== 'private') throw new TypeError('key must be a private key (the control plane’s)');
+    return await FilePublisher.over(() => HostPeer.join(o), o);
+  }
+
+  /**
+   * Over any HostLink (a RemoteHost: any node, over WebRTC). `connect` is called once the options
+   * are checked and the clip is ready; the link is closed if producing fails.
+   */
+  static async over<L>(connect: () => Promise<HostLink<L>>, o: FileMediaOptions = {}): Promise<FilePublisher<L>> {
     const layers = o.layers ?? 3;
     const audio = o.audio ?? true;
     if (layers !== 1 && layers !== 3) throw new TypeError(`layers must be 1 or 3, got ${String(layers)}`);
     if (typeof audio !== 'boolean') throw new TypeError(`audio must be a boolean, got ${typeof audio}`);
-    if (!o.node) throw new TypeError('node is required (a started MediaNode)');
-    if (typeof o.session !== 'string' || !o.session) throw new TypeError('session must be a non-empty string');
-    if (o.key?.type !== 'private') throw new TypeError('key must be a private key (the control plane’s)');
     const media = await prepareHostMedia(o.toneHz === undefined ? {} : { toneHz: o.toneHz });
-    const host = await HostPeer.join(o);
+    const host = await connect();
     try {
       const chosen = layers === 3 ? media.layers : media.layers.slice(-1);
       const pub = new FilePublisher(host, media, chosen, audio);

@@ -19,13 +19,26 @@ export interface HostPeerOptions {
 const HOST_SUB = 'load-publisher';
 
 /**
+ * What a headless publisher needs of its way into a node: produce, then send RTP and RTCP (each
+ * packet's parts as one datagram), hear the node's RTCP. A HostPeer (in-process node, plain RTP)
+ * or a RemoteHost (any node, over WebRTC as a browser host) is one.
+ */
+export interface HostLink<P = unknown> {
+  readonly producers: P[];
+  produce(kind: types.MediaKind, rtpParameters: types.RtpParameters): Promise<P>;
+  send(packet: Buffer | Buffer[]): void;
+  onRtcp(listener: (packet: Buffer) => void): void;
+  close(): void;
+}
+
+/**
  * The part every headless host shares, on an in-process node: it joins the session as the host over
  * protoo (so the room exists and viewers see it), opens a PlainTransport on the room's main router
  * (comedia, RTCP muxed) and a UDP socket connected to it, and registers its producers with the
  * room as the `produce` request handler does. The caller produces, then sends RTP and RTCP with
  * `send()`. The node's RTCP (receiver reports, PLI, FIR) arrives on `onRtcp`.
  */
-export class HostPeer {
+export class HostPeer implements HostLink<types.Producer> {
   readonly producers: types.Producer[] = [];
   #closed = false;
 

@@ -23,10 +23,11 @@ export interface RecvTransportOptions {
 }
 
 /**
- * The client side of a mediasoup receive WebRtcTransport on werift's ORTC-style layers (no SDP,
+ * The client side of a mediasoup WebRtcTransport on werift's ORTC-style layers (no SDP,
  * no transceivers): ICE controlling against mediasoup's ICE-lite, DTLS client, SRTP keys
  * derived. werift's own receive path (decrypt and parse every packet) is replaced by
- * `onDatagram`; the SRTP session stays available to decrypt samples.
+ * `onDatagram`; the SRTP session stays available to decrypt samples. A headless host's send
+ * transport (remote-host.ts) is opened the same way and encrypts with the same session.
  */
 export async function openRecvTransport(o: RecvTransportOptions, onCreated: (t: RecvTransport) => void): Promise<RecvTransport> {
   const udp = o.params.iceCandidates.filter((c) => c.protocol === 'udp');

@@ -66,7 +66,7 @@ export function buildReport(o: LoadOptions, runs: RunResult[]): LoadReport {
   const receiving = all.filter((v) => v.receiving);
   return {
     config: {
-      session: o.source.session, source: o.source.kind, viewers: o.viewers, rate: o.rate, duration: o.duration,
+      session: o.source?.session ?? '', source: o.source?.kind ?? 'rest', viewers: o.viewers, rate: o.rate, duration: o.duration,
       listen: o.listen, processes: o.processes, sampleEvery: o.sampleEvery,
     },
     viewers: {

@@ -65,6 +65,8 @@ export function progressOf(viewers: readonly Viewer[]): Progress {
 
 /** Joins this process's viewers at the given rate, keeps them for the duration, and collects the results. */
 export async function runViewers(o: LoadOptions, hooks: RunHooks = {}): Promise<RunResult> {
+  const source = o.source;
+  if (!source?.session) throw new TypeError('WebRTC viewers need a token source and a session');
   const viewers: Viewer[] = [];
   const joins: Promise<void>[] = [];
   const cpu0 = process.cpuUsage();
@@ -80,7 +82,7 @@ export async function runViewers(o: LoadOptions, hooks: RunHooks = {}): Promise<
       const due = t0 + (i * 1000) / o.rate;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
-      const viewer = new Viewer({ source: o.source, index: o.offset + i, listen: o.listen, sampleEvery: o.sampleEvery });
+      const viewer = new Viewer({ source, index: o.offset + i, listen: o.listen, sampleEvery: o.sampleEvery });
       viewers.push(viewer);
       joins.push(viewer.join(o.joinTimeout * 1000));
     }

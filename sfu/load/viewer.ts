@@ -32,8 +32,8 @@ export interface ViewerResult {
   nacksSent: number;
   plisSent: number;
   rtcpReceived: number;
-  /** mediasoup consumer id → SSRC we receive it on (to compare with the node's stats). */
-  consumers: Record<string, { ssrc: number; kind: 'audio' | 'video' }>;
+  /** mediasoup consumer id → SSRC we receive it on (to compare with the node's stats), and its type (simple, simulcast). */
+  consumers: Record<string, { ssrc: number; kind: 'audio' | 'video'; type: string }>;
 }
 
 /** One request of the join, failing as a JoinError of `stage`. */
@@ -154,7 +154,7 @@ export class Viewer {
     this.counter.expect(encoding.ssrc, reply.kind);
     if (encoding.rtx?.ssrc) this.counter.expect(encoding.rtx.ssrc, 'rtx');
     if (reply.kind === 'video') this.#h264 = /h264/i.test(reply.rtpParameters.codecs[0]?.mimeType ?? '');
-    this.#consumers[reply.id] = { ssrc: encoding.ssrc, kind: reply.kind };
+    this.#consumers[reply.id] = { ssrc: encoding.ssrc, kind: reply.kind, type: reply.type };
     await step('consume', 'resumeConsumer', { consumerId: reply.id });
   }
 
