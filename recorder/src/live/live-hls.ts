@@ -46,7 +46,6 @@ interface Track {
   /** Segments that left the playlist (the media sequence) and the discontinuities among them. */
   left: number;
   leftDiscontinuities: number;
-  targetDuration: number;
   chain: Promise<void>;
   peakBitrate: number;
 }
@@ -177,7 +176,7 @@ export class LiveHls {
   #track(track: LiveHlsTrack): Track {
     let state = this.#tracks.get(track);
     if (!state) {
-      state = { segments: [], left: 0, leftDiscontinuities: 0, targetDuration: Math.ceil(LIVE_HLS_SEGMENT_SECONDS), chain: Promise.resolve(), peakBitrate: 0 };
+      state = { segments: [], left: 0, leftDiscontinuities: 0, chain: Promise.resolve(), peakBitrate: 0 };
       this.#tracks.set(track, state);
     }
     return state;
@@ -202,7 +201,6 @@ export class LiveHls {
         key, uri: relative(key), initUri, durationSec, discontinuity: previous !== undefined && previous.initUri !== initUri, bitrate,
         ...(programDateTime === undefined ? {} : { programDateTime }),
       });
-      state.targetDuration = Math.max(state.targetDuration, Math.round(durationSec));
       const firstOfTrack = state.peakBitrate === 0;
       state.peakBitrate = Math.max(state.peakBitrate, bitrate);
       await this.#slide(state);
@@ -231,7 +229,9 @@ export class LiveHls {
       mediaSequence: state.left + from,
       // Discontinuities up to and including the first listed segment's (it is listed without its tag).
       discontinuitySequence: state.leftDiscontinuities + hidden.filter((s) => s.discontinuity).length + (listed[0]?.discontinuity ? 1 : 0),
-      targetDuration: state.targetDuration,
+      // The longest listed segment, rounded (a run's first one often runs long): as the spec wants
+      // of each playlist, though it may then change while live (players take the latest).
+      targetDuration: Math.max(Math.ceil(LIVE_HLS_SEGMENT_SECONDS), ...listed.map((s) => Math.round(s.durationSec))),
       ended: this.#ended,
     });
     await this.#o.storage.put(this.#keys.llPlaylist(track), Buffer.from(text), PLAYLIST_TYPE);

@@ -5,11 +5,14 @@ import type { ErrorData, HlsConfig } from 'hls.js';
  * hls.js settings for the live low-latency playlists (1 s CMAF segments, a window of 6, no partial
  * segments, target duration 1). Latency is counted back from the playlist's live edge (the end of
  * its last whole segment, which is itself about a segment behind the host):
- * - `liveSyncDurationCount: 2`: start and stay 2 segments (2 s) behind that edge. The default 3 is
- *   made for 6 s segments; at 1 s the playlist is reloaded every second, so 2 s of buffer still
- *   survives a late reload or a slow segment. 1 would stall on every hiccup.
- * - `liveMaxLatencyDurationCount: 5`: fallen 5 s behind (a stall, a background tab) → jump back to
- *   the sync point, before the 6-segment window slides away under the playhead.
+ * - `liveSyncDuration: 2`: start and stay 2 s behind that edge. In seconds, not a count of target
+ *   durations: the target duration rounds up whatever segment ran long (a run's first one, from
+ *   its first key frame to the first boundary, often lasts 1.5 s and makes it 2), which doubled
+ *   the latency (measured: 4 s behind the edge, 5.6 s glass to glass). At 1 s segments the
+ *   playlist is reloaded every second, so 2 s of buffer still survives a late reload or a slow
+ *   segment; 1 s would stall on every hiccup.
+ * - `liveMaxLatencyDuration: 5`: fallen 5 s behind (a stall, a background tab) → jump back to the
+ *   sync point, before the 6-segment window slides away under the playhead.
  * - `maxLiveSyncPlaybackRate: 1.1`: drifting behind the target (after a rebuffer) is made up by
  *   playing up to 10 % faster instead of a jump; inaudible on speech.
  * - `lowLatencyMode: true`: only changes anything with EXT-X-PART / blocking reloads, which these
@@ -20,8 +23,8 @@ import type { ErrorData, HlsConfig } from 'hls.js';
 export const LIVE_HLS_CONFIG: Partial<HlsConfig> = {
   enableWorker: false,
   lowLatencyMode: true,
-  liveSyncDurationCount: 2,
-  liveMaxLatencyDurationCount: 5,
+  liveSyncDuration: 2,
+  liveMaxLatencyDuration: 5,
   maxLiveSyncPlaybackRate: 1.1,
   liveDurationInfinity: true,
   backBufferLength: 10,
@@ -146,8 +149,25 @@ export class HlsPlayback {
       const status = data.response?.code;
       this.#fail(`HLS ${data.type} error: ${data.details}${status ? ` (HTTP ${status})` : ''}`);
     });
+    // Starting takes a moment (the first segments load, play() may be refused with sound and
+    // retried muted) while the live edge moves on: the first frame then plays seconds further
+    // behind than the sync point, which 10 % faster playback takes half a minute to make up
+    // (measured: 6 s glass to glass for the first seconds). Once playing, a start more than a
+    // second late jumps to the sync point instead.
+    const element = this.element;
+    const caughtUp = () => {
+      const behind = hls.latency;
+      const sync = hls.liveSyncPosition;
+      if (sync !== null && Number.isFinite(behind) && behind > (LIVE_HLS_CONFIG.liveSyncDuration ?? 2) + 1) element.currentTime = sync;
+    };
+    element.addEventListener('playing', caughtUp, { once: true });
+    const unlisten = this.#unlisten;
+    this.#unlisten = () => {
+      unlisten();
+      element.removeEventListener('playing', caughtUp);
+    };
     hls.loadSource(this.url);
-    hls.attachMedia(this.element);
+    hls.attachMedia(element);
   }
 
   #startNative(): void {

@@ -1,0 +1,164 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { transformWithEsbuild } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIVE_HLS_CACHE_CONTROL, recordingKeys } from '@podlive/shared/recording';
+import { percentile } from '../src/lib/media/clock-code';
+import { openBrowser, type BrowserHarness } from './browser';
+import { useClockCamera } from './recording-clock';
+import { signIn, startStack, type Stack } from './stack';
+import { goLiveFromStudio } from './studio';
+
+const CLOCK_CODE = fileURLToPath(new URL('../src/lib/media/clock-code.ts', import.meta.url));
+
+type ClockWindow = { podliveDelivery?: 'webrtc' | 'hls' | null; podliveClocks?: number[] };
+
+/**
+ * Reads the host's clock (painted into every frame by useClockCamera) from each frame the page's
+ * <video> presents, whatever plays into it (WebRTC or HLS): `window.podliveClocks` collects
+ * now − the painted time, in ms (glass-to-glass on one machine, one clock).
+ */
+async function readPresentedClocks(page: Page): Promise<void> {
+  const module = await transformWithEsbuild(await readFile(CLOCK_CODE, 'utf8'), CLOCK_CODE, { format: 'iife', globalName: 'podliveClockCode' });
+  await page.addInitScript(`${module.code}
+(() => {
+  const { readClock } = podliveClockCode;
+  window.podliveClocks = [];
+  const canvas = document.createElement('canvas');
+  canvas.width = 640;
+  canvas.height = 360;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const hooked = new WeakSet();
+  const onFrame = (video) => () => {
+    if (video.videoWidth > 0) {
+      ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+      const value = readClock(ctx.getImageData(0, 0, canvas.width, canvas.height).data, canvas.width, canvas.height);
+      if (value !== null) window.podliveClocks.push(Date.now() - value);
+    }
+    video.requestVideoFrameCallback(onFrame(video));
+  };
+  setInterval(() => {
+    for (const video of document.querySelectorAll('video')) {
+      if (hooked.has(video)) continue;
+      hooked.add(video);
+      video.requestVideoFrameCallback(onFrame(video));
+    }
+  }, 50);
+})();`);
+}
+
+/** Waits for `count` clock readings taken from now on; returns them. */
+async function clocksFromNow(page: Page, count: number, timeoutMs: number): Promise<number[]> {
+  const from = await page.evaluate(() => (window as ClockWindow).podliveClocks!.length);
+  await page.waitForFunction(([start, n]) => (window as ClockWindow).podliveClocks!.length >= start! + n!, [from, count], { timeout: timeoutMs, polling: 250 });
+  return page.evaluate((start) => (window as ClockWindow).podliveClocks!.slice(start), from);
+}
+
+const delivery = (page: Page) => page.evaluate(() => (window as ClockWindow).podliveDelivery ?? null);
+
+/**
+ * Past the live's WebRTC cap, the viewer page plays the live's low-latency HLS (the recorder's
+ * 1 s segments) in Chromium, says so, and moves back to WebRTC by itself when a slot frees.
+ */
+describe('a live past its WebRTC cap (LIVE_WEBRTC_CAP=2)', () => {
+  let stack: Stack;
+  let browser: BrowserHarness;
+
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([
+      startStack({ media: true, recorder: {}, serverEnv: { LIVE_WEBRTC_CAP: '2' } }),
+      openBrowser(() => stack.url),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('viewers 1–2 get WebRTC, viewer 3 plays HLS (latency printed, p95 < 5 s) and moves back to WebRTC within 10 s of a slot freeing', { timeout: 240_000 }, async () => {
+    const host = await browser.newPage();
+    await useClockCamera(host);
+    await signIn(stack, host, { handle: 'hls_host', displayName: 'HLS Host', path: '/studio' });
+    const id = await goLiveFromStudio(host, 'A very popular live');
+
+    const viewer = async (n: number) => {
+      const page = await browser.newPage({ forwardedFor: `198.51.100.${n}` });
+      await readPresentedClocks(page);
+      await page.goto(`/live/${id}`);
+      return page;
+    };
+    const first = await viewer(1);
+    await expect.poll(() => delivery(first), { timeout: 30_000, interval: 250 }).toBe('webrtc');
+    const second = await viewer(2);
+    await expect.poll(() => delivery(second), { timeout: 30_000, interval: 250 }).toBe('webrtc');
+
+    const third = await viewer(3);
+    await expect.poll(() => delivery(third), { timeout: 30_000, interval: 250 }).toBe('hls');
+    await third.getByText('Watching with a few seconds of delay').waitFor({ timeout: 10_000 });
+    // Decoding frames from HLS: the clock read back from them.
+    const onHls = await clocksFromNow(third, 60, 60_000);
+    const hlsP50 = percentile(onHls, 50);
+    const hlsP95 = percentile(onHls, 95);
+    const playlist = await (await fetch(`${stack.url}/api/media/${recordingKeys(id).llPlaylist('r0')}`)).text();
+    const hlsJs = await third.evaluate(() => {
+      const hls = (window as { podliveHls?: { latency?: number; targetLatency?: number | null } }).podliveHls;
+      return { latency: hls?.latency, target: hls?.targetLatency };
+    });
+    console.log(`glass-to-glass on the live HLS (1 s segments, this machine): n=${onHls.length} p50=${hlsP50} ms p95=${hlsP95} ms; hls.js behind its live edge ${hlsJs.latency?.toFixed(2)} s (target ${hlsJs.target}); segments listed: ${(playlist.match(/^#EXTINF:[\d.]+/gm) ?? []).map((l) => l.slice(8)).join(' ')} s`);
+    expect(hlsP50).toBeGreaterThan(0);
+    expect(hlsP95).toBeLessThan(5000);
+    expect(await delivery(third)).toBe('hls');
+
+    // A slot frees: viewer 3 moves back to WebRTC by itself, and its latency falls under a second.
+    await first.close();
+    const freedAt = Date.now();
+    await expect.poll(() => delivery(third), { timeout: 10_000, interval: 100 }).toBe('webrtc');
+    const movedMs = Date.now() - freedAt;
+    await third.getByText('Watching with a few seconds of delay').waitFor({ state: 'hidden', timeout: 5000 });
+    const onWebRtc = await clocksFromNow(third, 30, 30_000);
+    console.log(`moved back to WebRTC ${movedMs} ms after a slot freed; glass-to-glass then p50=${percentile(onWebRtc, 50)} ms p95=${percentile(onWebRtc, 95)} ms`);
+    expect(movedMs).toBeLessThan(10_000);
+    expect(percentile(onWebRtc, 50)).toBeLessThan(1000);
+    expect(browser.cspViolations).toEqual([]);
+  });
+
+  it('serves the live HLS with cache headers: segments immutable under names never reused, playlists for a second', { timeout: 120_000 }, async () => {
+    const host = await browser.newPage();
+    await signIn(stack, host, { handle: 'hls_cache', displayName: 'Cache Host', path: '/studio' });
+    const id = await goLiveFromStudio(host, 'Cacheable');
+    const keys = recordingKeys(id);
+    const url = (key: string) => `${stack.url}/api/media/${key}`;
+    let playlist = '';
+    await expect.poll(async () => {
+      const response = await fetch(url(keys.llPlaylist('r0')));
+      playlist = response.ok ? await response.text() : '';
+      return (playlist.match(/\.m4s$/gm) ?? []).length;
+    }, { timeout: 40_000, interval: 500 }).toBeGreaterThanOrEqual(3);
+    const master = await fetch(url(keys.llMaster));
+    expect(master.status).toBe(200);
+    expect(master.headers.get('cache-control')).toBe(LIVE_HLS_CACHE_CONTROL.playlist);
+    expect(master.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
+    const media = await fetch(url(keys.llPlaylist('r0')));
+    expect(media.headers.get('cache-control')).toBe(LIVE_HLS_CACHE_CONTROL.playlist);
+
+    const segment = /^(.+\.m4s)$/m.exec(playlist)![1]!;
+    const init = /#EXT-X-MAP:URI="([^"]+)"/.exec(playlist)![1]!;
+    const base = url(`${keys.root}/ll/r0/`);
+    const first = await fetch(base + segment);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('cache-control')).toBe(LIVE_HLS_CACHE_CONTROL.immutable);
+    expect(first.headers.get('content-type')).toBe('video/iso.segment');
+    const initResponse = await fetch(base + init);
+    expect(initResponse.headers.get('cache-control')).toBe(LIVE_HLS_CACHE_CONTROL.immutable);
+    const bytes = Buffer.from(await first.arrayBuffer());
+
+    // Later, after the window moved on: the same URL, the same bytes.
+    await expect.poll(async () => (await (await fetch(url(keys.llPlaylist('r0')))).text()).includes(segment), { timeout: 30_000, interval: 500 }).toBe(false);
+    const again = await fetch(base + segment);
+    expect(again.status).toBe(200);
+    expect(Buffer.from(await again.arrayBuffer()).equals(bytes)).toBe(true);
+    await host.close();
+  });
+});
