@@ -1,4 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { transformWithEsbuild } from 'vite';
@@ -11,6 +15,7 @@ import { signIn, startStack, type Stack } from './stack';
 import { goLiveFromStudio } from './studio';
 
 const CLOCK_CODE = fileURLToPath(new URL('../src/lib/media/clock-code.ts', import.meta.url));
+const LOAD_CLI = fileURLToPath(new URL('../../sfu/load/podlive-load.mjs', import.meta.url));
 
 type ClockWindow = { podliveDelivery?: 'webrtc' | 'hls' | null; podliveClocks?: number[] };
 
@@ -160,5 +165,44 @@ describe('a live past its WebRTC cap (LIVE_WEBRTC_CAP=2)', () => {
     expect(again.status).toBe(200);
     expect(Buffer.from(await again.arrayBuffer()).equals(bytes)).toBe(true);
     await host.close();
+  });
+
+  it('podlive-load --publish --hls: one command makes a live with a synthetic host, and headless players load its HLS from the real recorder', { timeout: 180_000 }, async () => {
+    const email = 'loadhost@example.com';
+    const password = 'correct horse battery staple';
+    const post = (path: string, body: unknown) => fetch(`${stack.url}/api/auth/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post('register', { email, password, handle: 'loadhost', displayName: 'Load Host' })).status).toBe(202);
+    expect((await post('verify-otp', { email, code: await stack.latestCode(email), purpose: 'verify_email' })).ok).toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), 'podlive-load-hls-'));
+    try {
+      const json = join(dir, 'report.json');
+      await promisify(execFile)(process.execPath, [
+        LOAD_CLI, '--url', stack.url, '--publish', '--email', email, '--title', 'Load test', '--hls', '--viewers', '3', '--rate', '3', '--duration', '10', '--json', json, '--no-progress',
+      ], { env: { ...process.env, PODLIVE_PASSWORD: password }, timeout: 150_000 });
+      const report = JSON.parse(await readFile(json, 'utf8')) as {
+        config: { playlist: string };
+        players: { started: number; failed: number };
+        requests: { segments: number; inits: number };
+        latencyMs: { p50: number; p95: number };
+        stalls: { count: number };
+        errors: { reason: string }[];
+      };
+      console.log(`podlive-load --publish --hls, 3 players, 10 s: ${JSON.stringify({ requests: report.requests, latencyMs: report.latencyMs, stalls: report.stalls, errors: report.errors })}`);
+      expect(report.config.playlist).toMatch(/\/api\/media\/recordings\/[0-9a-f-]{36}\/ll\/master\.m3u8$/);
+      expect(report.players).toMatchObject({ started: 3, failed: 0 });
+      expect(report.requests.inits).toBeGreaterThanOrEqual(3);
+      // The synthetic host replays a clip with a key frame every 2 s (it cannot make one when asked),
+      // so its segments last 2 s: ten seconds are at least 4 new segments per player.
+      expect(report.requests.segments).toBeGreaterThanOrEqual(3 * 4);
+      // Players mostly play (the report counts the stalls, and how long).
+      expect(report.stalls.totalMs).toBeLessThan(3 * 3000);
+      expect(report.latencyMs.p50).toBeGreaterThan(0);
+      expect(report.latencyMs.p95).toBeLessThan(10_000);
+      expect(report.errors).toEqual([]);
+      const live = /recordings\/([0-9a-f-]{36})\//.exec(report.config.playlist)![1]!;
+      expect(((await (await fetch(`${stack.url}/api/live/${live}`)).json()) as { status: string }).status, 'the live ended with the run').toBe('ended');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
