@@ -184,7 +184,7 @@ describe('a live past its WebRTC cap (LIVE_WEBRTC_CAP=2)', () => {
         players: { started: number; failed: number };
         requests: { segments: number; inits: number };
         latencyMs: { p50: number; p95: number };
-        stalls: { count: number };
+        stalls: { count: number; totalMs: number };
         errors: { reason: string }[];
       };
       console.log(`podlive-load --publish --hls, 3 players, 10 s: ${JSON.stringify({ requests: report.requests, latencyMs: report.latencyMs, stalls: report.stalls, errors: report.errors })}`);
