@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMediaPlaylist, renderLivePlaylist } from '../src/capture/playlist';
+import { parseMediaPlaylist, renderLivePlaylist, renderSlidingPlaylist } from '../src/capture/playlist';
 
 /** As FFmpeg 5.1 writes a run's playlist (-hls_playlist_type event, fMP4). */
 const ffmpegPlaylist = `#EXTM3U
@@ -67,5 +67,39 @@ seg-00002.m4s
     const text = renderLivePlaylist({ segments: [{ uri: 'seg-00000.m4s', durationSec: 33.6, initUri: 'init-0.mp4' }], segmentSeconds: 30, firstIndex: 0, ended: false });
     expect(text).toContain('#EXT-X-TARGETDURATION:34\n');
     expect(text).not.toContain('#EXT-X-ENDLIST');
+  });
+});
+
+describe('the sliding live playlist (live low-latency HLS)', () => {
+  it('lists the window with its sequence numbers, dates, and a discontinuity where the run changes; FFmpeg’s dates parse back', () => {
+    const text = renderSlidingPlaylist({
+      segments: [
+        { uri: 'a.0-00004.m4s', durationSec: 1.02, initUri: 'init-a.0.mp4', programDateTime: '2026-12-03T15:00:04.000+0000' },
+        { uri: 'a.0-00005.m4s', durationSec: 0.4, initUri: 'init-a.0.mp4' },
+        { uri: 'b.1-00000.m4s', durationSec: 1, initUri: 'init-b.1.mp4', programDateTime: '2026-12-03T15:00:06.000+0000' },
+      ],
+      mediaSequence: 40, discontinuitySequence: 2, targetDuration: 1, ended: false,
+    });
+    expect(text).toBe(`#EXTM3U
+#EXT-X-VERSION:7
+#EXT-X-TARGETDURATION:1
+#EXT-X-MEDIA-SEQUENCE:40
+#EXT-X-DISCONTINUITY-SEQUENCE:2
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-MAP:URI="init-a.0.mp4"
+#EXT-X-PROGRAM-DATE-TIME:2026-12-03T15:00:04.000+0000
+#EXTINF:1.020000,
+a.0-00004.m4s
+#EXTINF:0.400000,
+a.0-00005.m4s
+#EXT-X-DISCONTINUITY
+#EXT-X-MAP:URI="init-b.1.mp4"
+#EXT-X-PROGRAM-DATE-TIME:2026-12-03T15:00:06.000+0000
+#EXTINF:1.000000,
+b.1-00000.m4s
+`);
+    const parsed = parseMediaPlaylist(text);
+    expect(parsed.segments.map((s) => s.programDateTime)).toEqual(['2026-12-03T15:00:04.000+0000', undefined, '2026-12-03T15:00:06.000+0000']);
+    expect(renderSlidingPlaylist({ segments: [], mediaSequence: 0, discontinuitySequence: 0, targetDuration: 1, ended: true })).toMatch(/#EXT-X-ENDLIST\n$/);
   });
 });

@@ -82,25 +82,33 @@ export interface LivePlaylistOptions {
  */
 export function renderLivePlaylist(o: LivePlaylistOptions): string {
   const target = Math.max(Math.ceil(o.segmentSeconds) + 1, ...o.segments.map((s) => Math.round(s.durationSec)));
-  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', `#EXT-X-TARGETDURATION:${target}`, `#EXT-X-MEDIA-SEQUENCE:${o.firstIndex}`, '#EXT-X-PLAYLIST-TYPE:EVENT', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  const head = ['#EXTM3U', '#EXT-X-VERSION:7', `#EXT-X-TARGETDURATION:${target}`, `#EXT-X-MEDIA-SEQUENCE:${o.firstIndex}`, '#EXT-X-PLAYLIST-TYPE:EVENT', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  return renderMediaPlaylist(head, o.segments, o.ended);
+}
+
+/**
+ * The segment lines under `head`: where the init segment changes (another FFmpeg run), a
+ * `#EXT-X-DISCONTINUITY` (not before the first) and the new `#EXT-X-MAP`; a segment's program
+ * date time when it has one.
+ */
+function renderMediaPlaylist(head: string[], segments: readonly (LiveSegment & { programDateTime?: string })[], ended: boolean): string {
+  const lines = [...head];
   let map: string | undefined;
-  for (const s of o.segments) {
+  for (const s of segments) {
     if (s.initUri !== map) {
       if (map !== undefined) lines.push('#EXT-X-DISCONTINUITY');
       lines.push(`#EXT-X-MAP:URI="${s.initUri}"`);
       map = s.initUri;
     }
+    if (s.programDateTime !== undefined) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${s.programDateTime}`);
     lines.push(`#EXTINF:${s.durationSec.toFixed(6)},`, s.uri);
   }
-  if (o.ended) lines.push('#EXT-X-ENDLIST');
+  if (ended) lines.push('#EXT-X-ENDLIST');
   return `${lines.join('\n')}\n`;
 }
 
-/** A segment of a sliding live playlist. */
-export interface SlidingSegment {
-  uri: string;
-  durationSec: number;
-  initUri: string;
+/** A segment of a sliding live playlist: with its wall-clock start when FFmpeg gave one. */
+export interface SlidingSegment extends LiveSegment {
   programDateTime?: string;
 }
 
@@ -121,20 +129,9 @@ export interface SlidingPlaylistOptions {
  * the FFmpeg run changes, each segment's wall-clock start.
  */
 export function renderSlidingPlaylist(o: SlidingPlaylistOptions): string {
-  const lines = [
+  const head = [
     '#EXTM3U', '#EXT-X-VERSION:7', `#EXT-X-TARGETDURATION:${o.targetDuration}`, `#EXT-X-MEDIA-SEQUENCE:${o.mediaSequence}`,
     `#EXT-X-DISCONTINUITY-SEQUENCE:${o.discontinuitySequence}`, '#EXT-X-INDEPENDENT-SEGMENTS',
   ];
-  let map: string | undefined;
-  for (const s of o.segments) {
-    if (s.initUri !== map) {
-      if (map !== undefined) lines.push('#EXT-X-DISCONTINUITY');
-      lines.push(`#EXT-X-MAP:URI="${s.initUri}"`);
-      map = s.initUri;
-    }
-    if (s.programDateTime !== undefined) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${s.programDateTime}`);
-    lines.push(`#EXTINF:${s.durationSec.toFixed(6)},`, s.uri);
-  }
-  if (o.ended) lines.push('#EXT-X-ENDLIST');
-  return `${lines.join('\n')}\n`;
+  return renderMediaPlaylist(head, o.segments, o.ended);
 }
