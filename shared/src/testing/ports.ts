@@ -1,17 +1,22 @@
 import { createSocket } from 'node:dgram';
 import { createConnection, createServer } from 'node:net';
 
+/**
+ * Where test ports are drawn from: below Linux's ephemeral range (32768–60999 by default), so a
+ * port found free here is not handed by the kernel to another process's `listen(0)` or outgoing
+ * connection in the moment between this check and the test server binding it (a CI run failed
+ * with EADDRINUSE that way when ports came from `listen(0)` itself). Only another test drawing
+ * the same random port at the same moment can still take it.
+ */
+const TEST_PORTS = { from: 20_000, to: 32_000 } as const;
+
 /** A TCP port free right now on `host` (tests pass it to servers that need a fixed port). */
-export function freeTcpPort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = TEST_PORTS.from + Math.floor(Math.random() * (TEST_PORTS.to - TEST_PORTS.from));
+    if (await tcpFree(port, host)) return port;
+  }
+  throw new Error(`no free TCP port in ${TEST_PORTS.from}-${TEST_PORTS.to} on ${host}`);
 }
 
 function udpFree(port: number, host: string): Promise<boolean> {
