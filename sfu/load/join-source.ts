@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import protooClient from 'protoo-client';
 import { parsePrivateKey, signMediaToken, type TokenSigningKey } from '@podlive/shared/tokens';
-import type { MediaJoin } from '@podlive/shared/live';
+import type { MediaJoin, ViewerJoin } from '@podlive/shared/live';
 import type { TokenSource } from './options';
 
 /** A step of a join that failed, with why: what the report lists. */
@@ -26,10 +26,14 @@ export async function mediaJoin(source: TokenSource, index: number): Promise<Med
     throw new JoinError('token', `control plane unreachable: ${(err as Error).message}`);
   }
   if (!res.ok) {
-    const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
-    throw new JoinError('token', `HTTP ${res.status}${body.code ? ` ${body.code}` : ''}${body.message ? `: ${body.message}` : ''}`);
+    // The control plane's errors are `{ error: { code, message } }`.
+    const { error } = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+    throw new JoinError('token', `HTTP ${res.status}${error?.code ? ` ${error.code}` : ''}${error?.message ? `: ${error.message}` : ''}`);
   }
-  return (await res.json()) as MediaJoin;
+  const join = (await res.json()) as ViewerJoin;
+  // Past the live's WebRTC cap or the fleet's capacity: this viewer would watch the HLS (--hls loads that path).
+  if (join.mode === 'hls') throw new JoinError('token', `answered HLS instead of a node (${join.reason === 'cap' ? 'the live’s WebRTC cap' : 'no node has room'})`);
+  return join;
 }
 
 /** Opens protoo to the node; a refusal is probed once more over plain HTTP to learn the status and reason. */

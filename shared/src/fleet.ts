@@ -41,6 +41,8 @@ export function fleetKeys(prefix = DEFAULT_REDIS_PREFIX) {
     node: (nodeId: string) => `${prefix}fleet:node:${nodeId}`,
     rpc: (nodeId: string) => `${prefix}fleet:rpc:${nodeId}`,
     session: (sid: string) => `${prefix}fleet:session:${sid}`,
+    /** Signed-in viewers given the session's HLS (sorted set: user id → until when, ms). */
+    hls: (sid: string) => `${prefix}fleet:hls:${sid}`,
     sessionLock: (sid: string) => `${prefix}fleet:session:${sid}:lock`,
     placed: (sid: string, nodeId: string) => `${prefix}fleet:placed:${sid}:${nodeId}`,
     /** Recent placements on a node for every live (member = the placement's id, score = ms): its capacity check. */

@@ -101,7 +101,21 @@ export interface IceServer {
  * GET /api/live/:id/token?exclude=<nodeId>: a page whose node went away (closed, killed, draining)
  * names it, so this placement skips it even before the registry has noticed.
  */
-export const viewerTokenQuery = z.strictObject({ exclude: z.string().regex(/^[\w.-]{1,64}$/, 'Not a node id').optional() });
+export const viewerTokenQuery = z.strictObject({
+  exclude: z.string().regex(/^[\w.-]{1,64}$/, 'Not a node id').optional(),
+  /**
+   * `stage=1`: the caller has a stage invite ringing for this live and watches its HLS: a guest
+   * needs WebRTC, so the live's WebRTC cap does not apply to them (the nodes' capacity does).
+   * Without such an invite it changes nothing.
+   */
+  stage: z.literal('1', { message: 'stage is 1 or absent' }).optional(),
+});
+
+/**
+ * A signed-in viewer given a live's HLS counts as watching it (a host can call them onto the
+ * stage) for this long after; the page asks for WebRTC again well within it, which renews it.
+ */
+export const HLS_PRESENCE_MS = 60_000;
 
 /** POST /api/live/:id/start */
 export interface StartLiveResponse {

@@ -205,4 +205,35 @@ describe('a live past its WebRTC cap (LIVE_WEBRTC_CAP=2)', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('a viewer watching the HLS is called onto the stage by handle: they answer, their page moves to WebRTC, and they are on stage', { timeout: 180_000 }, async () => {
+    const host = await browser.newPage();
+    await signIn(stack, host, { handle: 'hls_stage_host', displayName: 'Stage Host', path: '/studio' });
+    const id = await goLiveFromStudio(host, 'Calling the audience');
+    // Two viewers fill the cap; the third, signed in, watches the HLS.
+    const fillers = await Promise.all([1, 2].map(async (n) => {
+      const page = await browser.newPage({ forwardedFor: `198.51.100.${20 + n}` });
+      await page.goto(`/live/${id}`);
+      await expect.poll(() => delivery(page), { timeout: 30_000, interval: 250 }).toBe('webrtc');
+      return page;
+    }));
+    const caller = await browser.newPage({ forwardedFor: '198.51.100.30' });
+    await signIn(stack, caller, { handle: 'hls_callee', displayName: 'Called From HLS', path: `/live/${id}` });
+    await expect.poll(() => delivery(caller), { timeout: 30_000, interval: 250 }).toBe('hls');
+
+    const panel = host.getByRole('region', { name: 'Invite to stage' });
+    await panel.getByLabel('Handle').fill('hls_callee');
+    await panel.getByRole('button', { name: 'Invite', exact: true }).click();
+    const dialog = caller.getByRole('dialog', { name: 'Stage invite' });
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.getByRole('button', { name: 'Accept' }).click();
+    await caller.getByRole('region', { name: "You're on stage" }).waitFor({ timeout: 30_000 });
+    expect(await delivery(caller)).toBe('webrtc');
+    // The viewers on WebRTC receive the guest: a third and fourth consumer (mic and camera).
+    await expect.poll(() => fillers[0]!.evaluate(async () => {
+      const media = (window as { podliveMedia?: { consumerStats(): Promise<unknown[]> } }).podliveMedia;
+      return (await media?.consumerStats())?.length ?? 0;
+    }), { timeout: 20_000, interval: 250 }).toBeGreaterThanOrEqual(3);
+    for (const page of [host, caller, ...fillers]) await page.close();
+  });
 });

@@ -150,7 +150,6 @@ describe('lives on a fleet', () => {
       mode: 'hls',
       playlist: `/api/media/recordings/${id}/ll/master.m3u8`,
       audioPlaylist: `/api/media/recordings/${id}/ll/audio/index.m3u8`,
-      retryAfterSec: 5,
     });
 
     it('answers HLS once the live has LIVE_WEBRTC_CAP viewers on its nodes, and WebRTC again when one leaves', async () => {
@@ -162,7 +161,8 @@ describe('lives on a fleet', () => {
       expect((await get(f, `/api/live/${id}/token`)).json()).toMatchObject({ mode: 'webrtc', node: 'origin' });
       // The one just placed counts before the node reports it: the cap is reached.
       const third = (await get(f, `/api/live/${id}/token`)).json();
-      expect(third).toEqual({ ...hls(id), reason: 'cap' });
+      // Past the live's own cap a slot frees soon: the page asks again after 5 s.
+      expect(third).toEqual({ ...hls(id), reason: 'cap', retryAfterSec: 5 });
       await fleet.heartbeat('origin', { consumers: 10, sessions: { [id]: { viewers: 2, hosts: 1 } } });
       expect((await get(f, `/api/live/${id}/token`)).json()).toMatchObject({ mode: 'hls', reason: 'cap' });
       await fleet.heartbeat('origin', { consumers: 10, sessions: { [id]: { viewers: 1, hosts: 1 } } });
@@ -186,7 +186,8 @@ describe('lives on a fleet', () => {
       const id = await createLive(f.app, host);
       await startLive(f.app, host, id);
       await fleet.heartbeat('origin', { consumers: 1000, capacity: 1000 });
-      expect((await get(f, `/api/live/${id}/token`)).json()).toEqual({ ...hls(id), reason: 'capacity' });
+      // The whole fleet full: pages ask again less often (15 s).
+      expect((await get(f, `/api/live/${id}/token`)).json()).toEqual({ ...hls(id), reason: 'capacity', retryAfterSec: 15 });
 
       const plain = await setup();
       await plain.fleet.heartbeat('origin', { consumers: 0, capacity: 1000 });

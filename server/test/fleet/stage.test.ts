@@ -3,7 +3,7 @@ import { createTestDb, type TestDb } from '@podlive/db/testing';
 import type { StageAcceptResponse } from '@podlive/shared/stage';
 import { verifyMediaToken } from '@podlive/shared/tokens';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { signUp, type Account } from '../accounts/harness';
+import { bearer, signUp, type Account } from '../accounts/harness';
 import { createLive, startLive } from '../live/harness';
 import { answer, codeOf, invite } from '../stage/harness';
 import { ControlServer } from './control-server';
@@ -33,8 +33,8 @@ interface Setup {
 }
 
 /** A live on `origin` with two edges (edge-a attached in the tree, edge-b reporting the room). */
-async function liveOnThreeNodes(): Promise<Setup> {
-  const f = await fleetApp(testDb);
+async function liveOnThreeNodes(env: Record<string, string> = {}): Promise<Setup> {
+  const f = await fleetApp(testDb, env);
   closers.push(() => f.close());
   const fleet = new FakeFleet(redis, f.prefix);
   const [origin, edgeA, edgeB] = await Promise.all(['origin', 'edge-a', 'edge-b'].map((id) => ControlServer.start(id, KEYS.publicKey)));
@@ -100,5 +100,36 @@ describe('the stage on a fleet', () => {
     expect(codeOf(await invite(f.app, host, sessionId, elsewhere.handle))).toEqual([502, 'BAD_GATEWAY']);
     await fleet.stale('edge-down');
     expect(codeOf(await invite(f.app, host, sessionId, elsewhere.handle))).toEqual([409, 'NOT_WATCHING']);
+  });
+
+  it('calls a viewer who watches the live’s HLS (past its WebRTC cap): the invite has no node, their page gets WebRTC for it, the grant names that node', async () => {
+    // Recorded lives have HLS; a cap of 0 sends every viewer there.
+    const { f, host, viewer, sessionId, nodes } = await liveOnThreeNodes({ RECORDER_URL: 'http://127.0.0.1:9', LIVE_WEBRTC_CAP: '0' });
+    const token = (query = '', who: Account | null = viewer) =>
+      f.app.inject({ method: 'GET', url: `/api/live/${sessionId}/token${query}`, headers: who ? bearer(who.accessToken) : {} }).then((r) => r.json());
+    expect(await token()).toMatchObject({ mode: 'hls', reason: 'cap' });
+    // Asking for the stage without an invite changes nothing.
+    expect(await token('?stage=1')).toMatchObject({ mode: 'hls' });
+
+    const sent = await invite(f.app, host, sessionId, viewer.handle);
+    expect(sent.statusCode).toBe(201);
+    const inviteId = sent.json().invite.id as string;
+    expect(await inviteNode(inviteId)).toBeNull();
+    // Someone never given the HLS (nor on a node) is not watching.
+    const stranger = await signUp(f.app);
+    expect(codeOf(await invite(f.app, host, sessionId, stranger.handle))).toEqual([409, 'NOT_WATCHING']);
+    expect(await token('?stage=1', stranger)).toMatchObject({ mode: 'hls' });
+    expect(await token('?stage=1', null)).toMatchObject({ mode: 'hls' });
+
+    // The invitee's page asks for WebRTC to answer: the cap does not hold them back.
+    const join = await token('?stage=1');
+    expect(join).toMatchObject({ mode: 'webrtc' });
+    const byId = { origin: nodes.origin, 'edge-a': nodes.edgeA, 'edge-b': nodes.edgeB } as Record<string, ControlServer>;
+    byId[join.node as string]!.watching(sessionId, viewer.id);
+    const accepted = await answer(f.app, viewer, inviteId, 'accept');
+    expect(accepted.statusCode).toBe(200);
+    const { grant } = accepted.json() as StageAcceptResponse;
+    expect(grant.nodeId).toBe(join.node);
+    expect(await verifyMediaToken(KEYS.publicKey, grant.token, join.node as string)).toMatchObject({ sid: sessionId, sub: viewer.id, role: 'guest' });
   });
 });

@@ -1,4 +1,5 @@
 import type { Config } from '../../config';
+import { HLS_PRESENCE_MS } from '@podlive/shared/live';
 import { roomPeers } from './sfu-control';
 
 /** An SFU node as the control plane addresses it. */
@@ -38,6 +39,30 @@ export interface Placement {
   webrtcCap(sessionId: string): Promise<number | null>;
   /** The live's WebRTC viewers now (connected, and placed but not yet connected where that is known). */
   webrtcViewers(sessionId: string, originNodeId: string): Promise<number>;
+  /** A signed-in viewer was just given the live's HLS: they watch it there (HLS_PRESENCE_MS). */
+  watchingHls(sessionId: string, userId: string): Promise<void>;
+  /** Whether the user watches the live on HLS now (given it within HLS_PRESENCE_MS). */
+  isWatchingHls(sessionId: string, userId: string): Promise<boolean>;
+}
+
+/** Who was given a live's HLS, until when: in this process (one replica). */
+export class MemoryHlsPresence {
+  readonly #until = new Map<string, Map<string, number>>();
+
+  seen(sessionId: string, userId: string, now = Date.now()): void {
+    let users = this.#until.get(sessionId);
+    if (users === undefined) this.#until.set(sessionId, (users = new Map()));
+    for (const [user, until] of users) if (until < now) users.delete(user);
+    users.set(userId, now + HLS_PRESENCE_MS);
+  }
+
+  has(sessionId: string, userId: string, now = Date.now()): boolean {
+    return (this.#until.get(sessionId)?.get(userId) ?? 0) >= now;
+  }
+
+  forget(sessionId: string): void {
+    this.#until.delete(sessionId);
+  }
 }
 
 /**
@@ -48,6 +73,7 @@ export class SingleNodePlacement implements Placement {
   readonly #node: NodeRef;
 
   readonly #key: Config['secrets']['mediaToken'];
+  readonly #hls = new MemoryHlsPresence();
 
   constructor(config: Pick<Config, 'sfuUrl' | 'sfuNodeId' | 'sfuPublicWsUrl' | 'secrets'>) {
     this.#node = Object.freeze({ id: config.sfuNodeId, publicWsUrl: config.sfuPublicWsUrl, controlUrl: config.sfuUrl });
@@ -70,8 +96,16 @@ export class SingleNodePlacement implements Placement {
     return [this.#node];
   }
 
-  async ended(): Promise<void> {
-    // Nothing is kept per live.
+  async ended(sessionId: string): Promise<void> {
+    this.#hls.forget(sessionId);
+  }
+
+  async watchingHls(sessionId: string, userId: string): Promise<void> {
+    this.#hls.seen(sessionId, userId);
+  }
+
+  async isWatchingHls(sessionId: string, userId: string): Promise<boolean> {
+    return this.#hls.has(sessionId, userId);
   }
 
   /** Without a registry, only LIVE_WEBRTC_CAP applies. */

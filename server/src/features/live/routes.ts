@@ -55,8 +55,8 @@ export default async function liveRoutes(app: FastifyInstance, options: LiveRout
   app.get('/:id/stats', async (request) => liveStats(ctx, idOf(request.params)));
   app.get('/:id/token', { preHandler: tokenLimit }, async (request) => {
     const id = idOf(request.params);
-    const { exclude } = parseInput(viewerTokenQuery, request.query);
-    return viewerJoin(ctx, id, request.caller?.id ?? null, exclude === undefined ? {} : { exclude });
+    const { exclude, stage } = parseInput(viewerTokenQuery, request.query);
+    return viewerJoin(ctx, id, request.caller?.id ?? null, { ...(exclude === undefined ? {} : { exclude }), stage: stage === '1' });
   });
 
   app.post('/:id/start', { preHandler: [app.requireCaller, app.requireVerifiedCaller] }, async (request) => startLive(ctx, idOf(request.params), callerOf(request).id));

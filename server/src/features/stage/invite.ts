@@ -50,7 +50,7 @@ interface InsertedRow extends Record<string, unknown> {
 }
 
 /** Inserts the pending invite while the session is live; null when it no longer is. */
-async function insertInvite(ctx: StageContext, sessionId: string, hostId: string, inviteeId: string, nodeId: string): Promise<InsertedRow | null> {
+async function insertInvite(ctx: StageContext, sessionId: string, hostId: string, inviteeId: string, nodeId: string | null): Promise<InsertedRow | null> {
   const deadline = new Date(Date.now() + ctx.inviteTtlMs);
   const [row] = await queryRows<InsertedRow>(
     ctx.db,
@@ -65,7 +65,8 @@ async function insertInvite(ctx: StageContext, sessionId: string, hostId: string
 /**
  * POST /api/stage/invite: the host calls a viewer of the live by handle. The checks, in order:
  * the live and its host, the user, self, blocked (either way), on stage, stage full, watching (a peer in the
- * room on one of the session's nodes: the invite is bound to that node). The partial unique index
+ * room on one of the session's nodes: the invite is bound to that node; or on the live's HLS, past
+ * its WebRTC capacity: no node yet, the page connects to one to answer). The partial unique index
  * on pending (session, invitee) refuses a second ringing invite, also under races (INVITE_PENDING).
  */
 export async function createInvite(ctx: StageContext, hostId: string, sessionId: string, handle: string): Promise<StageInvite> {
@@ -84,17 +85,17 @@ export async function createInvite(ctx: StageContext, hostId: string, sessionId:
   ]);
   if (guests.some((entry) => entry.guest.id === invitee.id)) throw new ApiError('ALREADY_ON_STAGE');
   if (guests.length >= ctx.maxGuests) throw new ApiError('STAGE_FULL');
-  if (node === null) throw new ApiError('NOT_WATCHING');
+  if (node === null && !(await ctx.placement.isWatchingHls(sessionId, invitee.id))) throw new ApiError('NOT_WATCHING');
 
   let row: InsertedRow | null;
   try {
-    row = await insertInvite(ctx, sessionId, hostId, invitee.id, node.id);
+    row = await insertInvite(ctx, sessionId, hostId, invitee.id, node?.id ?? null);
   } catch (err) {
     if (!isUniqueViolation(err, ONE_PENDING)) throw err;
     // A ringing invite, unless it is only past its deadline and not yet swept: expire it, try once more.
     const expired = await ctx.expiry.expire(sql`session_id = ${sessionId} and invitee_id = ${invitee.id}`);
     if (expired === 0) throw new ApiError('INVITE_PENDING', { cause: err });
-    row = await insertInvite(ctx, sessionId, hostId, invitee.id, node.id).catch((again: unknown) => {
+    row = await insertInvite(ctx, sessionId, hostId, invitee.id, node?.id ?? null).catch((again: unknown) => {
       throw isUniqueViolation(again, ONE_PENDING) ? new ApiError('INVITE_PENDING', { cause: again }) : again;
     });
   }

@@ -1,4 +1,5 @@
 import { FLEET_PLACEMENT_WINDOW_MS, fleetKeys, WEBRTC_CAP_FIELD, type FleetKeys, type NodeStatus } from '@podlive/shared/fleet';
+import { HLS_PRESENCE_MS } from '@podlive/shared/live';
 import type { Logger } from '@podlive/shared/logger';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -149,9 +150,21 @@ export class FleetPlacement implements Placement {
     return alive.reduce((sum, s, i) => sum + (s.sessions[sessionId]?.viewers ?? 0) + (since[i] ?? 0), 0);
   }
 
+  /** A sorted set per live (user → until), trimmed as it is written; every replica sees it. */
+  async watchingHls(sessionId: string, userId: string): Promise<void> {
+    const key = this.#keys.hls(sessionId);
+    const now = Date.now();
+    await this.#redis.multi().zremrangebyscore(key, '-inf', now).zadd(key, now + HLS_PRESENCE_MS, userId).pexpire(key, HLS_PRESENCE_MS).exec();
+  }
+
+  async isWatchingHls(sessionId: string, userId: string): Promise<boolean> {
+    const until = await this.#redis.zscore(this.#keys.hls(sessionId), userId);
+    return until !== null && Number(until) >= Date.now();
+  }
+
   /** The tree goes; the placement sets expire by themselves within FLEET_PLACEMENT_WINDOW_MS. */
   async ended(sessionId: string): Promise<void> {
-    await this.#redis.del(this.#keys.session(sessionId));
+    await this.#redis.del(this.#keys.session(sessionId), this.#keys.hls(sessionId));
   }
 
   async close(): Promise<void> {

@@ -38,6 +38,8 @@ export class GuestStage {
     readonly sessionId: string,
     readonly userId: string,
     readonly media: () => MediaSession | null,
+    /** The page watches the live's HLS: connect to a node (WebRTC) to answer; null when none could take it. */
+    readonly toWebRtc: () => Promise<MediaSession | null> = async () => null,
   ) {}
 
   /** Applies the /ws events meant for this user. */
@@ -81,13 +83,15 @@ export class GuestStage {
 
   async accept(): Promise<void> {
     const invite = this.invite;
-    const media = this.media();
     if (!invite || this.phase !== 'ringing') return;
+    this.phase = 'joining';
+    // Watching the HLS (past the live's WebRTC capacity): a node first, the stage on it.
+    const media = this.media() ?? (await this.toWebRtc().catch(() => null));
     if (!media) {
+      this.phase = 'ringing';
       this.message = 'The live is not playing here yet, so you cannot join the stage from this page.';
       return this.decline();
     }
-    this.phase = 'joining';
     let stream: MediaStream;
     let accepted = false;
     try {

@@ -213,9 +213,25 @@ export class ViewerMedia {
     this.close();
   }
 
+  /**
+   * On HLS and answering a stage invite: WebRTC now, whatever the live's WebRTC cap (a guest
+   * produces on the node it watches on). Resolves with the session playing, or null when the page
+   * is still on HLS (no node could take it).
+   */
+  async toWebRtcForStage(): Promise<MediaSession | null> {
+    if (this.#hls) {
+      clearTimeout(this.#recheck);
+      await this.#recheckNow(true);
+    }
+    return this.media;
+  }
+
   /** Asks the token route where to get the live from: a node (WebRTC), or HLS. */
-  #join(exclude: string | null): Promise<ViewerJoin> {
-    const query = exclude ? `?exclude=${encodeURIComponent(exclude)}` : '';
+  #join(exclude: string | null, stage = false): Promise<ViewerJoin> {
+    const params = new URLSearchParams();
+    if (exclude) params.set('exclude', exclude);
+    if (stage) params.set('stage', '1');
+    const query = params.size > 0 ? `?${params.toString()}` : '';
     return request<ViewerJoin>(`/api/live/${encodeURIComponent(this.o.sessionId)}/token${query}`);
   }
 
@@ -403,13 +419,16 @@ export class ViewerMedia {
     this.#recheck = setTimeout(() => void this.#recheckNow(), hlsRecheckDelay(retryAfterSec));
   }
 
-  /** On HLS: asks the token route again; a WebRTC answer replaces HLS once its session plays the host. */
-  async #recheckNow(): Promise<void> {
+  /**
+   * On HLS: asks the token route again (`stage`: for a stage invite); a WebRTC answer replaces HLS
+   * once its session plays the host.
+   */
+  async #recheckNow(stage = false): Promise<void> {
     const hls = this.#hls;
     if (!hls || this.#disposed || !this.o.wanted()) return;
     let link: Link | null = null;
     try {
-      const join = await this.#join(null);
+      const join = await this.#join(null, stage);
       if (this.#hls !== hls) return;
       if (join.mode === 'hls') {
         const moved = join.playlist !== hls.join.playlist || join.audioPlaylist !== hls.join.audioPlaylist;
