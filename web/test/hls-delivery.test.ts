@@ -43,8 +43,8 @@ describe('leaving HLS: the WebRTC session must play the host first', () => {
 });
 
 describe('hls.js settings for the live playlists (1 s segments, window of 6)', () => {
-  it('sit 2 s behind the edge (in seconds, whatever the target duration) and jump back before the window slides away', () => {
-    expect(LIVE_HLS_CONFIG.liveSyncDuration).toBe(2);
+  it('sit 1.5 s behind the edge (in seconds, whatever the target duration) and jump back before the window slides away', () => {
+    expect(LIVE_HLS_CONFIG.liveSyncDuration).toBe(1.5);
     expect(LIVE_HLS_CONFIG.liveSyncDurationCount).toBeUndefined();
     expect(LIVE_HLS_CONFIG.liveMaxLatencyDuration).toBeLessThan(6);
     expect(LIVE_HLS_CONFIG.liveMaxLatencyDuration).toBeGreaterThan(LIVE_HLS_CONFIG.liveSyncDuration ?? 0);

@@ -5,12 +5,13 @@ import type { ErrorData, HlsConfig } from 'hls.js';
  * hls.js settings for the live low-latency playlists (1 s CMAF segments, a window of 6, no partial
  * segments, target duration 1). Latency is counted back from the playlist's live edge (the end of
  * its last whole segment, which is itself about a segment behind the host):
- * - `liveSyncDuration: 2`: start and stay 2 s behind that edge. In seconds, not a count of target
- *   durations: the target duration rounds up whatever segment ran long (a run's first one, from
- *   its first key frame to the first boundary, often lasts 1.5 s and makes it 2), which doubled
- *   the latency (measured: 4 s behind the edge, 5.6 s glass to glass). At 1 s segments the
- *   playlist is reloaded every second, so 2 s of buffer still survives a late reload or a slow
- *   segment; 1 s would stall on every hiccup.
+ * - `liveSyncDuration: 1.5`: start and stay 1.5 s behind that edge. In seconds, not a count of
+ *   target durations: the target duration rounds up whatever segment ran long (a run's first
+ *   one, from its first key frame to the first boundary, often lasts 1.5 s and makes it 2), which
+ *   doubled the latency (measured: 4 s behind the edge, 5.6 s glass to glass). At 1 s segments
+ *   the playlist is reloaded every second, so 1.5 s of buffer survives a late reload; 1 s would
+ *   stall on every hiccup. 2 s measured 3.1–3.4 s glass to glass here, but 4.2 s (p95 4.6 s) in
+ *   a CI run on a loaded machine, where hls.js sat a second above its target.
  * - `liveMaxLatencyDuration: 5`: fallen 5 s behind (a stall, a background tab) → jump back to the
  *   sync point, before the 6-segment window slides away under the playhead.
  * - `maxLiveSyncPlaybackRate: 1.1`: drifting behind the target (after a rebuffer) is made up by
@@ -23,7 +24,7 @@ import type { ErrorData, HlsConfig } from 'hls.js';
 export const LIVE_HLS_CONFIG: Partial<HlsConfig> = {
   enableWorker: false,
   lowLatencyMode: true,
-  liveSyncDuration: 2,
+  liveSyncDuration: 1.5,
   liveMaxLatencyDuration: 5,
   maxLiveSyncPlaybackRate: 1.1,
   liveDurationInfinity: true,
@@ -152,13 +153,13 @@ export class HlsPlayback {
     // Starting takes a moment (the first segments load, play() may be refused with sound and
     // retried muted) while the live edge moves on: the first frame then plays seconds further
     // behind than the sync point, which 10 % faster playback takes half a minute to make up
-    // (measured: 6 s glass to glass for the first seconds). Once playing, a start more than a
-    // second late jumps to the sync point instead.
+    // (measured: 6 s glass to glass for the first seconds). Once playing, a start more than half
+    // a second late jumps to the sync point instead.
     const element = this.element;
     const caughtUp = () => {
       const behind = hls.latency;
       const sync = hls.liveSyncPosition;
-      if (sync !== null && Number.isFinite(behind) && behind > (LIVE_HLS_CONFIG.liveSyncDuration ?? 2) + 1) element.currentTime = sync;
+      if (sync !== null && Number.isFinite(behind) && behind > (LIVE_HLS_CONFIG.liveSyncDuration ?? 2) + 0.5) element.currentTime = sync;
     };
     element.addEventListener('playing', caughtUp, { once: true });
     const unlisten = this.#unlisten;

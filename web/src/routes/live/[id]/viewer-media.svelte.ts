@@ -228,10 +228,8 @@ export class ViewerMedia {
 
   /** Asks the token route where to get the live from: a node (WebRTC), or HLS. */
   #join(exclude: string | null, stage = false): Promise<ViewerJoin> {
-    const params = new URLSearchParams();
-    if (exclude) params.set('exclude', exclude);
-    if (stage) params.set('stage', '1');
-    const query = params.size > 0 ? `?${params.toString()}` : '';
+    const params = [...(exclude ? [`exclude=${encodeURIComponent(exclude)}`] : []), ...(stage ? ['stage=1'] : [])];
+    const query = params.length > 0 ? `?${params.join('&')}` : '';
     return request<ViewerJoin>(`/api/live/${encodeURIComponent(this.o.sessionId)}/token${query}`);
   }
 
