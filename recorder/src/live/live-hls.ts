@@ -62,7 +62,13 @@ interface Follower {
   scanning: Promise<void>;
 }
 
-const ownerOf = new WeakMap<Rendition, { followers: Follower[]; watchers: FSWatcher[]; poll: NodeJS.Timeout; tag: string; done?: Promise<void> }>();
+/** What is followed of one rendition: its runs' outputs, the watches and poll over them, and its detach. */
+interface Followed {
+  followers: Follower[];
+  watchers: FSWatcher[];
+  poll: NodeJS.Timeout;
+  done?: Promise<void>;
+}
 
 /**
  * The live low-latency HLS of one live, in storage: each rendition's FFmpeg writes short
@@ -78,6 +84,7 @@ export class LiveHls {
   readonly #o: Required<LiveHlsOptions>;
   readonly #keys: ReturnType<typeof recordingKeys>;
   readonly #tracks = new Map<LiveHlsTrack, Track>();
+  readonly #followed = new WeakMap<Rendition, Followed>();
   #ended = false;
 
   constructor(o: LiveHlsOptions) {
@@ -96,11 +103,11 @@ export class LiveHls {
    */
   attach(rendition: Rendition, r: RenditionId): void {
     const live = rendition.liveHls;
-    if (!live || ownerOf.has(rendition)) return;
+    if (!live || this.#followed.has(rendition)) return;
     const tag = Date.now().toString(36);
-    const state = { followers: [] as Follower[], watchers: [] as FSWatcher[], poll: setInterval(() => scanAll(), POLL_MS), tag };
+    const state: Followed = { followers: [], watchers: [], poll: setInterval(() => scanAll(), POLL_MS) };
     const scanAll = () => state.followers.forEach((f) => void this.#scan(f));
-    ownerOf.set(rendition, state);
+    this.#followed.set(rendition, state);
     const follow = (run: number) => {
       if (state.followers.some((f) => f.tag === `${tag}.${run}`)) return;
       const tracks: [LiveHlsTrack, 'video' | 'audio'][] = live.audio ? [[r, 'video'], ['audio', 'audio']] : [[r, 'video']];
@@ -128,7 +135,7 @@ export class LiveHls {
    * is no longer followed. Resolves when those uploads are done.
    */
   detach(rendition: Rendition): Promise<void> {
-    const state = ownerOf.get(rendition);
+    const state = this.#followed.get(rendition);
     if (!state) return Promise.resolve();
     state.done ??= (async () => {
       clearInterval(state.poll);
